@@ -1,0 +1,58 @@
+/* sim_applet.h — the simulator's internal face between the card framework (sim core) and the
+ * applets / card personalities. Card-side code only: never include a host header here. */
+#ifndef SIM_APPLET_H
+#define SIM_APPLET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One logical command, after the framework has assembled command chaining (when the applet
+ * asked for it) and decoded short or extended length. */
+struct sim_apdu {
+	uint8_t cla, ins, p1, p2;
+	const uint8_t *data;
+	size_t lc;
+	size_t le;     /* 0 when absent; 256 for short Le=00, 65536 for extended 0000 */
+	int extended;  /* the command used extended length encoding */
+};
+
+/* Response data (without the status word). The framework sends it back, using 61xx and
+ * GET RESPONSE when it is longer than Le allows. */
+struct sim_rbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+int sim_rbuf_put(struct sim_rbuf *r, const void *data, size_t n);  /* 0 or -1 (no memory) */
+int sim_rbuf_u8(struct sim_rbuf *r, uint8_t v);
+
+/* What the framework offers an applet during one command. */
+struct sim_env {
+	int dirty;                                   /* set to 1 after a persistent change */
+	void (*random)(uint8_t *buf, size_t n);      /* the card's RNG (RAND_bytes) */
+};
+
+#define SIM_APPLET_CHAINING 0x1u  /* framework assembles CLA|0x10 chains into one command */
+#define SIM_APPLET_RAW      0x2u  /* card personality: gets every APDU, no SELECT by AID (DESFire) */
+
+struct sim_applet_ops {
+	const char *name;          /* key in the state file: "openpgp", "ykhmac", "desfire", ... */
+	const uint8_t *aid;        /* full instance AID; a host SELECT may send a prefix of it */
+	size_t aid_len;
+	unsigned flags;
+	void *(*create)(void);                 /* factory-fresh state */
+	void (*destroy)(void *st);
+	uint16_t (*select)(void *st, struct sim_rbuf *r, struct sim_env *env);  /* returns SW */
+	void (*deselect)(void *st);           /* another applet selected, reset or power loss:
+	                                         drop volatile state (verified PINs, sessions) */
+	uint16_t (*process)(void *st, const struct sim_apdu *a, struct sim_rbuf *r,
+	    struct sim_env *env);             /* returns SW */
+	int (*save)(void *st, struct sim_rbuf *out);                  /* persistent state -> bytes */
+	int (*load)(void *st, const uint8_t *p, size_t n);            /* bytes -> state, 0 or -1 */
+};
+
+/* Applets and personalities, each defined in its own file. */
+extern const struct sim_applet_ops sim_openpgp_applet;   /* sim/openpgp_*.c */
+extern const struct sim_applet_ops sim_ykhmac_applet;    /* sim/ykhmac.c */
+extern const struct sim_applet_ops sim_desfire_card;     /* sim/desfire_*.c (SIM_APPLET_RAW) */
+
+#endif

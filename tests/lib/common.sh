@@ -1,0 +1,16 @@
+# common.sh — sourced by integration tests (inside tests/lib/skns.sh).
+set -euo pipefail
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*" >&2; }
+expect_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; }
+expect_match() { printf '%s' "$1" | grep -Eq -- "$2" || fail "${3:-no match}: '$2' not in: $1"; }
+need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || fail "required tool missing: $t"; done; }
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds; fail on timeout
+wait_for() {
+	local t=$1; shift
+	local n=$(( t * 20 ))
+	for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+	return 1
+}
+sim() { skinkey-sim ctl "$@"; }
+sim_apdus() { skinkey-sim ctl "$@" stats | sed -n 's/^apdus=//p'; }

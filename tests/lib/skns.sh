@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# skns.sh BUILD_DIR SCRIPT [ARGS...]
+# Runs SCRIPT inside a private mount+network namespace with a real pcscd (vpcd driver) and
+# skinkey-sim attached to it, so a test never touches the machine's pcscd or network and two
+# runs never collide. Everything started here dies with the namespace.
+#   SKNS_DESFIRE=1   also run the simulated DESFire EV3 on vpcd slot 1
+#   SKNS_NOCARD=1    start no simulator (the script starts its own)
+#   SKNS_KEEP=DIR    keep the scratch tree (logs) in DIR instead of deleting it
+set -euo pipefail
+
+if [ "${SKNS_INSIDE:-}" != 1 ]; then
+	[ "$(id -u)" = 0 ] || { echo "skns: integration tests need root (unshare -mn)" >&2; exit 1; }
+	export SKNS_INSIDE=1
+	exec unshare -mn --propagation private -- "$0" "$@"
+fi
+
+build=$(cd "$1" && pwd); script=$2; shift 2
+src=$(cd "$(dirname "$0")/../.." && pwd)
+
+scratch=$(mktemp -d /tmp/skns.XXXXXX)
+cleanup() {
+	local rc=$?
+	# kill everything we started (children of this shell and their groups)
+	pkill -TERM -P $$ 2>/dev/null || true
+	[ -n "${pcscd_pid:-}" ] && kill "$pcscd_pid" 2>/dev/null || true
+	sleep 0.2
+	pkill -KILL -P $$ 2>/dev/null || true
+	if [ -n "${SKNS_KEEP:-}" ]; then mkdir -p "$SKNS_KEEP"; cp -a "$scratch/." "$SKNS_KEEP/" 2>/dev/null || true; fi
+	if [ $rc -ne 0 ] && [ -d "$scratch/log" ]; then
+		for f in "$scratch"/log/*; do [ -s "$f" ] || continue; echo "--- tail of $f"; tail -n 30 "$f"; done >&2
+	fi
+	rm -rf "$scratch"
+	exit $rc
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p /run/pcscd && mount -t tmpfs -o mode=0755 tmpfs /run/pcscd
+ip link set lo up
+mkdir -p "$scratch"/{home,run,data,config,cache,log,tmp}
+chmod 700 "$scratch/run"
+export HOME=$scratch/home XDG_RUNTIME_DIR=$scratch/run XDG_DATA_HOME=$scratch/data \
+	XDG_CONFIG_HOME=$scratch/config XDG_CACHE_HOME=$scratch/cache TMPDIR=$scratch/tmp
+export GNUPGHOME=$HOME/.gnupg; mkdir -m 700 -p "$GNUPGHOME"
+export SKNS_SCRATCH=$scratch SKNS_LOG=$scratch/log SK_BUILD=$build SK_SRC=$src
+export PATH=$build/cli:$build/agent:$build/sim:$PATH
+export SK_READER0="Virtual PCD 00 00" SK_READER1="Virtual PCD 00 01"
+unset SSH_AUTH_SOCK GPG_AGENT_INFO DISPLAY || true
+
+pcscd -f -a > "$scratch/log/pcscd.log" 2>&1 &
+pcscd_pid=$!
+for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.05; done
+[ -S /run/pcscd/pcscd.comm ] || { echo "skns: pcscd did not start" >&2; exit 1; }
+
+wait_present() {  # card
+	for _ in $(seq 200); do
+		if skinkey-sim ctl --card "$1" status 2>/dev/null | grep -q '^present=1'; then return 0; fi
+		sleep 0.05
+	done
+	echo "skns: simulator ($1) did not come up" >&2; return 1
+}
+if [ "${SKNS_NOCARD:-}" != 1 ]; then
+	skinkey-sim run --card flexsecure --state "$scratch/data/flexsecure.state" \
+		> "$scratch/log/sim-flexsecure.log" 2>&1 &
+	wait_present flexsecure
+	if [ "${SKNS_DESFIRE:-}" = 1 ]; then
+		skinkey-sim run --card desfire --state "$scratch/data/desfire.state" \
+			> "$scratch/log/sim-desfire.log" 2>&1 &
+		wait_present desfire
+	fi
+fi
+
+cd "$scratch"
+set +e
+bash "$src/$script" "$@"
+rc=$?
+set -e
+exit $rc
