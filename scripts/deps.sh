@@ -1,0 +1,27 @@
+#!/bin/sh
+# deps.sh — install what skinkey needs to build, run its simulator and run its tests, from
+# Debian 12 packages only. Installs only what is missing; safe to run again.
+set -eu
+PKGS="
+meson ninja-build pkg-config gcc libc6-dev
+libpcsclite-dev libssl-dev libassuan-dev libgpg-error-dev libgcrypt20-dev libsqlite3-dev
+libp11-kit-dev libfido2-dev libcbor-dev
+pcscd vsmartcard-vpcd pcsc-tools
+gnupg gpg-agent scdaemon git openssh-client openssh-server
+opensc opensc-pkcs11 yubikey-manager python3-fido2 p11-kit gnutls-bin libnss3-tools
+sqlite3 iproute2 util-linux procps xxd expect socat firefox-esr
+"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: everything is installed"
+	exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "deps: run as root to install:$missing" >&2; exit 1; }
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
