@@ -1,0 +1,33 @@
+/* vault_int.h — shared between the files of vault/ only; never included from another folder. */
+#ifndef SK_VAULT_INT_H
+#define SK_VAULT_INT_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "vault/vault.h"
+
+/* Diagnostics on failing branches: why, never a secret. */
+void vault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* HKDF-SHA256 into out[out_len]. */
+int vault_hkdf(const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
+    const char *info, uint8_t *out, size_t out_len);
+/* Secure-heap allocation (zeroed); NULL on failure. Free with vault_secret_free. */
+uint8_t *vault_secret_alloc(size_t len);
+
+struct vault_store {
+	sqlite3 *db;
+	uint8_t *kek;          /* VAULT_KEY_LEN bytes, secure memory */
+	char *dir;
+};
+
+int vault_kek_load(const char *dir, uint8_t **kek);
+int vault_schema_migrate(sqlite3 *db);
+int vault_db_exec(sqlite3 *db, const char *sql);
+int vault_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+int64_t vault_now(void);
+/* Row (id, site, user, type, created, updated) to a vault_cred; wrong types mark it corrupt. */
+int vault_row_to_cred(sqlite3_stmt *st, struct vault_cred *c);
+
+#endif
