@@ -1,0 +1,353 @@
+/* sim_run.c — `skinkey-sim run`: connects the card to vpcd (the field), answers control
+ * commands, and moves APDUs between vpcd and the card framework. One thread, one poll(). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim_core.h"
+#include "sim_link.h"
+#include "sim_run.h"
+
+#define RETRY_MS 100
+
+struct sim_stats {
+	unsigned long apdus, bytes_in, bytes_out, taps, removes, cuts, resets, state_writes,
+	    state_errors;
+};
+
+struct sim_rt {
+	const struct sim_run_opts *o;
+	struct sim_card *card;
+	struct sim_vpcd vpcd;
+	struct sim_stats st;
+	int tapped;           /* the chip is meant to be in the field */
+	int seen;             /* pcscd powered or used the card on this connection */
+	int trace;
+	long latency_ms;
+	long cut_left;        /* APDUs still answered before the chip leaves; -1 = off */
+	int quit;
+	struct sim_rbuf resp;
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void leave_field(struct sim_rt *rt, const char *why)
+{
+	if (rt->vpcd.fd >= 0)
+		sim_log("chip leaves the field (%s)", why);
+	sim_vpcd_close(&rt->vpcd);
+	sim_card_power_loss(rt->card);
+	rt->seen = 0;
+}
+
+static void try_connect(struct sim_rt *rt)
+{
+	if (!rt->tapped || rt->vpcd.fd >= 0)
+		return;
+	if (sim_vpcd_connect(&rt->vpcd) == 0)
+		sim_log("in the field: connected to vpcd %s:%s", rt->vpcd.host, rt->vpcd.port);
+}
+
+static void save_if_dirty(struct sim_rt *rt)
+{
+	if (!sim_card_take_dirty(rt->card))
+		return;
+	if (sim_state_save(rt->o->state_path, rt->card) == 0)
+		rt->st.state_writes++;
+	else
+		rt->st.state_errors++;
+}
+
+static void trace_apdu(const struct sim_rt *rt, const char *dir, const uint8_t *p, size_t n)
+{
+	/* PIN-bearing commands: show the header only */
+	int secret = n > 5 && dir[0] == '>' && (p[1] == 0x20 || p[1] == 0x24 || p[1] == 0x2C);
+
+	if (!rt->trace)
+		return;
+	if (secret) {
+		sim_hexdump("> (data redacted)", p, 5);
+		return;
+	}
+	sim_hexdump(dir, p, n);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void on_apdu(struct sim_rt *rt, const uint8_t *cmd, size_t n)
+{
+	rt->st.apdus++;
+	rt->st.bytes_in += n;
+	rt->seen = 1;
+	trace_apdu(rt, ">", cmd, n);
+	if (rt->cut_left == 0) {
+		rt->cut_left = -1;
+		rt->tapped = 0;
+		rt->st.cuts++;
+		leave_field(rt, "cut-after reached");
+		return;
+	}
+	if (rt->cut_left > 0)
+		rt->cut_left--;
+	if (rt->latency_ms > 0)
+		sleep_ms(rt->latency_ms);
+	if (sim_card_transmit(rt->card, cmd, n, &rt->resp) == SIM_TX_CUT) {
+		save_if_dirty(rt);
+		rt->tapped = 0;
+		rt->st.cuts++;
+		leave_field(rt, "malformed chain: power cut");
+		return;
+	}
+	save_if_dirty(rt);
+	trace_apdu(rt, "<", rt->resp.p, rt->resp.len);
+	rt->st.bytes_out += rt->resp.len;
+	if (sim_vpcd_send(&rt->vpcd, rt->resp.p, rt->resp.len) != 0)
+		leave_field(rt, "vpcd write failed");
+}
+
+static void on_control(struct sim_rt *rt, uint8_t ctl)
+{
+	const struct sim_personality *p = sim_card_personality(rt->card);
+
+	switch (ctl) {
+	case 0:  /* power off */
+		sim_card_power_loss(rt->card);
+		break;
+	case 1:  /* power on */
+		rt->seen = 1;
+		break;
+	case 2:  /* reset */
+		rt->st.resets++;
+		sim_card_power_loss(rt->card);
+		rt->seen = 1;
+		break;
+	case 4:  /* get ATR */
+		if (sim_vpcd_send(&rt->vpcd, p->atr, p->atr_len) != 0)
+			leave_field(rt, "vpcd write failed");
+		break;
+	default:
+		sim_log("vpcd: unknown control byte %u ignored", ctl);
+	}
+}
+
+static void on_vpcd(struct sim_rt *rt)
+{
+	static uint8_t frame[SIM_FRAME_MAX];
+	size_t n;
+
+	if (sim_vpcd_recv(&rt->vpcd, frame, &n) != 0) {
+		leave_field(rt, "vpcd closed the link");
+		return;   /* still tapped: reconnect when vpcd listens again */
+	}
+	if (n == 1)
+		on_control(rt, frame[0]);
+	else
+		on_apdu(rt, frame, n);
+}
+
+static int parse_long(const char *s, long max, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void fmt_status(const struct sim_rt *rt, char *out, size_t len)
+{
+	int connected = rt->vpcd.fd >= 0;
+
+	snprintf(out, len,
+	    "present=%d\nconnected=%d\ntapped=%d\ncard=%s\nvpcd=%s:%s\nlatency=%ld\ntrace=%s\n"
+	    "malformed=%s\ncut_after=%ld\nstate=%s\n",
+	    rt->tapped && connected && rt->seen, connected, rt->tapped,
+	    sim_card_personality(rt->card)->name, rt->vpcd.host, rt->vpcd.port, rt->latency_ms,
+	    rt->trace ? "on" : "off", sim_malformed_name(sim_card_malformed(rt->card)),
+	    rt->cut_left, rt->o->state_path);
+}
+
+static void fmt_stats(const struct sim_rt *rt, char *out, size_t len)
+{
+	const struct sim_stats *s = &rt->st;
+
+	snprintf(out, len,
+	    "apdus=%lu\nbytes_in=%lu\nbytes_out=%lu\ntaps=%lu\nremoves=%lu\ncuts=%lu\nresets=%lu\n"
+	    "state_writes=%lu\nstate_errors=%lu\n",
+	    s->apdus, s->bytes_in, s->bytes_out, s->taps, s->removes, s->cuts, s->resets,
+	    s->state_writes, s->state_errors);
+}
+
+/* One control command; writes the answer ("ok", key=value lines, or "error: ...") to out. */
+static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
+{
+	char *save = NULL, *cmd = strtok_r(line, " \t\r", &save), *arg = strtok_r(NULL, " \t\r", &save);
+	enum sim_malformed m;
+	long v;
+
+	snprintf(out, len, "ok\n");
+	if (cmd == NULL) {
+		snprintf(out, len, "error: empty command\n");
+	} else if (strtok_r(NULL, " \t\r", &save) != NULL) {
+		snprintf(out, len, "error: too many arguments\n");
+	} else if (strcmp(cmd, "tap") == 0) {
+		if (!rt->tapped)
+			rt->st.taps++;
+		rt->tapped = 1;
+		try_connect(rt);
+	} else if (strcmp(cmd, "remove") == 0) {
+		if (rt->tapped)
+			rt->st.removes++;
+		rt->tapped = 0;
+		leave_field(rt, "remove");
+	} else if (strcmp(cmd, "status") == 0) {
+		fmt_status(rt, out, len);
+	} else if (strcmp(cmd, "stats") == 0) {
+		fmt_stats(rt, out, len);
+	} else if (strcmp(cmd, "reset-stats") == 0) {
+		memset(&rt->st, 0, sizeof(rt->st));
+	} else if (strcmp(cmd, "latency") == 0) {
+		if (parse_long(arg, 60000, &v) != 0)
+			snprintf(out, len, "error: latency takes milliseconds 0..60000\n");
+		else
+			rt->latency_ms = v;
+	} else if (strcmp(cmd, "trace") == 0) {
+		if (arg != NULL && strcmp(arg, "on") == 0)
+			rt->trace = 1;
+		else if (arg != NULL && strcmp(arg, "off") == 0)
+			rt->trace = 0;
+		else
+			snprintf(out, len, "error: trace on|off\n");
+	} else if (strcmp(cmd, "cut-after") == 0) {
+		if (parse_long(arg, 1000000000L, &v) != 0)
+			snprintf(out, len, "error: cut-after takes a count of APDUs\n");
+		else
+			rt->cut_left = v;
+	} else if (strcmp(cmd, "malformed") == 0) {
+		if (arg == NULL || sim_malformed_parse(arg, &m) != 0)
+			snprintf(out, len, "error: malformed on|off|truncate|badlen|badsw|chain\n");
+		else
+			sim_card_set_malformed(rt->card, m);
+	} else if (strcmp(cmd, "quit") == 0) {
+		rt->quit = 1;
+	} else {
+		snprintf(out, len, "error: unknown command '%s' (tap, remove, status, stats, "
+		    "reset-stats, latency MS, trace on|off, cut-after N, malformed KIND, quit)\n", cmd);
+	}
+	if (strncmp(out, "error", 5) != 0 && cmd != NULL && strcmp(cmd, "status") != 0 &&
+	    strcmp(cmd, "stats") != 0)
+		sim_log("ctl: %s%s%s", cmd, arg ? " " : "", arg ? arg : "");
+}
+
+static void on_ctl(struct sim_rt *rt, int lfd)
+{
+	char line[SIM_CTL_LINE_MAX], out[1024];
+	int cfd = sim_ctl_accept(lfd, line, sizeof(line));
+
+	if (cfd < 0)
+		return;
+	handle_command(rt, line, out, sizeof(out));
+	sim_ctl_reply(cfd, out);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void loop(struct sim_rt *rt, int lfd)
+{
+	while (!rt->quit && !got_signal) {
+		struct pollfd pf[2] = { { lfd, POLLIN, 0 }, { rt->vpcd.fd, POLLIN, 0 } };
+		nfds_t np = rt->vpcd.fd >= 0 ? 2 : 1;
+		int k;
+
+		try_connect(rt);
+		pf[1].fd = rt->vpcd.fd;
+		np = rt->vpcd.fd >= 0 ? 2 : 1;
+		k = poll(pf, np, RETRY_MS);
+		if (k < 0 && errno != EINTR) {
+			sim_log("poll: %s", strerror(errno));
+			break;
+		}
+		if (k <= 0)
+			continue;
+		if (np == 2 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			on_vpcd(rt);
+		if (pf[0].revents & POLLIN)
+			on_ctl(rt, lfd);
+	}
+}
+
+int sim_run(const struct sim_run_opts *o)
+{
+	struct sim_rt rt;
+	int lfd = -1, rc = 1, r;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.o = o;
+	rt.vpcd.fd = -1;
+	rt.cut_left = -1;
+	rt.tapped = 1;
+	if (sim_vpcd_parse_addr(&rt.vpcd, o->vpcd_addr) != 0) {
+		fprintf(stderr, "skinkey-sim: bad --vpcd address '%s' (want HOST:PORT)\n", o->vpcd_addr);
+		goto out;
+	}
+	if (sim_card_new(o->pers, &rt.card) != 0) {
+		fprintf(stderr, "skinkey-sim: cannot create the %s card\n", o->pers->name);
+		goto out;
+	}
+	if ((r = sim_state_load(o->state_path, rt.card)) < 0)
+		goto out;
+	sim_log("%s card, %s state %s", o->pers->name, r == 1 ? "factory-fresh" : "loaded",
+	    o->state_path);
+	if (r == 1 && sim_state_save(o->state_path, rt.card) != 0) {
+		fprintf(stderr, "skinkey-sim: cannot write state file %s\n", o->state_path);
+		goto out;
+	}
+	install_signals();
+	if ((lfd = sim_ctl_listen(o->ctl_path)) < 0)
+		goto out;
+	loop(&rt, lfd);
+	sim_log("stopping (%s)", rt.quit ? "quit" : "signal");
+	rc = 0;
+out:
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(o->ctl_path);
+	}
+	sim_vpcd_close(&rt.vpcd);
+	sim_rbuf_free(&rt.resp);
+	sim_card_free(&rt.card);
+	return rc;
+}
