@@ -58,6 +58,43 @@ int vault_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
+/* Transactions nest: inside a caller's vault_store_begin() a savepoint, else BEGIN IMMEDIATE
+ * (take the write lock up front, so the busy timeout applies instead of a failed upgrade). */
+int vault_tx_begin(sqlite3 *db, int *nested)
+{
+	*nested = !sqlite3_get_autocommit(db);
+	return vault_db_exec(db, *nested ? "SAVEPOINT vtx" : "BEGIN IMMEDIATE");
+}
+
+int vault_tx_commit(sqlite3 *db, int nested)
+{
+	return vault_db_exec(db, nested ? "RELEASE vtx" : "COMMIT");
+}
+
+void vault_tx_rollback(sqlite3 *db, int nested)
+{
+	vault_db_exec(db, nested ? "ROLLBACK TO vtx; RELEASE vtx" : "ROLLBACK");
+}
+
+int vault_store_begin(struct vault_store *st)
+{
+	if (st == NULL || !sqlite3_get_autocommit(st->db))
+		return SK_ERR_ARG;
+	return vault_db_exec(st->db, "BEGIN IMMEDIATE");
+}
+
+int vault_store_end(struct vault_store *st, int commit)
+{
+	int r;
+
+	if (st == NULL || sqlite3_get_autocommit(st->db))
+		return SK_ERR_ARG;
+	if (commit && (r = vault_db_exec(st->db, "COMMIT")) == 0)
+		return 0;
+	vault_db_exec(st->db, "ROLLBACK");
+	return commit ? SK_ERR_DB : 0;
+}
+
 static int read_version(sqlite3 *db, int *version)
 {
 	sqlite3_stmt *st = NULL;

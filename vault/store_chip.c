@@ -239,11 +239,11 @@ int vault_chip_retire(struct vault_store *s, const char *chip_id)
 int vault_chip_promote(struct vault_store *s, const char *backup_id)
 {
 	struct vault_chip c;
-	int r;
+	int r, nested = 0;
 
 	if (s == NULL || check_chip_id(backup_id) != 0)
 		return SK_ERR_ARG;
-	if ((r = vault_db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
+	if ((r = vault_tx_begin(s->db, &nested)) != 0)
 		return r;
 	if ((r = vault_chip_get(s, backup_id, &c)) != 0)
 		goto out;
@@ -258,12 +258,12 @@ int vault_chip_promote(struct vault_store *s, const char *backup_id)
 	if ((r = exec_chip(s, "UPDATE chips SET role = ?2 WHERE chip_id = ?1", backup_id,
 	    VAULT_ROLE_PRIMARY)) != 0)
 		goto out;
-	if ((r = vault_db_exec(s->db, "COMMIT")) != 0)
+	if ((r = vault_tx_commit(s->db, nested)) != 0)
 		goto out;
 	/* secure_delete overwrote the old K_chip in the db; flush the WAL copy of it too */
 	vault_db_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 out:
 	if (r != 0)
-		vault_db_exec(s->db, "ROLLBACK");
+		vault_tx_rollback(s->db, nested);
 	return r;
 }

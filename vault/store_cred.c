@@ -65,7 +65,7 @@ int vault_cred_add(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_LEN], 
     const char *site, const char *user, const uint8_t *secret, size_t len, uint64_t *id)
 {
 	uint64_t nid = 0;
-	int r;
+	int r, nested = 0;
 
 	if (id != NULL)
 		*id = 0;
@@ -75,17 +75,17 @@ int vault_cred_add(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_LEN], 
 		vault_log("credential type %d unknown", type);
 		return SK_ERR_ARG;
 	}
-	if ((r = vault_db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
+	if ((r = vault_tx_begin(s->db, &nested)) != 0)
 		return r;
 	if ((r = insert_row(s, type, site, user, &nid)) != 0 ||
 	    (r = write_blob(s, k_vault, nid, type, site, user, secret, len)) != 0 ||
-	    (r = vault_db_exec(s->db, "COMMIT")) != 0)
+	    (r = vault_tx_commit(s->db, nested)) != 0)
 		goto out;
 	if (id != NULL)
 		*id = nid;
 out:
 	if (r != 0)
-		vault_db_exec(s->db, "ROLLBACK");
+		vault_tx_rollback(s->db, nested);
 	return r;
 }
 
@@ -210,11 +210,11 @@ int vault_cred_update(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_LEN
     const uint8_t *secret, size_t len)
 {
 	struct vault_cred c;
-	int r;
+	int r, nested = 0;
 
 	if (s == NULL || k_vault == NULL)
 		return SK_ERR_ARG;
-	if ((r = vault_db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
+	if ((r = vault_tx_begin(s->db, &nested)) != 0)
 		return r;
 	if ((r = vault_cred_info(s, id, &c)) != 0)
 		goto out;
@@ -225,10 +225,10 @@ int vault_cred_update(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_LEN
 	}
 	if ((r = write_blob(s, k_vault, id, c.type, c.site, c.user, secret, len)) != 0)
 		goto out;
-	r = vault_db_exec(s->db, "COMMIT");
+	r = vault_tx_commit(s->db, nested);
 out:
 	if (r != 0)
-		vault_db_exec(s->db, "ROLLBACK");
+		vault_tx_rollback(s->db, nested);
 	vault_cred_clear(&c);
 	return r;
 }

@@ -65,14 +65,19 @@ int vault_journal_record(struct vault_store *s, const char *chip_id, unsigned ke
 	uint8_t *w = NULL;
 	size_t wlen = 0;
 	int64_t id = 0;
-	int r;
+	int r, nested = 0;
 
 	if (entry_id != NULL)
 		*entry_id = 0;
 	if (s == NULL || chip_id == NULL || strlen(chip_id) >= 64 || key == NULL ||
 	    key_len == 0 || key_len > 64)
 		return SK_ERR_ARG;
-	if ((r = vault_db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
+	if (!sqlite3_get_autocommit(s->db)) {
+		/* the entry must be durable before the ChangeKey, not at some outer commit */
+		vault_log("journal: refusing to record inside an open transaction");
+		return SK_ERR_BUSY;
+	}
+	if ((r = vault_tx_begin(s->db, &nested)) != 0)
 		return r;
 	if ((r = journal_insert(s, chip_id, key_no, key_version, &id)) != 0 ||
 	    (r = journal_context(id, chip_id, key_no, key_version, ctx, sizeof(ctx))) != 0 ||
@@ -80,13 +85,13 @@ int vault_journal_record(struct vault_store *s, const char *chip_id, unsigned ke
 	    (r = journal_set_key(s, id, w, wlen)) != 0)
 		goto out;
 	/* synchronous=FULL: when COMMIT returns, the key is on disk before any ChangeKey */
-	if ((r = vault_db_exec(s->db, "COMMIT")) != 0)
+	if ((r = vault_tx_commit(s->db, nested)) != 0)
 		goto out;
 	if (entry_id != NULL)
 		*entry_id = id;
 out:
 	if (r != 0)
-		vault_db_exec(s->db, "ROLLBACK");
+		vault_tx_rollback(s->db, nested);
 	free(w);
 	return r;
 }

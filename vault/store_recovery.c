@@ -115,13 +115,13 @@ int vault_recovery_split(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_
     struct vault_share shares[VAULT_SHARES_N])
 {
 	unsigned i;
-	int r;
+	int r, nested = 0;
 
 	if (s == NULL || k_vault == NULL || shares == NULL)
 		return SK_ERR_ARG;
 	if ((r = vault_shamir_split(k_vault, VAULT_SHARES_K, VAULT_SHARES_N, shares)) != 0)
 		return r;
-	if ((r = vault_db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
+	if ((r = vault_tx_begin(s->db, &nested)) != 0)
 		goto out;
 	if ((r = vault_db_exec(s->db, "DELETE FROM recovery_shares")) != 0)
 		goto out;
@@ -130,10 +130,10 @@ int vault_recovery_split(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_
 			goto out;
 	if ((r = vault_key_check_set(s, k_vault)) != 0)
 		goto out;
-	r = vault_db_exec(s->db, "COMMIT");
+	r = vault_tx_commit(s->db, nested);
 out:
 	if (r != 0) {
-		vault_db_exec(s->db, "ROLLBACK");
+		vault_tx_rollback(s->db, nested);
 		vault_share_wipe(shares, VAULT_SHARES_N);
 	}
 	return r;

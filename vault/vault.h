@@ -92,6 +92,9 @@ struct vault_store;
 int vault_store_open(const char *dir, struct vault_store **out);
 void vault_store_close(struct vault_store **st);
 int vault_store_schema_version(struct vault_store *st);   /* >0, or SK_ERR_DB */
+/* Group many writes into one transaction (one fsync): begin, calls..., end(commit 1 or 0). */
+int vault_store_begin(struct vault_store *st);
+int vault_store_end(struct vault_store *st, int commit);
 
 struct vault_cred {
 	uint64_t id;

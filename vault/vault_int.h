@@ -27,6 +27,9 @@ int vault_schema_migrate(sqlite3 *db);
 int vault_db_exec(sqlite3 *db, const char *sql);
 int vault_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 int64_t vault_now(void);
+int vault_tx_begin(sqlite3 *db, int *nested);
+int vault_tx_commit(sqlite3 *db, int nested);
+void vault_tx_rollback(sqlite3 *db, int nested);
 /* Row (id, site, user, type, created, updated) to a vault_cred; wrong types mark it corrupt. */
 int vault_row_to_cred(sqlite3_stmt *st, struct vault_cred *c);
 
