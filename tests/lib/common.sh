@@ -14,3 +14,23 @@ wait_for() {
 }
 sim() { skinkey-sim ctl "$@"; }
 sim_apdus() { skinkey-sim ctl "$@" stats | sed -n 's/^apdus=//p'; }
+# apdu [--reader N|NAME] HEX...: raw APDUs over one PC/SC connection; one "DATA SW" line each
+# (tests/lib/apdu.py: no automatic GET RESPONSE; exit 3 when the card went away mid-way).
+apdu() { /usr/bin/python3 "$SK_SRC/tests/lib/apdu.py" "$@"; }
+# sim_wait_present [CARD] [SECONDS]: until the simulator says the chip is in the field
+sim_wait_present() {
+	wait_for "${2:-10}" sh -c "skinkey-sim ctl --card '${1:-flexsecure}' status | grep -qx present=1"
+}
+# reader_has_card N: pcscd reports a card in reader N (0 or 1)
+reader_has_card() {
+	/usr/bin/python3 -c "
+import sys
+from smartcard.System import readers
+r = readers()[int(sys.argv[1])]
+c = r.createConnection()
+try:
+    c.connect()
+except Exception:
+    sys.exit(1)
+" "$1"
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# skinkey-sim control socket: status fields, errors, tap/remove as pcscd sees them, stats counting.
+. "$SK_SRC/tests/lib/common.sh"
+need skinkey-sim opensc-tool /usr/bin/python3
+
+# no simulator on a path: a clear error and a non-zero exit
+if out=$(skinkey-sim ctl --ctl "$SKNS_SCRATCH/none.ctl" status 2>&1); then fail "ctl on a dead socket succeeded"; fi
+expect_match "$out" 'no simulator is running'
+if skinkey-sim ctl frobnicate 2>/dev/null; then fail "unknown command accepted"; fi
+if skinkey-sim ctl latency abc 2>/dev/null; then fail "bad latency accepted"; fi
+if skinkey-sim ctl malformed sideways 2>/dev/null; then fail "bad malformed kind accepted"; fi
+
+st=$(sim status)
+expect_match "$st" '^present=1'
+expect_match "$st" 'connected=1'
+expect_match "$st" 'card=flexsecure'
+
+# pcscd sees the card in slot 0, not in slot 1
+expect_match "$(opensc-tool -l)" '0 +Yes +Virtual PCD 00 00'
+reader_has_card 0 || fail "reader 0 has no card"
+! reader_has_card 1 || fail "reader 1 has a card"
+
+# remove: pcscd sees the card leave; tap: it comes back
+sim remove >/dev/null
+expect_match "$(sim status)" 'present=0'
+wait_for 5 sh -c "opensc-tool -l | grep -Eq '0 +No +Virtual PCD 00 00'" || fail "pcscd still lists a card after remove"
+! reader_has_card 0 || fail "can still connect to the card after remove"
+sim tap >/dev/null
+sim_wait_present flexsecure 10 || fail "no present=1 after tap"
+wait_for 5 reader_has_card 0 || fail "pcscd does not see the card after tap"
+
+st=$(sim stats)
+expect_match "$st" 'taps=1'
+expect_match "$st" 'removes=1'
+
+# stats: exactly the APDUs we send are counted; reset-stats zeroes
+sim reset-stats >/dev/null
+expect_eq "$(sim_apdus)" 0 "after reset-stats"
+apdu 00A4040007A0000005272001 0001100000 00A4040002FFFF >/dev/null
+expect_eq "$(sim_apdus)" 3 "three APDUs"
+out=$(apdu 00A4040002FFFF 00A404 0001300041$(printf '00%.0s' $(seq 65)))
+expect_eq "$(echo "$out" | sed -n 1p)" 6A82 "unknown AID"
+expect_eq "$(echo "$out" | sed -n 2p)" 6700 "malformed APDU"
+expect_eq "$(echo "$out" | sed -n 3p)" 6700 "65-byte challenge"
+expect_eq "$(sim_apdus)" 6 "six APDUs"
+st=$(sim stats)
+expect_eq "$(echo "$st" | head -1)" "apdus=6" "stats first line"
+echo "ok"
