@@ -300,8 +300,11 @@ int sk_dol_value(const uint8_t *dol, size_t dollen, const uint8_t *data, size_t 
 	sk_cur_init(&dc, dol, dollen);
 	sk_cur_init(&vc, data, datalen);
 	while (sk_cur_left(&dc) > 0) {
-		if (sk_dol_next(&dc, &it) != 0 || sk_cur_bytes(&vc, it.len, &v) != 0)
+		if (sk_dol_next(&dc, &it) != 0 || sk_cur_bytes(&vc, it.len, &v) != 0) {
+			*value = NULL;
+			*len = 0;
 			return SK_ERR_FORMAT;
+		}
 		if (it.tag == tag && !found) {
 			*value = v;
 			*len = it.len;
