@@ -1,0 +1,512 @@
+/* cardmgr.c — the card manager: a watcher thread on sk_pcsc_watch tracks readers and cards,
+ * identifies each chip on insert (OpenPGP AID -> fs-<serial>, then which applets answer), records
+ * it in state.db, and hands cards to operations one at a time (skd_card_acquire). Presence is
+ * updated before identification so that listing never waits for a card operation. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/card.h"
+#include "common/pcsc.h"
+#include "common/sk_err.h"
+#include "skd_int.h"
+
+#define MAX_READERS 16
+
+struct reader {
+	int used;
+	char name[128];
+	int card;                        /* a card is in the field */
+	char chip[SKD_CHIPID_MAX];       /* identified chip ("" until identified or unknown) */
+	char applets[96];
+	struct sk_card *sc;              /* open connection; guarded by card_mu */
+	uint64_t seq;                    /* insert sequence: detects remove + reinsert */
+};
+
+struct skd_card {
+	struct sk_card *sc;
+	char chip[SKD_CHIPID_MAX];
+	int idx;
+	uint64_t seq;
+};
+
+static struct sk_pcsc *pcsc;
+static pthread_t watch_thread;
+static int watch_running;
+static struct reader readers[MAX_READERS];
+static uint64_t generation, insert_seq;
+/* mgr_mu guards readers[] (except .sc) and generation; card_mu serializes card use and .sc.
+ * Order: card_mu before mgr_mu. */
+static pthread_mutex_t mgr_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t card_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mgr_cv;
+
+static const uint8_t aid_openpgp[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+static const struct {
+	const char *name;
+	uint8_t aid[8];
+	size_t len;
+} extra_applets[] = {
+	{ "ykhmac", { 0xA0, 0x00, 0x00, 0x05, 0x27, 0x20, 0x01 }, 7 },
+	{ "oath", { 0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01 }, 7 },
+	{ "fido2", { 0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01 }, 8 },
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int find_reader(const char *name)
+{
+	for (int i = 0; i < MAX_READERS; i++)
+		if (readers[i].used && strcmp(readers[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static void changed_locked(void)
+{
+	generation++;
+	pthread_cond_broadcast(&mgr_cv);
+}
+
+static int select_aid(struct sk_card *sc, const uint8_t *aid, size_t len, struct sk_buf *rsp)
+{
+	struct sk_apdu a = { 0x00, 0xA4, 0x04, 0x00, aid, len, 256, 0 };
+	uint16_t sw = 0;
+	int r;
+
+	if ((r = sk_card_apdu(sc, &a, rsp, &sw)) != 0)
+		return r;
+	return sk_sw_to_err(sw);
+}
+
+/* GET DATA 4F: the full OpenPGP AID; chip id from manufacturer (2) + serial (4). */
+static int openpgp_chip_id(struct sk_card *sc, char *id, size_t n)
+{
+	struct sk_apdu a = { 0x00, 0xCA, 0x00, 0x4F, NULL, 0, 256, 0 };
+	struct sk_buf *rsp = sk_buf_new(4096);
+	const uint8_t *p;
+	uint16_t sw = 0;
+	int r = SK_ERR_NOMEM;
+
+	if (rsp == NULL)
+		goto out;
+	if ((r = sk_card_apdu(sc, &a, rsp, &sw)) != 0)
+		goto out;
+	if ((r = sk_sw_to_err(sw)) != 0)
+		goto out;
+	p = sk_buf_ptr(rsp);
+	if (sk_buf_len(rsp) != 16 || memcmp(p, aid_openpgp, sizeof(aid_openpgp)) != 0) {
+		sk_warn("chip answered an OpenPGP AID of %zu bytes that does not parse",
+		    sk_buf_len(rsp));
+		r = SK_ERR_BAD_RESPONSE;
+		goto out;
+	}
+	snprintf(id, n, "fs-%02x%02x%02x%02x%02x%02x", p[8], p[9], p[10], p[11], p[12], p[13]);
+	r = 0;
+out:
+	sk_buf_free(&rsp);
+	return r;
+}
+
+static void applets_add(char *list, size_t n, const char *name)
+{
+	size_t used = strlen(list);
+	snprintf(list + used, n - used, "%s%s", used ? "," : "", name);
+}
+
+/* Under card_mu. Fills chip id and applet list; 0 or SK_ERR_*. */
+static int identify(struct sk_card *sc, char *chip, size_t clen, char *applets, size_t alen)
+{
+	struct sk_buf *rsp = sk_buf_new(4096);
+	int r = SK_ERR_NOMEM;
+
+	chip[0] = applets[0] = '\0';
+	if (rsp == NULL)
+		goto out;
+	if ((r = select_aid(sc, aid_openpgp, sizeof(aid_openpgp), rsp)) != 0) {
+		sk_info("no OpenPGP applet answered (%s): unknown chip", sk_strerror(r));
+		goto out;
+	}
+	if ((r = openpgp_chip_id(sc, chip, clen)) != 0)
+		goto out;
+	applets_add(applets, alen, "openpgp");
+	for (size_t i = 0; i < sizeof(extra_applets) / sizeof(extra_applets[0]); i++) {
+		int e = select_aid(sc, extra_applets[i].aid, extra_applets[i].len, rsp);
+		if (e == SK_ERR_CARD_REMOVED) {
+			r = e;
+			goto out;
+		}
+		if (e == 0)
+			applets_add(applets, alen, extra_applets[i].name);
+	}
+	r = 0;
+out:
+	if (r != 0)
+		chip[0] = '\0';
+	sk_buf_free(&rsp);
+	return r;
+}
+
+static void on_card_inserted(int idx, const char *name)
+{
+	struct sk_card *sc = NULL;
+	char chip[SKD_CHIPID_MAX], applets[96];
+	uint64_t seq;
+	int r;
+
+	pthread_mutex_lock(&mgr_mu);
+	readers[idx].card = 1;
+	readers[idx].chip[0] = '\0';
+	seq = readers[idx].seq = ++insert_seq;
+	changed_locked();
+	pthread_mutex_unlock(&mgr_mu);
+
+	pthread_mutex_lock(&card_mu);
+	sk_card_free(&readers[idx].sc);
+	if ((r = sk_pcsc_connect(pcsc, name, &sc)) != 0) {
+		sk_warn("%s: cannot connect to the card: %s", name, sk_strerror(r));
+		goto out;
+	}
+	if ((r = sk_card_begin(sc)) == 0) {
+		r = identify(sc, chip, sizeof(chip), applets, sizeof(applets));
+		sk_card_end(sc);
+	}
+	if (r != 0) {
+		sk_warn("%s: card not identified: %s", name, sk_strerror(r));
+		goto out;
+	}
+	skd_state_chip_seen(chip, applets, now_s());
+	sk_info("chip %s in %s (applets %s)", chip, name, applets);
+	pthread_mutex_lock(&mgr_mu);
+	if (readers[idx].card && readers[idx].seq == seq) {
+		snprintf(readers[idx].chip, sizeof(readers[idx].chip), "%s", chip);
+		snprintf(readers[idx].applets, sizeof(readers[idx].applets), "%s", applets);
+		changed_locked();
+	}
+	pthread_mutex_unlock(&mgr_mu);
+out:
+	readers[idx].sc = sc;
+	pthread_mutex_unlock(&card_mu);
+}
+
+static void on_card_removed(int idx)
+{
+	char chip[SKD_CHIPID_MAX];
+
+	pthread_mutex_lock(&mgr_mu);
+	snprintf(chip, sizeof(chip), "%s", readers[idx].chip);
+	readers[idx].card = 0;
+	readers[idx].chip[0] = '\0';
+	readers[idx].applets[0] = '\0';
+	changed_locked();
+	pthread_mutex_unlock(&mgr_mu);
+	if (chip[0] != '\0') {
+		sk_info("chip %s left %s", chip, readers[idx].name);
+		skd_state_chip_seen(chip, NULL, now_s());
+		skd_pincache_on_chip_gone(chip);
+	}
+	pthread_mutex_lock(&card_mu);
+	sk_card_free(&readers[idx].sc);
+	pthread_mutex_unlock(&card_mu);
+}
+
+static int add_reader(const char *name)
+{
+	int idx;
+
+	pthread_mutex_lock(&mgr_mu);
+	if ((idx = find_reader(name)) < 0) {
+		for (idx = 0; idx < MAX_READERS && readers[idx].used; idx++)
+			;
+		if (idx == MAX_READERS) {
+			idx = -1;
+		} else {
+			memset(&readers[idx], 0, sizeof(readers[idx]));
+			readers[idx].used = 1;
+			snprintf(readers[idx].name, sizeof(readers[idx].name), "%s", name);
+			changed_locked();
+		}
+	}
+	pthread_mutex_unlock(&mgr_mu);
+	return idx;
+}
+
+static int on_event(enum sk_pcsc_event ev, const char *name, void *arg)
+{
+	int idx;
+
+	(void)arg;
+	if (!skd_conf_reader_allowed(&skd_config, name)) {
+		sk_debug("reader %s ignored (reader-allow/reader-deny)", name);
+		return 0;
+	}
+	sk_debug("pcsc event %s: %s", sk_pcsc_event_name(ev), name);
+	switch (ev) {
+	case SK_PCSC_READER_ADDED:
+		if (add_reader(name) < 0)
+			sk_warn("too many readers: %s ignored", name);
+		break;
+	case SK_PCSC_CARD_INSERTED:
+		if ((idx = add_reader(name)) >= 0)
+			on_card_inserted(idx, name);
+		break;
+	case SK_PCSC_CARD_REMOVED:
+		if ((idx = find_reader(name)) >= 0)
+			on_card_removed(idx);
+		break;
+	case SK_PCSC_READER_REMOVED:
+		if ((idx = find_reader(name)) >= 0) {
+			on_card_removed(idx);
+			pthread_mutex_lock(&mgr_mu);
+			readers[idx].used = 0;
+			changed_locked();
+			pthread_mutex_unlock(&mgr_mu);
+		}
+		break;
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void *watch_main(void *arg)
+{
+	int r;
+
+	(void)arg;
+	for (;;) {
+		if (pcsc == NULL && (r = sk_pcsc_open(&pcsc)) != 0) {
+			sk_debug("pcscd not reachable (%s); retrying", sk_strerror(r));
+			sleep_ms(1000);
+			if (!watch_running)
+				break;
+			continue;
+		}
+		r = sk_pcsc_watch(pcsc, -1, on_event, NULL);
+		if (r == SK_ERR_CANCELED || !watch_running)
+			break;
+		sk_warn("reader watcher stopped (%s); restarting", sk_strerror(r));
+		sleep_ms(500);
+	}
+	return NULL;
+}
+
+int skd_cardmgr_start(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&mgr_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (sk_pcsc_open(&pcsc) != 0)
+		sk_warn("pcscd not reachable yet: readers appear when it starts");
+	watch_running = 1;
+	if (pthread_create(&watch_thread, NULL, watch_main, NULL) != 0) {
+		watch_running = 0;
+		sk_error("cannot start the reader watcher thread");
+		return SK_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+void skd_cardmgr_stop(void)
+{
+	if (!watch_running)
+		return;
+	watch_running = 0;
+	if (pcsc != NULL)
+		sk_pcsc_cancel(pcsc);
+	pthread_join(watch_thread, NULL);
+	pthread_mutex_lock(&card_mu);
+	for (int i = 0; i < MAX_READERS; i++)
+		sk_card_free(&readers[i].sc);
+	pthread_mutex_unlock(&card_mu);
+	sk_pcsc_close(&pcsc);
+}
+
+int skd_cardmgr_readers(struct skd_reader_info **out, size_t *n)
+{
+	struct skd_reader_info *v;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(MAX_READERS, sizeof(*v))) == NULL)
+		return SK_ERR_NOMEM;
+	pthread_mutex_lock(&mgr_mu);
+	for (int i = 0; i < MAX_READERS; i++) {
+		if (!readers[i].used)
+			continue;
+		snprintf(v[k].name, sizeof(v[k].name), "%s", readers[i].name);
+		v[k].card = readers[i].card;
+		snprintf(v[k].chip, sizeof(v[k].chip), "%s", readers[i].chip);
+		k++;
+	}
+	pthread_mutex_unlock(&mgr_mu);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static int find_chip_locked(const char *chip)
+{
+	for (int i = 0; i < MAX_READERS; i++) {
+		if (!readers[i].used || !readers[i].card || readers[i].chip[0] == '\0')
+			continue;
+		if (chip == NULL || chip[0] == '\0' || strcmp(readers[i].chip, chip) == 0)
+			return i;
+	}
+	return -1;
+}
+
+int skd_cardmgr_present(const char *chipid, char *reader, size_t rlen)
+{
+	int idx;
+
+	pthread_mutex_lock(&mgr_mu);
+	idx = find_chip_locked(chipid);
+	if (idx >= 0 && reader != NULL)
+		snprintf(reader, rlen, "%s", readers[idx].name);
+	pthread_mutex_unlock(&mgr_mu);
+	return idx >= 0;
+}
+
+int skd_cardmgr_current(char *chipid, size_t n)
+{
+	int idx;
+
+	pthread_mutex_lock(&mgr_mu);
+	idx = find_chip_locked(NULL);
+	snprintf(chipid, n, "%s", idx >= 0 ? readers[idx].chip : "");
+	pthread_mutex_unlock(&mgr_mu);
+	return idx >= 0 ? 0 : SK_ERR_NO_CARD;
+}
+
+uint64_t skd_cardmgr_generation(void)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&mgr_mu);
+	g = generation;
+	pthread_mutex_unlock(&mgr_mu);
+	return g;
+}
+
+/* Waits until the chip is identified in a reader or the deadline passes. */
+static int wait_chip(struct skd_conn *c, const char *chip, const struct timespec *deadline,
+    int *idx, uint64_t *seq)
+{
+	int told = 0, r = 0;
+
+	pthread_mutex_lock(&mgr_mu);
+	while ((*idx = find_chip_locked(chip)) < 0) {
+		if (!told) {
+			told = 1;
+			sk_info("waiting up to %d s: tap chip %s", skd_config.tap_timeout_ms / 1000,
+			    chip && chip[0] ? chip : "(any)");
+			pthread_mutex_unlock(&mgr_mu);
+			if (c != NULL)
+				skd_status(skd_conn_ctx(c), "PROGRESS", "tap ? 0 %d",
+				    skd_config.tap_timeout_ms / 1000);
+			pthread_mutex_lock(&mgr_mu);
+			continue;
+		}
+		if (pthread_cond_timedwait(&mgr_cv, &mgr_mu, deadline) == ETIMEDOUT &&
+		    find_chip_locked(chip) < 0) {
+			r = SK_ERR_TIMEOUT;
+			break;
+		}
+	}
+	if (*idx >= 0)
+		*seq = readers[*idx].seq;
+	pthread_mutex_unlock(&mgr_mu);
+	return r;
+}
+
+int skd_card_acquire(struct skd_conn *c, const char *chipid, struct skd_card **out)
+{
+	struct timespec deadline;
+	struct skd_card *h = NULL;
+	uint64_t seq = 0;
+	int idx, r;
+
+	*out = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += skd_config.tap_timeout_ms / 1000;
+	deadline.tv_nsec += (long)(skd_config.tap_timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return SK_ERR_NOMEM;
+	for (;;) {
+		if ((r = wait_chip(c, chipid, &deadline, &idx, &seq)) != 0) {
+			sk_warn("no tap of chip %s within tap-timeout", chipid && *chipid ? chipid : "(any)");
+			goto out;
+		}
+		pthread_mutex_lock(&card_mu);
+		pthread_mutex_lock(&mgr_mu);
+		r = (readers[idx].card && readers[idx].seq == seq && readers[idx].sc != NULL) ? 0 : -1;
+		if (r == 0)
+			snprintf(h->chip, sizeof(h->chip), "%s", readers[idx].chip);
+		pthread_mutex_unlock(&mgr_mu);
+		if (r == 0 && (r = sk_card_begin(readers[idx].sc)) == 0)
+			break;
+		pthread_mutex_unlock(&card_mu);
+		sleep_ms(20);   /* the chip left between the wait and the lock: wait again */
+	}
+	h->sc = readers[idx].sc;
+	h->idx = idx;
+	h->seq = seq;
+	*out = h;
+	h = NULL;
+	r = 0;
+out:
+	free(h);
+	return r;
+}
+
+struct sk_card *skd_card_raw(struct skd_card *h)
+{
+	return h->sc;
+}
+
+const char *skd_card_chip(const struct skd_card *h)
+{
+	return h->chip;
+}
+
+void skd_card_lost(struct skd_card *h)
+{
+	pthread_mutex_lock(&mgr_mu);
+	if (readers[h->idx].seq == h->seq && readers[h->idx].card) {
+		readers[h->idx].chip[0] = '\0';
+		changed_locked();
+	}
+	pthread_mutex_unlock(&mgr_mu);
+}
+
+void skd_card_release(struct skd_card **hp)
+{
+	struct skd_card *h;
+
+	if (hp == NULL || (h = *hp) == NULL)
+		return;
+	sk_card_end(h->sc);
+	pthread_mutex_unlock(&card_mu);
+	free(h);
+	*hp = NULL;
+}

@@ -1,0 +1,38 @@
+/* client.h — libskclient: how every skinkey client reaches skinkeyd.
+ * Socket: $XDG_RUNTIME_DIR/skinkey/S.skinkeyd (or /tmp/skinkey-<uid>/S.skinkeyd when
+ * XDG_RUNTIME_DIR is unset). skc_connect() starts `skinkeyd --daemon` when nobody listens,
+ * under a lock file so that two clients never start two daemons, and waits for the socket. */
+#ifndef SKINKEY_CLIENT_H
+#define SKINKEY_CLIENT_H
+
+#include <assuan.h>
+#include <stddef.h>
+
+/* The socket directory / path. 0, SK_ERR_TOOBIG or SK_ERR_IO. */
+int skc_socket_dir(char *buf, size_t n);
+int skc_socket_path(char *buf, size_t n);
+
+/* Create the socket directory (0700, owned by us; refuses a directory someone else owns or
+ * that others can enter). 0 or SK_ERR_*. */
+int skc_socket_dir_make(void);
+
+/* Connect to skinkeyd, starting it when needed (waits up to 10 s). *out is an Assuan client
+ * context; release with assuan_release(). 0 or SK_ERR_*. */
+int skc_connect(assuan_context_t *out);
+/* Connect without autostart: SK_ERR_NO_READER never; SK_ERR_IO when nobody listens. */
+int skc_connect_noautostart(assuan_context_t *out);
+/* Raw stream socket connected to skinkeyd (autostart as skc_connect), for relays. */
+int skc_connect_fd(int *fd);
+
+/* Send one command; status lines go to status_cb (may be NULL), D data to data_cb (may be
+ * NULL). Thin wrapper over assuan_transact returning SK_ERR_* (the gpg error is kept in
+ * *gerr when non-NULL). */
+int skc_transact(assuan_context_t ctx, const char *cmd,
+    gpg_error_t (*data_cb)(void *, const void *, size_t),
+    gpg_error_t (*status_cb)(void *, const char *), void *arg, gpg_error_t *gerr);
+
+/* SK_ERR_* <-> gpg_error_t (source SCD), the mapping skinkeyd uses on the wire. */
+gpg_error_t skc_err_to_gpg(int sk_err);
+int skc_err_from_gpg(gpg_error_t e);
+
+#endif

@@ -1,0 +1,30 @@
+/* cmd_table.c — every command table the dispatcher registers. An area adds its file to
+ * agent/meson.build and one line here. */
+#include <stddef.h>
+
+#include "skd_int.h"
+
+#ifdef SKD_HAVE_CMD_P11
+extern const struct skd_cmd skd_cmds_p11[];
+#endif
+#ifdef SKD_HAVE_CMD_OTP
+extern const struct skd_cmd skd_cmds_otp[];
+#endif
+#ifdef SKD_HAVE_CMD_VAULT
+extern const struct skd_cmd skd_cmds_vault[];
+#endif
+
+const struct skd_cmd *const skd_cmd_tables[] = {
+	skd_cmds_core,
+	skd_cmds_scd,
+#ifdef SKD_HAVE_CMD_P11
+	skd_cmds_p11,
+#endif
+#ifdef SKD_HAVE_CMD_OTP
+	skd_cmds_otp,
+#endif
+#ifdef SKD_HAVE_CMD_VAULT
+	skd_cmds_vault,
+#endif
+	NULL
+};

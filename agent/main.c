@@ -1,0 +1,210 @@
+/* main.c — skinkeyd: options, hardening, the run modes.
+ *   skinkeyd --daemon        fork, listen on the socket, print nothing (what clients autostart)
+ *   skinkeyd --foreground    listen on the socket, log to stderr
+ *   skinkeyd --server        one Assuan session on stdin/stdout
+ *   skinkeyd --multi-server  scdaemon compatibility: stdin/stdout session (gpg-agent's
+ *                            scdaemon-program) and the socket too when no daemon owns it */
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/secmem.h"
+#include "common/sk_err.h"
+#include "sk_config.h"
+#include "skd_int.h"
+
+enum mode { MODE_NONE, MODE_DAEMON, MODE_FOREGROUND, MODE_SERVER, MODE_MULTI };
+
+struct opts {
+	enum mode mode;
+	const char *log_file;
+	const char *config;
+	int verbose;
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: skinkeyd --daemon | --foreground | --server | --multi-server [options]\n"
+	    "  --log-file FILE   append the log to FILE\n"
+	    "  --options FILE    configuration file (default $XDG_CONFIG_HOME/skinkey/skinkey.conf)\n"
+	    "  -v, --verbose     debug logging\n"
+	    "  --version         print the version\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "server", no_argument, NULL, 's' },
+		{ "multi-server", no_argument, NULL, 'm' },
+		{ "log-file", required_argument, NULL, 'l' },
+		{ "options", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	while ((ch = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o->mode = MODE_DAEMON; break;
+		case 'f': o->mode = MODE_FOREGROUND; break;
+		case 's': o->mode = MODE_SERVER; break;
+		case 'm': o->mode = MODE_MULTI; break;
+		case 'l': o->log_file = optarg; break;
+		case 'o': o->config = optarg; break;
+		case 'v': o->verbose = 1; break;
+		case 'V': printf("skinkeyd (skinkey) %s\n", SK_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return SK_ERR_ARG;
+		}
+	}
+	if (optind != argc || o->mode == MODE_NONE) {
+		usage(stderr);
+		return SK_ERR_ARG;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	skd_request_shutdown();
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void redirect_log(const char *file)
+{
+	int fd;
+
+	if (file == NULL)
+		return;
+	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		sk_error("cannot open log file %s", file);
+		return;
+	}
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+/* Parent returns once the socket listens (clients connect right after); child carries on. */
+static int daemonize(const char *log_file)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) < 0)
+		return SK_ERR_INTERNAL;
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	skd_pidlock_refresh();
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (log_file == NULL)
+			dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	if (log_file == NULL)
+		sk_log_use_syslog(1);
+	return chdir("/") == 0 ? 0 : SK_ERR_IO;
+}
+
+static void *listener_main(void *arg)
+{
+	int lfd = (int)(intptr_t)arg;
+
+	skd_accept_loop(lfd);
+	return NULL;
+}
+
+static int run_pipe(int multi)
+{
+	pthread_t t;
+	int lfd = -1, have_thread = 0, r;
+
+	/* --multi-server also serves the socket when no other daemon owns it, so that the
+	 * socket_name gpg-agent learns from GETINFO reaches this process. */
+	if (multi && skd_listen(&lfd) == 0) {
+		if (pthread_create(&t, NULL, listener_main, (void *)(intptr_t)lfd) == 0)
+			have_thread = 1;
+	}
+	r = skd_serve_pipe();
+	skd_request_shutdown();
+	if (have_thread)
+		pthread_join(t, NULL);
+	skd_unlisten(&lfd);
+	return r;
+}
+
+static int run_socket(const struct opts *o)
+{
+	int lfd = -1, r;
+
+	if ((r = skd_listen(&lfd)) != 0) {
+		if (r == SK_ERR_EXISTS)
+			sk_info("another skinkeyd already serves this user");
+		return r == SK_ERR_EXISTS && o->mode == MODE_DAEMON ? 0 : r;
+	}
+	if (o->mode == MODE_DAEMON && (r = daemonize(o->log_file)) != 0)
+		return r;
+	if ((r = skd_cardmgr_start()) != 0)
+		return r;
+	r = skd_accept_loop(lfd);
+	skd_unlisten(&lfd);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int r;
+
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+	sk_log_set_ident("skinkeyd");
+	redirect_log(o.log_file);
+	if (sk_process_harden() != 0)
+		return 1;
+	setup_signals();
+	if (skd_conf_load(o.config) != 0)
+		return 1;
+	sk_log_set_level(o.verbose ? SK_LOG_DEBUG :
+	    skd_config.log_level >= 0 ? skd_config.log_level : SK_LOG_INFO);
+	assuan_set_gpg_err_source(GPG_ERR_SOURCE_SCD);
+	if ((r = skd_state_open(NULL)) != 0)
+		return 1;
+	if (o.mode == MODE_SERVER || o.mode == MODE_MULTI) {
+		if ((r = skd_cardmgr_start()) == 0)
+			r = run_pipe(o.mode == MODE_MULTI);
+	} else {
+		r = run_socket(&o);
+	}
+	skd_cardmgr_stop();
+	skd_pincache_clear_all();
+	skd_state_close();
+	return r == 0 ? 0 : 1;
+}

@@ -1,0 +1,90 @@
+/* skd_int.h — skinkeyd's private pieces (not for command files from other areas: use skd.h). */
+#ifndef SKD_INT_H
+#define SKD_INT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "skd.h"
+
+#include "common/log.h"
+
+/* ---- configuration ($XDG_CONFIG_HOME/skinkey/skinkey.conf) ---- */
+enum skd_pin_policy { SKD_PIN_PRESENCE = 0, SKD_PIN_NEVER = 1, SKD_PIN_MINUTES = 2 };
+struct skd_conf {
+	int tap_timeout_ms;
+	enum skd_pin_policy pin_policy;
+	int pin_minutes;                /* SKD_PIN_MINUTES; presence also caps at this when > 0 */
+	int log_level;                  /* SK_LOG_*, -1 = not set */
+	char reader_allow[8][128];      /* substrings; empty = all */
+	char reader_deny[8][128];
+	int n_allow, n_deny;
+	int idle_exit_s;                /* 0 = never */
+};
+extern struct skd_conf skd_config;
+void skd_conf_defaults(struct skd_conf *c);
+/* Parse text (a whole config file; name for messages). 0 or SK_ERR_CONFIG (logged). */
+int skd_conf_parse(struct skd_conf *c, const char *name, const char *text, size_t len);
+/* Load the user's file (missing file = defaults). */
+int skd_conf_load(const char *path_or_null);
+int skd_conf_reader_allowed(const struct skd_conf *c, const char *reader);
+
+/* ---- state.db ---- */
+int skd_state_open(const char *path_or_null);
+void skd_state_close(void);
+int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now);
+int skd_state_chip_list(struct skd_chip_info **out, size_t *n);
+int skd_state_chip_get(const char *chipid, struct skd_chip_info *out);
+
+/* ---- card manager ---- */
+int skd_cardmgr_start(void);
+void skd_cardmgr_stop(void);
+struct skd_reader_info {
+	char name[128];
+	int card;                       /* a card is in this reader */
+	char chip[SKD_CHIPID_MAX];      /* identified chip or "" */
+};
+int skd_cardmgr_readers(struct skd_reader_info **out, size_t *n);
+/* Presence of a chip right now (reader name copied when present). */
+int skd_cardmgr_present(const char *chipid, char *reader, size_t rlen);
+/* The chip currently in the field ("" and SK_ERR_NO_CARD when none). */
+int skd_cardmgr_current(char *chipid, size_t n);
+/* Bumped on every reader/card change. */
+uint64_t skd_cardmgr_generation(void);
+
+/* ---- PIN cache ---- */
+void skd_pincache_on_chip_gone(const char *chipid);
+void skd_pincache_expire(void);
+void skd_pincache_clear_all(void);
+char *skd_pincache_get(const char *chipid, int pinref);   /* secure copy or NULL */
+int skd_pincache_count(void);
+
+/* ---- connections (struct skd_conn is opaque in skd.h) ---- */
+struct skd_conn {
+	assuan_context_t ctx;
+	char chip[SKD_CHIPID_MAX];
+	int pipe_mode;                  /* --server / --multi-server on stdin/stdout */
+	uint8_t *data;                  /* SETDATA buffer (wiped on free) */
+	size_t datalen;
+	unsigned long id;
+};
+int skd_conn_setdata(struct skd_conn *c, const uint8_t *p, size_t n);
+void skd_conn_cleardata(struct skd_conn *c);
+
+/* ---- server ---- */
+int skd_serve_pipe(void);                /* --server / --multi-server on stdin/stdout */
+int skd_serve_fd(int fd);                /* one accepted socket (runs in the caller's thread) */
+int skd_listen(int *out_fd);             /* bind the socket; SK_ERR_EXISTS when a daemon runs */
+int skd_accept_loop(int lfd);            /* until skd_shutdown_requested() */
+void skd_unlisten(int *lfd);
+void skd_pidlock_refresh(void);          /* after fork: our pid into the lock file */
+void skd_request_shutdown(void);
+int skd_shutdown_requested(void);
+int skd_conn_count(void);
+const char *skd_socket_name(void);
+
+extern const struct skd_cmd *const skd_cmd_tables[];
+extern const struct skd_cmd skd_cmds_core[];
+extern const struct skd_cmd skd_cmds_scd[];
+
+#endif

@@ -1,0 +1,192 @@
+/* sock.c — the listening socket: a 0700 directory of our own, a lock so one daemon runs per
+ * user, same-uid peers only (SO_PEERCRED), a detached thread per connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "common/sk_err.h"
+#include "skd_int.h"
+
+static atomic_int shutdown_flag;
+static char sock_path[PATH_MAX];
+static int pid_lock_fd = -1;
+
+void skd_request_shutdown(void)
+{
+	atomic_store(&shutdown_flag, 1);
+}
+
+int skd_shutdown_requested(void)
+{
+	return atomic_load(&shutdown_flag);
+}
+
+const char *skd_socket_name(void)
+{
+	if (sock_path[0] == '\0')
+		skc_socket_path(sock_path, sizeof(sock_path));
+	return sock_path;
+}
+
+/* Held for the daemon's life: a second skinkeyd for the same user sees it and leaves. */
+static int take_daemon_lock(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	char pid[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/skinkeyd.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		sk_error("cannot open %s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return SK_ERR_EXISTS;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, pid, strlen(pid)) < 0)
+		sk_debug("cannot write the pid into %s", path);
+	pid_lock_fd = fd;
+	return 0;
+}
+
+void skd_pidlock_refresh(void)
+{
+	char pid[32];
+
+	if (pid_lock_fd < 0)
+		return;
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(pid_lock_fd, 0) != 0 || pwrite(pid_lock_fd, pid, strlen(pid), 0) < 0)
+		sk_debug("cannot update the pid file");
+}
+
+int skd_listen(int *out)
+{
+	char dir[PATH_MAX];
+	struct sockaddr_un sa;
+	int fd = -1, r;
+
+	*out = -1;
+	if ((r = skc_socket_dir(dir, sizeof(dir))) != 0 || (r = skc_socket_path(sock_path,
+	    sizeof(sock_path))) != 0)
+		return r;
+	if ((r = skc_socket_dir_make()) != 0) {
+		sk_error("socket directory %s is not ours or not private (0700): refusing", dir);
+		return r;
+	}
+	if ((r = take_daemon_lock(dir)) != 0)
+		return r;
+	if (strlen(sock_path) >= sizeof(sa.sun_path))
+		return SK_ERR_TOOBIG;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return SK_ERR_IO;
+	unlink(sock_path);   /* stale: we hold the daemon lock, so nobody listens there */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(sock_path, 0600) != 0 ||
+	    listen(fd, 64) != 0) {
+		sk_error("cannot listen on %s: %s", sock_path, strerror(errno));
+		close(fd);
+		return SK_ERR_IO;
+	}
+	sk_info("listening on %s", sock_path);
+	*out = fd;
+	return 0;
+}
+
+static int peer_ok(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr)) {
+		sk_warn("refusing a connection: no peer credentials (%s)", strerror(errno));
+		return 0;
+	}
+	if (cr.uid != getuid()) {
+		sk_warn("refusing a connection from uid %u pid %ld: not our user (uid %u)",
+		    (unsigned)cr.uid, (long)cr.pid, (unsigned)getuid());
+		return 0;
+	}
+	return 1;
+}
+
+static void *conn_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	skd_serve_fd(fd);
+	return NULL;
+}
+
+static void spawn_conn(int fd)
+{
+	pthread_attr_t at;
+	pthread_t t;
+
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &at, conn_main, (void *)(intptr_t)fd) != 0) {
+		sk_error("cannot start a connection thread");
+		close(fd);
+	}
+	pthread_attr_destroy(&at);
+}
+
+int skd_accept_loop(int lfd)
+{
+	struct pollfd pfd = { lfd, POLLIN, 0 };
+	time_t idle_since = time(NULL);
+	int fd;
+
+	while (!skd_shutdown_requested()) {
+		skd_pincache_expire();
+		if (skd_config.idle_exit_s > 0) {
+			if (skd_conn_count() > 0)
+				idle_since = time(NULL);
+			else if (time(NULL) - idle_since >= skd_config.idle_exit_s) {
+				sk_info("idle for %d s: exiting", skd_config.idle_exit_s);
+				break;
+			}
+		}
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		if (!peer_ok(fd)) {
+			close(fd);
+			continue;
+		}
+		spawn_conn(fd);
+	}
+	return 0;
+}
+
+void skd_unlisten(int *lfd)
+{
+	struct stat st;
+
+	if (*lfd < 0)
+		return;
+	close(*lfd);
+	*lfd = -1;
+	if (sock_path[0] != '\0' && lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(sock_path);
+}

@@ -1,0 +1,273 @@
+/* state.c — state.db: the chips skinkeyd has seen and a cache of their public data.
+ * $XDG_DATA_HOME/skinkey/state.db, WAL, synchronous=FULL. One connection, one mutex. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/sk_err.h"
+#include "skd_int.h"
+
+static sqlite3 *db;
+static pthread_mutex_t db_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "CREATE TABLE IF NOT EXISTS chips ("
+    "  id TEXT PRIMARY KEY, label TEXT NOT NULL DEFAULT '', applets TEXT NOT NULL DEFAULT '',"
+    "  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS cache ("
+    "  chip TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (chip, key));";
+
+static int default_path(char *buf, size_t n)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char dir[PATH_MAX];
+
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(dir, sizeof(dir), "%s/skinkey", xdg);
+	else if (home != NULL && home[0] == '/')
+		snprintf(dir, sizeof(dir), "%s/.local/share/skinkey", home);
+	else
+		return SK_ERR_IO;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		/* parent may be missing ($HOME/.local/share): create it too */
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", dir);
+		*strrchr(parent, '/') = '\0';
+		if (mkdir(parent, 0700) != 0 && errno != EEXIST)
+			return SK_ERR_IO;
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return SK_ERR_IO;
+	}
+	if (snprintf(buf, n, "%s/state.db", dir) >= (int)n)
+		return SK_ERR_TOOBIG;
+	return 0;
+}
+
+int skd_state_open(const char *path)
+{
+	char def[PATH_MAX];
+	char *err = NULL;
+	int r;
+
+	if (path == NULL) {
+		if ((r = default_path(def, sizeof(def))) != 0) {
+			sk_error("no place for state.db (XDG_DATA_HOME/HOME unset?)");
+			return r;
+		}
+		path = def;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		sk_error("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+		skd_state_close();
+		return SK_ERR_DB;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, schema, NULL, NULL, &err) != SQLITE_OK) {
+		sk_error("state.db schema: %s", err ? err : "?");
+		sqlite3_free(err);
+		skd_state_close();
+		return SK_ERR_DB;
+	}
+	return 0;
+}
+
+void skd_state_close(void)
+{
+	if (db != NULL)
+		sqlite3_close(db);
+	db = NULL;
+}
+
+int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now)
+{
+	static const char sql[] =
+	    "INSERT INTO chips (id, applets, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3) "
+	    "ON CONFLICT(id) DO UPDATE SET applets = ?2, last_seen = ?3";
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, applets, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	r = 0;
+out:
+	if (r != 0)
+		sk_error("state.db: recording chip %s: %s", chipid,
+		    db ? sqlite3_errmsg(db) : "not open");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}
+
+static void row_to_info(sqlite3_stmt *st, struct skd_chip_info *ci)
+{
+	const unsigned char *t;
+
+	memset(ci, 0, sizeof(*ci));
+	if ((t = sqlite3_column_text(st, 0)) != NULL)
+		snprintf(ci->id, sizeof(ci->id), "%s", t);
+	if ((t = sqlite3_column_text(st, 1)) != NULL)
+		snprintf(ci->label, sizeof(ci->label), "%s", t);
+	if ((t = sqlite3_column_text(st, 2)) != NULL)
+		snprintf(ci->applets, sizeof(ci->applets), "%s", t);
+	ci->first_seen = sqlite3_column_int64(st, 3);
+	ci->last_seen = sqlite3_column_int64(st, 4);
+}
+
+int skd_state_chip_list(struct skd_chip_info **out, size_t *n)
+{
+	static const char sql[] =
+	    "SELECT id, label, applets, first_seen, last_seen FROM chips ORDER BY last_seen DESC, id";
+	sqlite3_stmt *st = NULL;
+	struct skd_chip_info *v = NULL, *nv;
+	size_t cnt = 0;
+	int r = SK_ERR_DB, s;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt >= 1024 || (nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL) {
+			r = SK_ERR_NOMEM;
+			goto out;
+		}
+		v = nv;
+		row_to_info(st, &v[cnt++]);
+	}
+	if (s != SQLITE_DONE)
+		goto out;
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	r = 0;
+out:
+	free(v);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}
+
+int skd_state_chip_get(const char *chipid, struct skd_chip_info *out)
+{
+	static const char sql[] =
+	    "SELECT id, label, applets, first_seen, last_seen FROM chips WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB, s;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
+	if ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		row_to_info(st, out);
+		r = 0;
+	} else if (s == SQLITE_DONE) {
+		r = SK_ERR_NOT_FOUND;
+	}
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}
+
+int skd_cache_get(const char *chipid, const char *key, uint8_t **val, size_t *len)
+{
+	static const char sql[] = "SELECT value FROM cache WHERE chip = ?1 AND key = ?2";
+	sqlite3_stmt *st = NULL;
+	const void *blob;
+	int r = SK_ERR_DB, s, n;
+
+	*val = NULL;
+	*len = 0;
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+	if ((s = sqlite3_step(st)) == SQLITE_DONE) {
+		r = SK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (s != SQLITE_ROW)
+		goto out;
+	blob = sqlite3_column_blob(st, 0);
+	n = sqlite3_column_bytes(st, 0);
+	if ((*val = malloc((size_t)n + 1)) == NULL) {
+		r = SK_ERR_NOMEM;
+		goto out;
+	}
+	if (n > 0)
+		memcpy(*val, blob, (size_t)n);
+	(*val)[n] = 0;   /* text values can be used as C strings */
+	*len = (size_t)n;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}
+
+int skd_cache_put(const char *chipid, const char *key, const uint8_t *val, size_t len)
+{
+	static const char sql[] =
+	    "INSERT OR REPLACE INTO cache (chip, key, value, updated) VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	if (len > 1u << 20)
+		return SK_ERR_TOOBIG;
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, len ? (const void *)val : "", (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	r = 0;
+out:
+	if (r != 0)
+		sk_error("state.db: caching %s/%s failed", chipid, key);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}
+
+int skd_cache_del(const char *chipid, const char *prefix)
+{
+	static const char sql[] =
+	    "DELETE FROM cache WHERE chip = ?1 AND substr(key, 1, length(?2)) = ?2";
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}
