@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/secmem.h"
 #include "vault/vault_int.h"
 
 static const char *const type_info[] = {
@@ -42,16 +43,18 @@ int vault_type_from_name(const char *name)
 	return SK_ERR_ARG;
 }
 
+/* Secrets live in common/secmem.h pages: mlocked, not dumped, wiped on free. */
 uint8_t *vault_secret_alloc(size_t len)
 {
-	return OPENSSL_secure_zalloc(len == 0 ? 1 : len);
+	return sk_secure_alloc(len == 0 ? 1 : len);
 }
 
 void vault_secret_free(uint8_t **p, size_t len)
 {
+	(void)len;
 	if (p == NULL || *p == NULL)
 		return;
-	OPENSSL_secure_clear_free(*p, len == 0 ? 1 : len);
+	sk_secure_free(*p);
 	*p = NULL;
 }
 

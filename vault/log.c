@@ -1,15 +1,16 @@
-/* Diagnostics for vault/: one line to stderr, prefixed. Callers never pass a secret. */
+/* Diagnostics for vault/: through common/log.h, prefixed. Callers never pass a secret. */
 #include <stdio.h>
 
+#include "common/log.h"
 #include "vault/vault_int.h"
 
 void vault_log(const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("skinkey vault: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	sk_warn("vault: %s", line);
 }

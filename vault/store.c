@@ -95,6 +95,45 @@ int vault_store_end(struct vault_store *st, int commit)
 	return commit ? SK_ERR_DB : 0;
 }
 
+/* meta: small named values of the vault (key check, provisioning record). */
+int vault_meta_put(struct vault_store *s, const char *key, const uint8_t *v, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = vault_db_prepare(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, v, (int)n, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		vault_log("meta: %s", sqlite3_errmsg(s->db));
+		r = SK_ERR_DB;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int vault_meta_get(struct vault_store *s, const char *key, uint8_t *v, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = vault_db_prepare(s->db, "SELECT value FROM meta WHERE key = ?", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		r = SK_ERR_NOT_FOUND;
+	else if (sqlite3_column_type(st, 0) != SQLITE_BLOB ||
+	    (size_t)sqlite3_column_bytes(st, 0) != n) {
+		vault_log("meta %s: wrong type or size", key);
+		r = SK_ERR_FORMAT;
+	} else
+		memcpy(v, sqlite3_column_blob(st, 0), n);
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int read_version(sqlite3 *db, int *version)
 {
 	sqlite3_stmt *st = NULL;

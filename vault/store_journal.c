@@ -201,3 +201,62 @@ out:
 	sqlite3_finalize(st);
 	return r;
 }
+
+#define PROV_CONTEXT "skinkey-prov-record-v1"
+
+int vault_prov_record_store(struct vault_store *s, const uint8_t *rec, size_t len)
+{
+	uint8_t *w = NULL;
+	size_t wlen = 0;
+	int r;
+
+	if (s == NULL || rec == NULL || len == 0 || len > 1024)
+		return SK_ERR_ARG;
+	if (!sqlite3_get_autocommit(s->db)) {
+		vault_log("provisioning record: refusing to store inside an open transaction");
+		return SK_ERR_BUSY;
+	}
+	if ((r = vault_wrap(s->kek, PROV_CONTEXT, rec, len, &w, &wlen)) != 0)
+		return r;
+	r = vault_meta_put(s, "prov_record", w, wlen);
+	free(w);
+	return r;
+}
+
+int vault_prov_record_load(struct vault_store *s, uint8_t *rec, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t *p = NULL;
+	size_t plen = 0;
+	int r;
+
+	if (s == NULL || rec == NULL)
+		return SK_ERR_ARG;
+	if ((r = vault_db_prepare(s->db, "SELECT value FROM meta WHERE key = 'prov_record'",
+	    &st)) != 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = SK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = vault_unwrap(s->kek, PROV_CONTEXT, sqlite3_column_blob(st, 0),
+	    (size_t)sqlite3_column_bytes(st, 0), &p, &plen)) != 0)
+		goto out;
+	if (plen != len) {
+		vault_log("provisioning record has %zu bytes, expected %zu", plen, len);
+		r = SK_ERR_FORMAT;
+		goto out;
+	}
+	memcpy(rec, p, len);
+out:
+	vault_secret_free(&p, plen);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int vault_prov_record_clear(struct vault_store *s)
+{
+	if (s == NULL)
+		return SK_ERR_ARG;
+	return vault_db_exec(s->db, "DELETE FROM meta WHERE key = 'prov_record'");
+}

@@ -11,44 +11,6 @@
 
 #define KEYCHECK_INFO "skinkey-vault-keycheck-v1"
 
-static int meta_put(struct vault_store *s, const char *key, const uint8_t *v, size_t n)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = vault_db_prepare(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-	    &st)) != 0)
-		return r;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, v, (int)n, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		vault_log("meta: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int meta_get(struct vault_store *s, const char *key, uint8_t *v, size_t n)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = vault_db_prepare(s->db, "SELECT value FROM meta WHERE key = ?", &st)) != 0)
-		return r;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		r = SK_ERR_NOT_FOUND;
-	else if (sqlite3_column_type(st, 0) != SQLITE_BLOB ||
-	    (size_t)sqlite3_column_bytes(st, 0) != n) {
-		vault_log("meta %s: wrong type or size", key);
-		r = SK_ERR_FORMAT;
-	} else
-		memcpy(v, sqlite3_column_blob(st, 0), n);
-	sqlite3_finalize(st);
-	return r;
-}
-
 static int key_check_value(const uint8_t *k_vault, uint8_t out[32])
 {
 	return vault_hkdf(k_vault, VAULT_KEY_LEN, NULL, 0, KEYCHECK_INFO, out, 32);
@@ -62,7 +24,7 @@ int vault_key_check_set(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_L
 	if (s == NULL || k_vault == NULL)
 		return SK_ERR_ARG;
 	if ((r = key_check_value(k_vault, kcv)) == 0)
-		r = meta_put(s, "key_check", kcv, sizeof(kcv));
+		r = vault_meta_put(s, "key_check", kcv, sizeof(kcv));
 	OPENSSL_cleanse(kcv, sizeof(kcv));
 	return r;
 }
@@ -74,7 +36,7 @@ int vault_key_check_verify(struct vault_store *s, const uint8_t k_vault[VAULT_KE
 
 	if (s == NULL || k_vault == NULL)
 		return SK_ERR_ARG;
-	if ((r = meta_get(s, "key_check", stored, sizeof(stored))) != 0 ||
+	if ((r = vault_meta_get(s, "key_check", stored, sizeof(stored))) != 0 ||
 	    (r = key_check_value(k_vault, kcv)) != 0)
 		goto out;
 	if (CRYPTO_memcmp(kcv, stored, sizeof(kcv)) != 0) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "vault/vault.h"
 
 static int failures;
@@ -249,6 +250,32 @@ static void test_journal(void)
 	vault_store_close(&st);
 }
 
+static void test_prov_record(void)
+{
+	struct vault_store *st = NULL;
+	uint8_t rec[69], back[69];
+
+	RAND_bytes(rec, sizeof(rec));
+	CHECK(vault_store_open(dir, &st) == 0);
+	CHECK(vault_prov_record_load(st, back, sizeof(back)) == SK_ERR_NOT_FOUND);
+	CHECK(vault_prov_record_store(st, rec, sizeof(rec)) == 0);
+	vault_store_close(&st);
+	CHECK(vault_store_open(dir, &st) == 0);
+	CHECK(vault_prov_record_load(st, back, sizeof(back)) == 0 &&
+	    memcmp(rec, back, sizeof(rec)) == 0);
+	CHECK(vault_prov_record_load(st, back, 68) == SK_ERR_FORMAT);
+	rec[0] ^= 1;
+	CHECK(vault_prov_record_store(st, rec, sizeof(rec)) == 0);
+	CHECK(vault_prov_record_load(st, back, sizeof(back)) == 0 &&
+	    memcmp(rec, back, sizeof(rec)) == 0);
+	raw_sql("UPDATE meta SET value = CAST(substr(value, 1, 40) AS BLOB) "
+	    "WHERE key = 'prov_record'");
+	CHECK(vault_prov_record_load(st, back, sizeof(back)) == SK_ERR_CRYPTO);
+	CHECK(vault_prov_record_clear(st) == 0);
+	CHECK(vault_prov_record_load(st, back, sizeof(back)) == SK_ERR_NOT_FOUND);
+	vault_store_close(&st);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -262,6 +289,7 @@ int main(void)
 	test_schema_and_kek();
 	test_chips();
 	test_journal();
+	test_prov_record();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

@@ -174,6 +174,14 @@ int vault_journal_abandon(struct vault_store *st, int64_t entry_id);  /* known n
 int vault_journal_pending(struct vault_store *st, struct vault_journal_entry **out, size_t *n);
 int vault_journal_key(struct vault_store *st, int64_t entry_id, uint8_t **key, size_t *len);
 
+/* The desfire driver's provisioning record (struct desfire_prov_record, opaque bytes here), kept
+ * wrapped under the KEK in vault.db and durable (synchronous=FULL) when store returns: the
+ * storage behind a struct desfire_journal. load: SK_ERR_NOT_FOUND when none, SK_ERR_FORMAT
+ * when its size differs from len. */
+int vault_prov_record_store(struct vault_store *st, const uint8_t *rec, size_t len);
+int vault_prov_record_load(struct vault_store *st, uint8_t *rec, size_t len);
+int vault_prov_record_clear(struct vault_store *st);
+
 /* Recovery path B: split K_vault, store only salted hashes of the shares. Replaces any earlier
  * split. shares[VAULT_SHARES_N] are returned for printing (wipe them after). */
 int vault_recovery_split(struct vault_store *st, const uint8_t k_vault[VAULT_KEY_LEN],

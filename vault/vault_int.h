@@ -27,6 +27,9 @@ int vault_schema_migrate(sqlite3 *db);
 int vault_db_exec(sqlite3 *db, const char *sql);
 int vault_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 int64_t vault_now(void);
+int vault_meta_put(struct vault_store *s, const char *key, const uint8_t *v, size_t n);
+/* Exactly n bytes, else SK_ERR_FORMAT; SK_ERR_NOT_FOUND when absent. */
+int vault_meta_get(struct vault_store *s, const char *key, uint8_t *v, size_t n);
 int vault_tx_begin(sqlite3 *db, int *nested);
 int vault_tx_commit(sqlite3 *db, int nested);
 void vault_tx_rollback(sqlite3 *db, int nested);
