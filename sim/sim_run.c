@@ -14,6 +14,9 @@
 #include "sim_run.h"
 
 #define RETRY_MS 100
+/* After leaving the field the chip stays away at least this long, so pcscd (which polls vpcd
+ * every 400 ms) always sees the removal: a faster re-tap would look like nothing happened. */
+#define AWAY_MS 1000
 
 struct sim_stats {
 	unsigned long apdus, bytes_in, bytes_out, taps, removes, cuts, resets, state_writes,
@@ -31,6 +34,7 @@ struct sim_rt {
 	long latency_ms;
 	long cut_left;        /* APDUs still answered before the chip leaves; -1 = off */
 	int quit;
+	long long away_until;  /* monotonic ms before which no reconnect happens */
 	struct sim_rbuf resp;
 };
 
@@ -41,10 +45,20 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void leave_field(struct sim_rt *rt, const char *why)
 {
-	if (rt->vpcd.fd >= 0)
+	if (rt->vpcd.fd >= 0) {
 		sim_log("chip leaves the field (%s)", why);
+		rt->away_until = now_ms() + AWAY_MS;
+	}
 	sim_vpcd_close(&rt->vpcd);
 	sim_card_power_loss(rt->card);
 	rt->seen = 0;
@@ -52,7 +66,7 @@ static void leave_field(struct sim_rt *rt, const char *why)
 
 static void try_connect(struct sim_rt *rt)
 {
-	if (!rt->tapped || rt->vpcd.fd >= 0)
+	if (!rt->tapped || rt->vpcd.fd >= 0 || now_ms() < rt->away_until)
 		return;
 	if (sim_vpcd_connect(&rt->vpcd) == 0)
 		sim_log("in the field: connected to vpcd %s:%s", rt->vpcd.host, rt->vpcd.port);
