@@ -19,7 +19,7 @@
 #define PGP_HASH_SHA256 8
 #define PGP_HASH_SHA384 9
 #define PGP_CIPHER_AES128 7
-#define PGP_CIPHER_AES256 9
+#define PGP_CIPHER_AES192 8
 
 static int put_mpi(struct sk_buf *b, const uint8_t *p, size_t n)
 {
@@ -68,14 +68,15 @@ static int put_ec_point(struct sk_buf *b, const struct opgp_pubkey *pk)
 	return put_mpi(b, tmp, sizeof(tmp));
 }
 
-/* gpg's ECDH KDF parameters: SHA-256/AES-128 up to 256-bit curves, SHA-384/AES-256 for P-384. */
+/* gpg's ECDH KDF parameters: SHA-256/AES-128 up to 256-bit curves, SHA-384/AES-192 for P-384
+ * (as gpg 2.2 writes them; checked against its fingerprints in test_opgp_key.c). */
 static int put_ecdh_kdf(struct sk_buf *b, enum opgp_curve curve)
 {
 	uint8_t p[4] = { 3, 1, PGP_HASH_SHA256, PGP_CIPHER_AES128 };
 
 	if (curve == OPGP_CURVE_P384) {
 		p[2] = PGP_HASH_SHA384;
-		p[3] = PGP_CIPHER_AES256;
+		p[3] = PGP_CIPHER_AES192;
 	}
 	return sk_buf_put(b, p, sizeof(p));
 }
