@@ -1,0 +1,138 @@
+# sim_openpgp_gpg.sh — fidelity of the simulated OpenPGP card against GnuPG's own scdaemon:
+# card-status, on-card key generation (Ed25519/cv25519, then RSA-2048) through gpg --card-edit,
+# signatures that stock gpg --verify accepts, decryption through the card, PIN retry counters.
+source "$SK_SRC/tests/lib/common.sh"
+need gpg gpgconf gpg-connect-agent /usr/bin/python3
+
+# scdaemon talks to pcscd (our namespaced one), never to USB readers directly.
+cat > "$GNUPGHOME/scdaemon.conf" <<EOF
+disable-ccid
+reader-port $SK_READER0
+log-file $SKNS_LOG/scdaemon.log
+EOF
+# A pinentry that answers the admin PIN or the user PIN by what gpg-agent asks for.
+pinentry=$SKNS_SCRATCH/fake-pinentry
+cat > "$pinentry" <<'EOF'
+#!/bin/bash
+echo "OK fake pinentry"
+desc=""
+while IFS= read -r line; do
+	case "$line" in
+	SETDESC*|SETPROMPT*) desc="$desc $line"; echo OK ;;
+	GETPIN)
+		if printf '%s' "$desc" | grep -qi 'admin'; then echo "D 12345678"; else echo "D 123456"; fi
+		echo OK; desc="" ;;
+	BYE) echo OK; exit 0 ;;
+	*) echo OK ;;
+	esac
+done
+EOF
+chmod +x "$pinentry"
+echo "pinentry-program $pinentry" > "$GNUPGHOME/gpg-agent.conf"
+
+# card_edit ANSWERS...: drives `gpg --card-edit` through --command-fd/--status-fd, answering each
+# prompt keyword from the given "keyword=answer" list (answers for a repeated keyword are used in
+# order; cardedit.prompt takes the card-edit commands).
+card_edit() {
+	/usr/bin/python3 - "$@" <<'EOF'
+import subprocess, sys, collections
+answers = collections.defaultdict(collections.deque)
+for a in sys.argv[1:]:
+    k, v = a.split('=', 1)
+    answers[k].append(v)
+p = subprocess.Popen(['gpg', '--no-tty', '--command-fd', '0', '--status-fd', '1',
+                      '--card-edit'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+for line in p.stdout:
+    sys.stderr.write('status: ' + line)
+    parts = line.split()
+    if len(parts) < 3 or parts[0] != '[GNUPG:]' or parts[1] not in ('GET_LINE', 'GET_BOOL', 'GET_HIDDEN'):
+        continue
+    kw = parts[2]
+    if not answers[kw]:
+        sys.stderr.write('card_edit: no answer for %s\n' % kw)
+        p.kill()
+        sys.exit(2)
+    ans = answers[kw].popleft()
+    sys.stderr.write('answer: %s\n' % ans)
+    p.stdin.write(ans + '\n')
+    p.stdin.flush()
+sys.exit(p.wait())
+EOF
+}
+
+status=$(gpg --card-status 2>&1) || fail "gpg --card-status failed: $status"
+note "$status"
+expect_match "$status" 'Application ID \.+: D276000124010304FFFE[0-9A-F]{8}0000' "AID"
+expect_match "$status" 'Version \.+: 3\.4' "version"
+expect_match "$status" 'PIN retry counter : 3 0 3' "retry counters"
+expect_match "$status" 'Key attributes \.+: rsa2048 rsa2048 rsa2048' "factory key attributes"
+expect_match "$status" 'Signature key \.+: \[none\]' "no keys yet"
+serial=$(printf '%s\n' "$status" | sed -n 's/^Serial number \.*: //p')
+
+# --- Ed25519 / cv25519 generated on the card ---
+card_edit cardedit.prompt=admin cardedit.prompt=key-attr \
+	cardedit.genkeys.algo=2 keygen.curve=1 cardedit.genkeys.algo=2 keygen.curve=1 \
+	cardedit.genkeys.algo=2 keygen.curve=1 \
+	cardedit.prompt=generate cardedit.genkeys.backup_enc=n keygen.valid=0 \
+	keygen.name="Sim Card" keygen.email=sim@example.org keygen.comment= \
+	cardedit.prompt=quit 2> "$SKNS_LOG/cardedit-25519.log" \
+	|| { cat "$SKNS_LOG/cardedit-25519.log" >&2; fail "card-edit 25519 generation failed"; }
+status=$(gpg --card-status 2>&1)
+note "$status"
+expect_match "$status" 'Key attributes \.+: ed25519 cv25519 ed25519' "25519 attributes"
+expect_match "$status" 'Signature key \.+: [0-9A-F]{4} ' "signature key fingerprint"
+expect_match "$status" 'Encryption key\.+: [0-9A-F]{4} ' "encryption key fingerprint"
+expect_match "$status" 'Authentication key: [0-9A-F]{4} ' "authentication key fingerprint"
+expect_match "$status" 'card-no: [0-9A-F]{4} ' "secret key stub on card"
+gpg --list-keys sim@example.org | grep -q ed25519 || fail "the generated public key is not ed25519"
+counter0=$(printf '%s\n' "$status" | sed -n 's/^Signature counter : //p')
+
+echo "signed by the simulated card" > msg.txt
+gpg --batch --yes -u sim@example.org --sign -o msg.sig msg.txt 2> "$SKNS_LOG/sign.log" \
+	|| { cat "$SKNS_LOG/sign.log" >&2; fail "gpg --sign with the card failed"; }
+out=$(gpg --verify msg.sig 2>&1) || fail "gpg --verify rejected the card's Ed25519 signature: $out"
+expect_match "$out" 'Good signature from "Sim Card <sim@example.org>"' "good signature"
+# a tampered signature must not verify (the check above could fail)
+cp msg.sig bad.sig
+printf '\x00' | dd of=bad.sig bs=1 seek=$(( $(stat -c %s bad.sig) - 5 )) conv=notrunc 2>/dev/null
+gpg --verify bad.sig >/dev/null 2>&1 && fail "a corrupted signature verified"
+counter1=$(gpg --card-status 2>/dev/null | sed -n 's/^Signature counter : //p')
+expect_eq "$counter1" "$(( counter0 + 1 ))" "signature counter after one signature"
+
+gpg --batch --yes --trust-model always -r sim@example.org -e -o msg.gpg msg.txt \
+	|| fail "encrypting to the card key failed"
+dec=$(gpg --batch -d msg.gpg 2> "$SKNS_LOG/decrypt.log") \
+	|| { cat "$SKNS_LOG/decrypt.log" >&2; fail "cv25519 decryption through the card failed"; }
+expect_eq "$dec" "signed by the simulated card" "decrypted text"
+
+# --- RSA-2048 generated on the card (replacing the 25519 keys) ---
+card_edit cardedit.prompt=admin cardedit.prompt=key-attr \
+	cardedit.genkeys.algo=1 cardedit.genkeys.size=2048 cardedit.genkeys.algo=1 \
+	cardedit.genkeys.size=2048 cardedit.genkeys.algo=1 cardedit.genkeys.size=2048 \
+	cardedit.prompt=generate cardedit.genkeys.backup_enc=n cardedit.genkeys.replace_keys=y \
+	keygen.valid=0 keygen.name="Sim RSA" keygen.email=rsa@example.org keygen.comment= \
+	cardedit.prompt=quit 2> "$SKNS_LOG/cardedit-rsa.log" \
+	|| { cat "$SKNS_LOG/cardedit-rsa.log" >&2; fail "card-edit RSA generation failed"; }
+status=$(gpg --card-status 2>&1)
+expect_match "$status" 'Key attributes \.+: rsa2048 rsa2048 rsa2048' "RSA attributes"
+gpg --list-keys rsa@example.org | grep -q 'rsa2048' || fail "the generated public key is not rsa2048"
+gpg --batch --yes -u rsa@example.org --sign -o rsa.sig msg.txt 2> "$SKNS_LOG/sign-rsa.log" \
+	|| { cat "$SKNS_LOG/sign-rsa.log" >&2; fail "RSA signature with the card failed"; }
+out=$(gpg --verify rsa.sig 2>&1) || fail "gpg --verify rejected the card's RSA signature: $out"
+expect_match "$out" 'Good signature from "Sim RSA <rsa@example.org>"' "good RSA signature"
+gpg --batch --yes --trust-model always -r rsa@example.org -e -o rsa.gpg msg.txt \
+	|| fail "encrypting to the RSA card key failed"
+dec=$(gpg --batch -d rsa.gpg 2>/dev/null) || fail "RSA decryption through the card failed"
+expect_eq "$dec" "signed by the simulated card" "RSA-decrypted text"
+
+# --- a wrong PIN costs one retry and gpg sees it in C4; the right one restores the counter ---
+gpg-connect-agent 'scd apdu 00 20 00 82 06 39 39 39 39 39 39' /bye > "$SKNS_LOG/apdu.log" 2>&1 \
+	|| fail "scd apdu failed"
+out=$(gpg --card-status 2>&1) || fail "card-status after a wrong PIN failed: $out"
+expect_match "$out" 'PIN retry counter : 2 0 3' "retry counter after one wrong PIN"
+gpg-connect-agent 'scd apdu 00 20 00 82 06 31 32 33 34 35 36' /bye >> "$SKNS_LOG/apdu.log" 2>&1 \
+	|| fail "scd apdu failed"
+out=$(gpg --card-status 2>&1) || fail "card-status after the right PIN failed: $out"
+expect_match "$out" 'PIN retry counter : 3 0 3' "retry counter restored by the right PIN"
+expect_match "$out" "Serial number \.+: $serial" "same serial"
+note "sim_openpgp_gpg: all checks passed"
