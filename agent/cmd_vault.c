@@ -1,0 +1,679 @@
+/* cmd_vault.c — skinkeyd's VAULT_* commands: the DESFire credential vault (vault/ + desfire/).
+ *
+ * Every command that needs K_vault reads it from the chip with the 4-APDU path (SELECT,
+ * AuthenticateEV2First x2, ReadData FULL) into secure memory and wipes it before answering.
+ * Strings on the command line are Assuan percent-escaped; secrets never travel on a command line,
+ * only through INQUIRE (VAULT_SECRET, VAULT_SHARE) or D lines. See doc/PROTOCOL.md. */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/secmem.h"
+#include "common/sk_err.h"
+#include "desfire.h"
+#include "skd.h"
+#include "vault/vault.h"
+
+/* The vault application on the DESFire chip: "SKV". */
+static const uint8_t vault_aid[3] = { 0x53, 0x4B, 0x56 };
+
+static pthread_mutex_t vault_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct vault_store *store;   /* opened on first use, under vault_mu */
+
+static int store_get(struct vault_store **out)
+{
+	int r = 0;
+
+	if (store == NULL && (r = vault_store_open(NULL, &store)) != 0)
+		sk_error("vault: cannot open vault.db: %s", sk_strerror(r));
+	*out = store;
+	return r;
+}
+
+/* ---- line parsing --------------------------------------------------------------------------- */
+
+/* Split line into at most max space-separated tokens, unescaping each; returns the count. */
+static size_t tokens(char *line, char **tok, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	while (*p != '\0' && n < max) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		tok[n++] = p;
+		while (*p != '\0' && *p != ' ')
+			p++;
+		if (*p == ' ')
+			*p++ = '\0';
+	}
+	for (size_t i = 0; i < n; i++)
+		skd_unescape(tok[i], 1);
+	return n;
+}
+
+static int parse_id(const char *s, uint64_t *id)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return SK_ERR_ARG;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0)
+		return SK_ERR_ARG;
+	*id = v;
+	return 0;
+}
+
+static const char *opt_value(char **tok, size_t n, const char *name)
+{
+	size_t l = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(tok[i], name, l) == 0 && tok[i][l] == '=')
+			return tok[i] + l + 1;
+	return NULL;
+}
+
+/* ---- chips ---------------------------------------------------------------------------------- */
+
+static int uid_from_chip_id(const char *id, uint8_t *uid, size_t *len)
+{
+	size_t n, i;
+	unsigned v;
+
+	if (strncmp(id, "df-", 3) != 0 || (n = strlen(id + 3)) == 0 || n % 2 != 0 || n / 2 > 16)
+		return SK_ERR_ARG;
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(id + 3 + 2 * i, "%2x", &v) != 1)
+			return SK_ERR_ARG;
+		uid[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A DESFire chip in the field other than `not` (NULL = any), waiting up to tap-timeout. */
+static int await_desfire(struct skd_conn *c, const char *not, char *id, size_t n)
+{
+	int waited = 0, limit = skd_conf_tap_timeout_ms(), told = 0;
+	struct skd_chip_info *v = NULL;
+	size_t cnt = 0, i;
+	int r;
+
+	for (;;) {
+		if ((r = skd_chip_list(&v, &cnt)) != 0)
+			return r;
+		for (i = 0; i < cnt; i++)
+			if (v[i].present && strncmp(v[i].id, "df-", 3) == 0 &&
+			    (not == NULL || strcmp(v[i].id, not) != 0)) {
+				snprintf(id, n, "%s", v[i].id);
+				free(v);
+				return 0;
+			}
+		free(v);
+		v = NULL;
+		if (waited >= limit)
+			return SK_ERR_TIMEOUT;
+		if (!told++)
+			skd_status(skd_conn_ctx(c), "PROGRESS", "tap ? 0 %d", limit / 1000);
+		sleep_ms(100);
+		waited += 100;
+	}
+}
+
+/* Read K_vault from chip `id` with its K_chip: the 4-APDU every-use path. */
+static int read_kvault(struct skd_conn *c, struct vault_store *st, const char *id, uint8_t *kv)
+{
+	struct skd_card *h = NULL;
+	struct desfire *df = NULL;
+	struct desfire_io io;
+	uint8_t *kchip = NULL;
+	int r;
+
+	if ((r = vault_chip_kchip(st, id, &kchip)) != 0)
+		goto out;
+	if ((r = skd_card_acquire(c, id, &h)) != 0)
+		goto out;
+	desfire_io_from_card(skd_card_raw(h), &io);
+	if ((r = desfire_new(&io, &df)) != 0)
+		goto out;
+	r = desfire_vault_read(df, vault_aid, kchip, kv);
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+out:
+	if (r != 0)
+		sk_wipe(kv, VAULT_KEY_LEN);
+	desfire_free(&df);
+	skd_card_release(&h);
+	vault_secret_free(&kchip, VAULT_KCHIP_LEN);
+	return r;
+}
+
+/* K_vault from the primary chip, checked against the stored key check when one exists. */
+static int primary_kvault(struct skd_conn *c, struct vault_store *st, uint8_t *kv)
+{
+	struct vault_chip chip;
+	int r;
+
+	if ((r = vault_chip_primary(st, &chip)) != 0) {
+		sk_warn("vault: no primary chip (run VAULT_INIT)");
+		return r;
+	}
+	if ((r = read_kvault(c, st, chip.chip_id, kv)) != 0)
+		return r;
+	r = vault_key_check_verify(st, kv);
+	if (r == SK_ERR_NOT_FOUND)
+		r = vault_key_check_set(st, kv);
+	if (r != 0)
+		sk_wipe(kv, VAULT_KEY_LEN);
+	return r;
+}
+
+/* ---- provisioning --------------------------------------------------------------------------- */
+
+static int jr_load(void *ctx, struct desfire_prov_record *rec)
+{
+	return vault_prov_record_load(ctx, (uint8_t *)rec, sizeof(*rec));
+}
+
+static int jr_store(void *ctx, const struct desfire_prov_record *rec)
+{
+	return vault_prov_record_store(ctx, (const uint8_t *)rec, sizeof(*rec));
+}
+
+/* Provision chip `id` with kv_in (NULL = a fresh K_vault, returned in kv_out) and register it
+ * with `role`. The desfire journal lives in vault.db; the PICC key goes to the key log. */
+static int provision(struct skd_conn *c, struct vault_store *st, const char *id, int role,
+    const uint8_t *kv_in, uint8_t *kv_out)
+{
+	struct desfire_journal j = { st, jr_load, jr_store };
+	struct desfire_prov_params p;
+	struct desfire_prov_record *rec = NULL;
+	struct skd_card *h = NULL;
+	struct desfire *df = NULL;
+	struct desfire_io io;
+	uint8_t uid[16];
+	size_t uid_len = 0;
+	int64_t e = 0;
+	int r;
+
+	memcpy(p.aid, vault_aid, 3);
+	p.vault_key = kv_in;
+	if ((r = uid_from_chip_id(id, uid, &uid_len)) != 0)
+		goto out;
+	r = SK_ERR_NOMEM;
+	if ((rec = sk_secure_alloc(sizeof(*rec))) == NULL)
+		goto out;
+	if ((r = skd_card_acquire(c, id, &h)) != 0)
+		goto out;
+	desfire_io_from_card(skd_card_raw(h), &io);
+	if ((r = desfire_new(&io, &df)) != 0)
+		goto out;
+	if ((r = desfire_provision(df, &j, &p, kv_out)) != 0) {
+		if (r == SK_ERR_CARD_REMOVED)
+			skd_card_lost(h);
+		sk_warn("vault: provisioning %s failed: %s (run it again to resume)", id,
+		    sk_strerror(r));
+		goto out;
+	}
+	if ((r = jr_load(st, rec)) != 0 ||
+	    (r = vault_journal_record(st, id, 0x80, DESFIRE_PROV_KEY_VERSION, rec->picc_key, 16,
+	    &e)) != 0 || (r = vault_journal_commit(st, e)) != 0)
+		goto out;
+	if ((r = vault_chip_add(st, id, uid, uid_len, role, rec->chip_key,
+	    DESFIRE_PROV_KEY_VERSION, 1)) != 0)
+		goto out;
+	r = vault_prov_record_clear(st);
+out:
+	desfire_free(&df);
+	skd_card_release(&h);
+	sk_secure_free(rec);
+	return r;
+}
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+static gpg_error_t cmd_vault_init(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	struct vault_chip chip;
+	uint8_t *kv = NULL;
+	char id[64];
+	int r;
+
+	pthread_mutex_lock(&vault_mu);
+	if ((r = store_get(&st)) != 0)
+		goto out;
+	if (vault_chip_primary(st, &chip) == 0) {
+		sk_warn("vault: already initialised with primary chip %s", chip.chip_id);
+		r = SK_ERR_EXISTS;
+		goto out;
+	}
+	r = SK_ERR_NOMEM;
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
+		goto out;
+	if ((r = await_desfire(c, NULL, id, sizeof(id))) != 0 ||
+	    (r = provision(c, st, id, VAULT_ROLE_PRIMARY, NULL, kv)) != 0 ||
+	    (r = vault_key_check_set(st, kv)) != 0)
+		goto out;
+	sk_info("vault: chip %s provisioned as primary", id);
+	skd_status(ctx, "VAULT_CHIP", "%s primary", id);
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_secure_free(kv);
+	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_INIT");
+}
+
+static gpg_error_t cmd_vault_backup(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	struct vault_chip chip;
+	uint8_t *kv = NULL;
+	char id[64];
+	int r;
+
+	pthread_mutex_lock(&vault_mu);
+	r = SK_ERR_NOMEM;
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
+		goto out;
+	if ((r = store_get(&st)) != 0 || (r = vault_chip_primary(st, &chip)) != 0 ||
+	    (r = primary_kvault(c, st, kv)) != 0)
+		goto out;
+	if ((r = await_desfire(c, chip.chip_id, id, sizeof(id))) != 0 ||
+	    (r = provision(c, st, id, VAULT_ROLE_BACKUP, kv, NULL)) != 0)
+		goto out;
+	sk_info("vault: chip %s provisioned as backup", id);
+	skd_status(ctx, "VAULT_CHIP", "%s backup", id);
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_secure_free(kv);
+	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_BACKUP");
+}
+
+/* INQUIRE the secret; the buffer is wiped and freed by the caller. */
+static int inquire_secret(assuan_context_t ctx, const char *what, unsigned char **buf,
+    size_t *len)
+{
+	gpg_error_t e;
+
+	*buf = NULL;
+	*len = 0;
+	if ((e = assuan_inquire(ctx, what, buf, len, VAULT_MAX_SECRET)) != 0) {
+		sk_warn("vault: INQUIRE %s: %s", what, gpg_strerror(e));
+		return gpg_err_code(e) == GPG_ERR_TOO_LARGE ? SK_ERR_TOOBIG : SK_ERR_CANCELED;
+	}
+	return 0;
+}
+
+static void inquired_free(assuan_context_t ctx, unsigned char **buf, size_t len)
+{
+	if (*buf != NULL) {
+		sk_wipe(*buf, len);
+		assuan_free(ctx, *buf);
+		*buf = NULL;
+	}
+}
+
+/* VAULT_ADD <type> <site> <user>; then INQUIRE VAULT_SECRET. */
+static gpg_error_t cmd_vault_add(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	unsigned char *sec = NULL;
+	size_t slen = 0;
+	uint8_t *kv = NULL;
+	char *tok[3];
+	uint64_t id = 0;
+	int type, r;
+
+	if (tokens(line, tok, 3) != 3 || (type = vault_type_from_name(tok[0])) < 0)
+		return skd_fail(ctx, SK_ERR_ARG, "VAULT_ADD <type> <site> <user>");
+	if ((r = inquire_secret(ctx, "VAULT_SECRET", &sec, &slen)) != 0)
+		return skd_fail(ctx, r, "VAULT_ADD");
+	pthread_mutex_lock(&vault_mu);
+	r = SK_ERR_NOMEM;
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
+		goto out;
+	if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0 ||
+	    (r = vault_cred_add(st, kv, type, tok[1], tok[2], sec, slen, &id)) != 0)
+		goto out;
+	skd_status(ctx, "VAULT_ID", "%llu", (unsigned long long)id);
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_secure_free(kv);
+	inquired_free(ctx, &sec, slen);
+	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_ADD");
+}
+
+/* VAULT_UPDATE <id>; then INQUIRE VAULT_SECRET. */
+static gpg_error_t cmd_vault_update(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	unsigned char *sec = NULL;
+	size_t slen = 0;
+	uint8_t *kv = NULL;
+	char *tok[1];
+	uint64_t id = 0;
+	int r;
+
+	if (tokens(line, tok, 1) != 1 || parse_id(tok[0], &id) != 0)
+		return skd_fail(ctx, SK_ERR_ARG, "VAULT_UPDATE <id>");
+	if ((r = inquire_secret(ctx, "VAULT_SECRET", &sec, &slen)) != 0)
+		return skd_fail(ctx, r, "VAULT_UPDATE");
+	pthread_mutex_lock(&vault_mu);
+	r = SK_ERR_NOMEM;
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
+		goto out;
+	if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0)
+		goto out;
+	r = vault_cred_update(st, kv, id, sec, slen);
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_secure_free(kv);
+	inquired_free(ctx, &sec, slen);
+	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_UPDATE");
+}
+
+/* VAULT_GET <id> | VAULT_GET <site> <user>: the secret as D lines. */
+static gpg_error_t cmd_vault_get(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	uint8_t *kv = NULL, *sec = NULL;
+	size_t slen = 0, n;
+	char *tok[2];
+	uint64_t id = 0;
+	gpg_error_t e = 0;
+	int r;
+
+	n = tokens(line, tok, 2);
+	pthread_mutex_lock(&vault_mu);
+	if ((r = store_get(&st)) != 0)
+		goto out;
+	if (n == 1)
+		r = parse_id(tok[0], &id);
+	else if (n == 2)
+		r = vault_cred_lookup(st, tok[0], tok[1], &id);
+	else
+		r = SK_ERR_ARG;
+	if (r != 0)
+		goto out;
+	r = SK_ERR_NOMEM;
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
+		goto out;
+	if ((r = primary_kvault(c, st, kv)) != 0 ||
+	    (r = vault_cred_get(st, kv, id, &sec, &slen)) != 0)
+		goto out;
+	sk_secure_free(kv);
+	kv = NULL;
+	e = skd_send_data(ctx, sec, slen);
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_secure_free(kv);
+	vault_secret_free(&sec, slen);
+	if (r != 0)
+		return skd_fail(ctx, r, "VAULT_GET");
+	return e;
+}
+
+static gpg_error_t send_cred(assuan_context_t ctx, const struct vault_cred *v)
+{
+	char *s = skd_escape(v->site, strlen(v->site)), *u = skd_escape(v->user, strlen(v->user));
+	const char *t = vault_type_name(v->type);
+	gpg_error_t e;
+
+	if (s == NULL || u == NULL)
+		e = skd_gpg_err(SK_ERR_NOMEM);
+	else
+		e = skd_status(ctx, "VAULT_CRED", "%llu %s %s %s %lld%s", (unsigned long long)v->id,
+		    t != NULL ? t : "?", s[0] ? s : "%00", u[0] ? u : "%00",
+		    (long long)v->updated, v->corrupt ? " corrupt" : "");
+	free(s);
+	free(u);
+	return e;
+}
+
+/* VAULT_LIST [site-pattern|- [user-pattern|-]]: S VAULT_CRED <id> <type> <site> <user> <updated>
+ * (site/user percent-escaped; an empty one as %00); needs no chip. */
+static gpg_error_t cmd_vault_list(assuan_context_t ctx, char *line)
+{
+	struct vault_store *st = NULL;
+	struct vault_cred_list *l = NULL;
+	char *tok[2];
+	const char *site = NULL, *user = NULL;
+	size_t n = tokens(line, tok, 2);
+	gpg_error_t e = 0;
+	int r;
+
+	if (n >= 1 && strcmp(tok[0], "-") != 0)
+		site = tok[0];
+	if (n >= 2 && strcmp(tok[1], "-") != 0)
+		user = tok[1];
+	pthread_mutex_lock(&vault_mu);
+	if ((r = store_get(&st)) == 0)
+		r = vault_cred_find(st, site, user, 0, &l);
+	pthread_mutex_unlock(&vault_mu);
+	if (r != 0)
+		return skd_fail(ctx, r, "VAULT_LIST");
+	for (size_t i = 0; i < l->n && e == 0; i++)
+		e = send_cred(ctx, &l->v[i]);
+	vault_cred_list_free(&l);
+	return e;
+}
+
+static gpg_error_t cmd_vault_rm(assuan_context_t ctx, char *line)
+{
+	struct vault_store *st = NULL;
+	char *tok[1];
+	uint64_t id = 0;
+	int r;
+
+	if (tokens(line, tok, 1) != 1 || parse_id(tok[0], &id) != 0)
+		return skd_fail(ctx, SK_ERR_ARG, "VAULT_RM <id>");
+	pthread_mutex_lock(&vault_mu);
+	if ((r = store_get(&st)) == 0)
+		r = vault_cred_remove(st, id);
+	pthread_mutex_unlock(&vault_mu);
+	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_RM");
+}
+
+static const char *role_name(int role)
+{
+	return role == VAULT_ROLE_PRIMARY ? "primary" : role == VAULT_ROLE_BACKUP ? "backup" :
+	    "retired";
+}
+
+/* VAULT_CHIPS: S VAULT_CHIP <id> <role> <has-kchip 0|1> <originality-verified-at>. */
+static gpg_error_t cmd_vault_chips(assuan_context_t ctx, char *line)
+{
+	struct vault_store *st = NULL;
+	struct vault_chip *v = NULL;
+	size_t n = 0;
+	gpg_error_t e = 0;
+	int r;
+
+	pthread_mutex_lock(&vault_mu);
+	if ((r = store_get(&st)) == 0)
+		r = vault_chip_list(st, &v, &n);
+	pthread_mutex_unlock(&vault_mu);
+	if (r != 0)
+		return skd_fail(ctx, r, "VAULT_CHIPS");
+	for (size_t i = 0; i < n && e == 0; i++)
+		e = skd_status(ctx, "VAULT_CHIP", "%s %s %d %lld", v[i].chip_id, role_name(v[i].role),
+		    v[i].has_kchip, (long long)v[i].originality_verified_at);
+	free(v);
+	return e;
+}
+
+/* VAULT_SPLIT: new 3-of-5 recovery shares of K_vault, S VAULT_SHARE <printable> x5. */
+static gpg_error_t cmd_vault_split(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	struct vault_share *sh = NULL;
+	char text[VAULT_SHARE_TEXT_MAX];
+	uint8_t *kv = NULL;
+	gpg_error_t e = 0;
+	int r = SK_ERR_NOMEM;
+
+	pthread_mutex_lock(&vault_mu);
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL ||
+	    (sh = sk_secure_alloc(VAULT_SHARES_N * sizeof(*sh))) == NULL)
+		goto out;
+	if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0 ||
+	    (r = vault_recovery_split(st, kv, sh)) != 0)
+		goto out;
+	for (int i = 0; i < VAULT_SHARES_N && e == 0; i++) {
+		if ((r = vault_share_format(&sh[i], text)) != 0)
+			goto out;
+		e = skd_status(ctx, "VAULT_SHARE", "%s", text);
+	}
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_wipe(text, sizeof(text));
+	sk_secure_free(kv);
+	sk_secure_free(sh);
+	if (r != 0)
+		return skd_fail(ctx, r, "VAULT_SPLIT");
+	return e;
+}
+
+/* Register chip `id` (already holding kv) as the only primary: every other chip retired. */
+static int make_primary(struct vault_store *st, const char *id)
+{
+	struct vault_chip chip;
+	int r;
+
+	if ((r = vault_chip_get(st, id, &chip)) != 0)
+		return r;
+	if (chip.role == VAULT_ROLE_PRIMARY)
+		return 0;
+	return vault_chip_promote(st, id);
+}
+
+/* VAULT_RECOVER_SHARES: INQUIRE VAULT_SHARE three times, rebuild K_vault, provision the DESFire
+ * chip now in the field with it as the new primary; every other chip is retired. */
+static gpg_error_t cmd_vault_recover_shares(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	struct vault_share *sh = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	struct vault_chip known;
+	uint8_t *kv = NULL;
+	char id[64], text[2 * VAULT_SHARE_TEXT_MAX];
+	int i, r = SK_ERR_NOMEM;
+
+	pthread_mutex_lock(&vault_mu);
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL ||
+	    (sh = sk_secure_alloc(VAULT_SHARES_K * sizeof(*sh))) == NULL)
+		goto out;
+	if ((r = store_get(&st)) != 0)
+		goto out;
+	for (i = 0; i < VAULT_SHARES_K; i++) {
+		if ((r = inquire_secret(ctx, "VAULT_SHARE", &buf, &len)) != 0)
+			goto out;
+		r = SK_ERR_FORMAT;
+		if (len < sizeof(text)) {   /* the inquired bytes carry no NUL of their own */
+			memcpy(text, buf, len);
+			text[len] = '\0';
+			r = vault_share_parse(text, &sh[i]);
+		}
+		inquired_free(ctx, &buf, len);
+		if (r != 0)
+			goto out;
+	}
+	if ((r = vault_recovery_combine(st, sh, VAULT_SHARES_K, kv)) != 0)
+		goto out;
+	if ((r = await_desfire(c, NULL, id, sizeof(id))) != 0)
+		goto out;
+	if (vault_chip_get(st, id, &known) != 0 &&
+	    (r = provision(c, st, id, VAULT_ROLE_BACKUP, kv, NULL)) != 0)
+		goto out;
+	if ((r = make_primary(st, id)) != 0)
+		goto out;
+	sk_info("vault: recovered from shares onto chip %s", id);
+	skd_status(ctx, "VAULT_CHIP", "%s primary", id);
+out:
+	pthread_mutex_unlock(&vault_mu);
+	inquired_free(ctx, &buf, len);
+	sk_wipe(text, sizeof(text));
+	sk_secure_free(kv);
+	sk_secure_free(sh);
+	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_RECOVER_SHARES");
+}
+
+/* VAULT_RECOVER_BACKUP [--chip=<id>]: the backup chip (tapped now) becomes primary after its
+ * K_vault checks out; the lost primary is retired and its K_chip forgotten. */
+static gpg_error_t cmd_vault_recover_backup(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	struct vault_chip chip;
+	uint8_t *kv = NULL;
+	char *tok[2], id[64];
+	const char *want;
+	size_t n = tokens(line, tok, 2);
+	int r = SK_ERR_NOMEM;
+
+	want = opt_value(tok, n, "--chip");
+	pthread_mutex_lock(&vault_mu);
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
+		goto out;
+	if ((r = store_get(&st)) != 0)
+		goto out;
+	if (want != NULL)
+		snprintf(id, sizeof(id), "%s", want);
+	else if ((r = await_desfire(c, NULL, id, sizeof(id))) != 0)
+		goto out;
+	if ((r = vault_chip_get(st, id, &chip)) != 0 || chip.role != VAULT_ROLE_BACKUP) {
+		sk_warn("vault: %s is not a registered backup chip", id);
+		r = r != 0 ? r : SK_ERR_ARG;
+		goto out;
+	}
+	if ((r = read_kvault(c, st, id, kv)) != 0 || (r = vault_key_check_verify(st, kv)) != 0 ||
+	    (r = vault_chip_promote(st, id)) != 0)
+		goto out;
+	sk_info("vault: backup chip %s is now primary", id);
+	skd_status(ctx, "VAULT_CHIP", "%s primary", id);
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_secure_free(kv);
+	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_RECOVER_BACKUP");
+}
+
+const struct skd_cmd skd_cmds_vault[] = {
+	{ "VAULT_INIT", cmd_vault_init, "provision the DESFire chip in the field as the vault" },
+	{ "VAULT_BACKUP", cmd_vault_backup, "provision a second chip with the same K_vault" },
+	{ "VAULT_ADD", cmd_vault_add, "VAULT_ADD <type> <site> <user> (INQUIRE VAULT_SECRET)" },
+	{ "VAULT_UPDATE", cmd_vault_update, "VAULT_UPDATE <id> (INQUIRE VAULT_SECRET)" },
+	{ "VAULT_GET", cmd_vault_get, "VAULT_GET <id> | <site> <user>: secret as D lines" },
+	{ "VAULT_LIST", cmd_vault_list, "VAULT_LIST [site|- [user|-]] ('*' suffix = prefix)" },
+	{ "VAULT_RM", cmd_vault_rm, "VAULT_RM <id>" },
+	{ "VAULT_CHIPS", cmd_vault_chips, "chips holding the vault key" },
+	{ "VAULT_SPLIT", cmd_vault_split, "new 3-of-5 recovery shares" },
+	{ "VAULT_RECOVER_SHARES", cmd_vault_recover_shares, "rebuild from 3 shares onto a chip" },
+	{ "VAULT_RECOVER_BACKUP", cmd_vault_recover_backup, "make the backup chip primary" },
+	{ NULL, NULL, NULL }
+};
