@@ -1,0 +1,185 @@
+/* p11_slots.c — slots from skinkeyd's `CHIPS`: one per (chip, applet), in order of first
+ * sight, so slot ids stay stable while the module is loaded. A chip the daemon forgets keeps
+ * its slot with no token. Slot id = index (P11_KIND_* is kept in the slot, open for a vault). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/sk_err.h"
+#include "p11.h"
+
+static const char *const kind_names[] = { "OpenPGP", "HMAC", "Vault" };
+
+static struct p11_slot *
+slot_lookup(const char *chip, int kind)
+{
+	size_t i;
+
+	for (i = 0; i < p11_mod.nslots; i++)
+		if (p11_mod.slots[i].kind == kind && strcmp(p11_mod.slots[i].chip, chip) == 0)
+			return &p11_mod.slots[i];
+	return NULL;
+}
+
+static void
+slot_update(const struct p11_chip *c, int kind)
+{
+	struct p11_slot *s = slot_lookup(c->id, kind);
+
+	if (s == NULL) {
+		if (p11_mod.nslots >= P11_MAX_SLOTS) {
+			p11_log("more than %d slots; chip %s ignored", P11_MAX_SLOTS, c->id);
+			return;
+		}
+		s = &p11_mod.slots[p11_mod.nslots];
+		memset(s, 0, sizeof(*s));
+		s->id = (CK_SLOT_ID)p11_mod.nslots;
+		s->kind = kind;
+		snprintf(s->chip, sizeof(s->chip), "%s", c->id);
+		p11_mod.nslots++;
+	}
+	snprintf(s->chip_label, sizeof(s->chip_label), "%s", c->label);
+	s->known = 1;
+	s->present = c->present;
+}
+
+CK_RV
+p11_slots_refresh(void)
+{
+	struct p11_chip *chips = NULL;
+	size_t n = 0, i;
+	void *h;
+	CK_RV rv;
+	int r;
+
+	if ((rv = p11_backend_handle(&h)) != CKR_OK)
+		return rv;
+	if ((r = p11_mod.be->chips(h, &chips, &n)) != 0)
+		return p11_rv(r, "listing chips");
+	for (i = 0; i < p11_mod.nslots; i++)
+		p11_mod.slots[i].known = 0;
+	for (i = 0; i < n; i++) {
+		if (chips[i].applets & P11_APP_OPENPGP)
+			slot_update(&chips[i], P11_KIND_OPENPGP);
+		if (chips[i].applets & P11_APP_HMAC)
+			slot_update(&chips[i], P11_KIND_HMAC);
+	}
+	free(chips);
+	return CKR_OK;
+}
+
+struct p11_slot *
+p11_slot_get(CK_SLOT_ID id, size_t *idx)
+{
+	if (id >= p11_mod.nslots)
+		return NULL;
+	if (idx != NULL)
+		*idx = (size_t)id;
+	return &p11_mod.slots[id];
+}
+
+CK_RV
+p11_slot_info(struct p11_slot *s, CK_SLOT_INFO *info)
+{
+	char d[80];
+
+	memset(info, 0, sizeof(*info));
+	snprintf(d, sizeof(d), "skinkey %s %s", s->chip, kind_names[s->kind]);
+	p11_pad_string(info->slotDescription, sizeof(info->slotDescription), d);
+	p11_pad_string(info->manufacturerID, sizeof(info->manufacturerID), "skinkey");
+	info->flags = CKF_REMOVABLE_DEVICE | CKF_HW_SLOT | (s->known ? CKF_TOKEN_PRESENT : 0);
+	info->hardwareVersion.major = 0;
+	info->firmwareVersion.major = 0;
+	return CKR_OK;
+}
+
+/* The daemon's PIN view; failures leave "unknown" (never fatal for an info call). */
+void
+p11_slot_refresh_pins(struct p11_slot *s)
+{
+	void *h;
+	int r;
+
+	s->pins.user_retries = s->pins.so_retries = -1;
+	s->pins.user_verified = s->pins.so_verified = 0;
+	if (s->kind != P11_KIND_OPENPGP || p11_backend_handle(&h) != CKR_OK)
+		return;
+	r = p11_mod.be->pinstatus(h, s->chip, &s->pins);
+	if (r != 0)
+		p11_log("PIN status of %s: %s", s->chip, sk_strerror(r));
+}
+
+static CK_FLAGS
+pin_flags(const struct p11_slot *s)
+{
+	CK_FLAGS f = 0;
+
+	if (s->pins.user_retries == 0)
+		f |= CKF_USER_PIN_LOCKED;
+	else if (s->pins.user_retries == 1)
+		f |= CKF_USER_PIN_FINAL_TRY;
+	else if (s->pins.user_retries > 0 && s->pins.user_retries < 3)
+		f |= CKF_USER_PIN_COUNT_LOW;
+	if (s->pins.so_retries == 0)
+		f |= CKF_SO_PIN_LOCKED;
+	else if (s->pins.so_retries == 1)
+		f |= CKF_SO_PIN_FINAL_TRY;
+	else if (s->pins.so_retries > 0 && s->pins.so_retries < 3)
+		f |= CKF_SO_PIN_COUNT_LOW;
+	return f;
+}
+
+CK_RV
+p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
+{
+	char label[80];
+
+	if (!s->known)
+		return CKR_TOKEN_NOT_PRESENT;
+	p11_slot_refresh_pins(s);
+	memset(info, 0, sizeof(*info));
+	/* "<chip label or id> <applet>", e.g. "fs-0006a1b2c3d4 OpenPGP" (32 chars max) */
+	snprintf(label, sizeof(label), "%s %s", s->chip_label[0] ? s->chip_label : s->chip,
+	    kind_names[s->kind]);
+	p11_pad_string(info->label, sizeof(info->label), label);
+	p11_pad_string(info->manufacturerID, sizeof(info->manufacturerID), "VivoKey/skinkey");
+	p11_pad_string(info->model, sizeof(info->model),
+	    s->kind == P11_KIND_OPENPGP ? "flexSecure PGP" : "flexSecure HMAC");
+	p11_pad_string(info->serialNumber, sizeof(info->serialNumber),
+	    strncmp(s->chip, "fs-", 3) == 0 ? s->chip + 3 : s->chip);
+	info->flags = CKF_TOKEN_INITIALIZED;
+	if (s->kind == P11_KIND_OPENPGP)
+		info->flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | pin_flags(s);
+	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
+	info->ulSessionCount = s->nsessions;
+	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+	info->ulRwSessionCount = CK_UNAVAILABLE_INFORMATION;
+	info->ulMaxPinLen = 127;
+	info->ulMinPinLen = s->kind == P11_KIND_OPENPGP ? 6 : 0;
+	info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	info->hardwareVersion.major = 3;
+	info->hardwareVersion.minor = 4;
+	info->firmwareVersion.major = 0;
+	info->firmwareVersion.minor = 1;
+	return CKR_OK;
+}
+
+/* User functions are available when this application logged in, or when skinkeyd already
+ * holds a verified PW1 for the chip (the user unlocked it through pinentry): Firefox then
+ * needs no PIN prompt of its own. HMAC slots need no PIN at all. */
+int
+p11_slot_user(struct p11_slot *s)
+{
+	return s->kind != P11_KIND_OPENPGP || s->user_in || s->pins.user_verified;
+}
+
+void
+p11_slot_logout_local(struct p11_slot *s)
+{
+	s->user_in = s->so_in = 0;
+	p11_pin_free(&s->user_pin);
+	p11_pin_free(&s->so_pin);
+}
