@@ -11,9 +11,11 @@
 #include "sk_err.h"
 
 #define READER_LIST_MAX (64 * 1024)
+#define GONE_WAIT_MS 1000
 
 /* One connected card: the io behind struct sk_card. */
 struct pcsc_io {
+	SCARDCONTEXT ctx;
 	SCARDHANDLE h;
 	DWORD proto;
 	char *reader;
@@ -174,6 +176,26 @@ static int pcsc_fail(struct pcsc_io *io, LONG rv, const char *what)
 	return sk_pcsc_map_error(rv);
 }
 
+/* A transmit that returned no status word: did the chip just leave the field? Some drivers
+ * (vpcd among them) answer nothing instead of an error; pcscd may notice the removal a moment
+ * later, so wait for it briefly. */
+static int pcsc_card_gone(struct pcsc_io *io)
+{
+	SCARD_READERSTATE st;
+	LONG rv;
+
+	memset(&st, 0, sizeof(st));
+	st.szReader = io->reader;
+	st.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(io->ctx, 0, &st, 1) != SCARD_S_SUCCESS)
+		return 0;
+	if (!(st.dwEventState & SCARD_STATE_PRESENT))
+		return 1;
+	st.dwCurrentState = st.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+	rv = SCardGetStatusChange(io->ctx, GONE_WAIT_MS, &st, 1);
+	return rv == SCARD_S_SUCCESS && !(st.dwEventState & SCARD_STATE_PRESENT);
+}
+
 static int pcsc_transmit(void *arg, const uint8_t *cmd, size_t cmdlen, uint8_t *rsp,
     size_t *rsplen)
 {
@@ -186,6 +208,10 @@ static int pcsc_transmit(void *arg, const uint8_t *cmd, size_t cmdlen, uint8_t *
 	rv = SCardTransmit(io->h, pci, cmd, (DWORD)cmdlen, NULL, rsp, &rlen);
 	if (rv != SCARD_S_SUCCESS)
 		return pcsc_fail(io, rv, "transmit");
+	if (rlen < 2 && pcsc_card_gone(io)) {
+		sk_log(SK_LOG_DEBUG, "pcsc: card left '%s' during transmit", io->reader);
+		return SK_ERR_CARD_REMOVED;
+	}
 	*rsplen = (size_t)rlen;
 	return 0;
 }
@@ -260,6 +286,7 @@ int sk_pcsc_connect(struct sk_pcsc *p, const char *reader, struct sk_card **out)
 	*out = NULL;
 	if ((io = calloc(1, sizeof(*io))) == NULL || (io->reader = strdup(reader)) == NULL)
 		goto out;
+	io->ctx = p->ctx;
 	rv = pcsc_connect_proto(p->ctx, reader, &io->h, &io->proto);
 	if (rv != SCARD_S_SUCCESS) {
 		sk_log(SK_LOG_DEBUG, "pcsc: connect to '%s': %s", reader, pcsc_stringify_error(rv));
