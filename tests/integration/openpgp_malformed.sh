@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# openpgp_malformed.sh — the simulator answers garbage (truncated TLVs, lengths past the end,
+# wrong status words, a chip that leaves mid-chain): libskopenpgp must report errors, never
+# crash, never hang, and work again once the card behaves.
+source "$SK_SRC/tests/lib/common.sh"
+probe=$SK_BUILD/openpgp/sk-opgp-probe
+[ -x "$probe" ] || fail "required tool missing: $probe"
+need skinkey-sim timeout
+
+$probe info >/dev/null || fail "card unusable before the test"
+for mode in truncate badlen badsw; do
+	sim malformed $mode >/dev/null
+	set +e
+	out=$(timeout 60 $probe loop 3)
+	rc=$?
+	set -e
+	[ $rc -eq 0 ] || fail "probe died or hung in mode $mode (rc $rc): $out"
+	printf '%s\n' "$out" | grep -q "info=OK" && fail "mode $mode: garbage accepted as application data: $out"
+	printf '%s\n' "$out" | grep -Eq "info=(BAD_RESPONSE|SW|FORMAT|NOT_FOUND|UNSUPPORTED)" ||
+		fail "mode $mode: unexpected errors: $out"
+	note "$mode: $(printf '%s' "$out" | tr '\n' ' ')"
+done
+
+# chain: the chip leaves the field mid-answer; the probe reports it and exits
+sim malformed chain >/dev/null
+set +e
+out=$(timeout 60 $probe loop 2)
+rc=$?
+set -e
+[ $rc -eq 0 ] || fail "probe died or hung in mode chain (rc $rc): $out"
+printf '%s\n' "$out" | grep -q "info=OK" && fail "chain: cut answer accepted: $out"
+note "chain: $(printf '%s' "$out" | tr '\n' ' ')"
+
+sim malformed off >/dev/null
+sim tap >/dev/null
+sim_wait_present flexsecure 10 || fail "chip not back after tap"
+wait_for 10 reader_has_card 0 || fail "pcscd does not see the chip again"
+out=$($probe info) || fail "card not usable after malformed off: $out"
+expect_eq "$(printf '%s\n' "$out" | sed -n 's/^pw1_tries=//p')" 3 "no PIN retry was spent by garbage"
+echo ok
