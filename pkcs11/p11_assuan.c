@@ -38,7 +38,9 @@ struct xact {
 	const char *old_pin, *new_pin;   /* answers for OLDPIN / NEWPIN */
 	const uint8_t *data; size_t data_len;   /* answer for DATA / CHALLENGE / KEY */
 	uint8_t *reply; size_t reply_len;       /* collected D lines */
-	int overflow;
+	int overflow;         /* D data over REPLY_MAX (dropped) */
+	int bad_status;       /* a status line did not parse */
+	int unanswered;       /* an inquiry we had no answer for (sent empty) */
 	int (*status)(struct xact *x, const char *line);
 	void *arg;
 };
@@ -74,24 +76,32 @@ data_cb(void *arg, const void *p, size_t n)
 	struct xact *x = arg;
 	uint8_t *b;
 
-	if (n > REPLY_MAX - x->reply_len) {
+	/* Never fail inside a callback: libassuan would return at once and leave the rest of
+	 * the answer unread on the socket. Record the problem and keep reading. */
+	if (x->overflow || n > REPLY_MAX - x->reply_len) {
 		x->overflow = 1;
-		return gpg_error(GPG_ERR_TOO_LARGE);
+		return 0;
 	}
-	if ((b = realloc(x->reply, x->reply_len + n + 1)) == NULL)
-		return gpg_error(GPG_ERR_ENOMEM);
+	if ((b = realloc(x->reply, x->reply_len + n + 1)) == NULL) {
+		x->overflow = 1;
+		return 0;
+	}
 	memcpy(b + x->reply_len, p, n);
 	x->reply = b;
 	x->reply_len += n;
 	return 0;
 }
 
+/* No answer: send an empty one (skinkeyd then fails the command with CANCELED). Returning
+ * an error from the callback instead would desynchronise the connection. */
 static gpg_error_t
-send_str(assuan_context_t ctx, const char *s)
+send_str(struct xact *x, const char *s)
 {
-	if (s == NULL)
-		return gpg_error(GPG_ERR_NO_PIN);   /* cancels the inquiry */
-	return assuan_send_data(ctx, s, strlen(s));
+	if (s == NULL) {
+		x->unanswered = 1;
+		return 0;
+	}
+	return assuan_send_data(x->ctx, s, strlen(s));
 }
 
 static int
@@ -108,18 +118,18 @@ inquire_cb(void *arg, const char *line)
 	struct xact *x = arg;
 
 	if (keyword_is(line, "NEEDPIN"))
-		return send_str(x->ctx, strstr(line, "|A|") != NULL ? x->so_pin : x->user_pin);
+		return send_str(x, strstr(line, "|A|") != NULL ? x->so_pin : x->user_pin);
 	if (keyword_is(line, "OLDPIN"))
-		return send_str(x->ctx, x->old_pin);
+		return send_str(x, x->old_pin);
 	if (keyword_is(line, "NEWPIN"))
-		return send_str(x->ctx, x->new_pin);
+		return send_str(x, x->new_pin);
 	if (keyword_is(line, "DATA") || keyword_is(line, "CHALLENGE") || keyword_is(line, "KEY")) {
-		if (x->data == NULL)
-			return gpg_error(GPG_ERR_NO_DATA);
+		if (x->data == NULL || x->data_len == 0)
+			return send_str(x, NULL);
 		return assuan_send_data(x->ctx, x->data, x->data_len);
 	}
 	p11_log("unexpected inquiry from skinkeyd: %.40s", line);
-	return gpg_error(GPG_ERR_ASS_UNKNOWN_INQUIRE);
+	return send_str(x, NULL);
 }
 
 static gpg_error_t
@@ -128,7 +138,7 @@ status_cb(void *arg, const char *line)
 	struct xact *x = arg;
 
 	if (x->status != NULL && x->status(x, line) != 0)
-		return gpg_error(GPG_ERR_INV_RESPONSE);
+		x->bad_status = 1;
 	return 0;
 }
 
@@ -162,13 +172,17 @@ run(void *h, struct xact *x, const char *fmt, ...)
 		return SK_ERR_TOOBIG;
 	x->ctx = h;
 	e = assuan_transact(h, line, data_cb, x, inquire_cb, x, status_cb, x);
-	if (e == 0)
+	if (e == 0 && !x->overflow && !x->bad_status)
 		return 0;
 	xact_free(x);
-	if (x->overflow)
-		return SK_ERR_TOOBIG;
-	if (gpg_err_code(e) == GPG_ERR_NO_PIN || gpg_err_code(e) == GPG_ERR_NO_DATA)
-		return SK_ERR_PIN_REQUIRED;
+	if (e == 0) {
+		p11_log("%.20s: %s from skinkeyd", line, x->overflow ? "answer too long" :
+		    "unparsable status line");
+		return x->overflow ? SK_ERR_TOOBIG : SK_ERR_PROTO;
+	}
+	if (x->unanswered && (gpg_err_code(e) == GPG_ERR_CANCELED ||
+	    gpg_err_code(e) == GPG_ERR_NO_PIN || gpg_err_code(e) == GPG_ERR_NO_DATA))
+		return SK_ERR_PIN_REQUIRED;   /* it asked for a PIN this application never gave */
 	return skc_err_from_gpg(e);
 }
 
@@ -197,6 +211,39 @@ applet_mask(const char *list)
 	return m;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-unescapes a status field into dst ("-" means empty); control bytes become '?'. */
+static void
+unescape_field(char *dst, size_t n, const char *src)
+{
+	size_t o = 0;
+	int hi, lo;
+	char ch;
+
+	if (strcmp(src, "-") == 0)
+		src = "";
+	for (; *src != '\0' && o + 1 < n; src++) {
+		ch = *src;
+		if (ch == '%' && (hi = hexval(src[1])) >= 0 && (lo = hexval(src[2])) >= 0) {
+			ch = (char)(hi * 16 + lo);
+			src += 2;
+		}
+		dst[o++] = (unsigned char)ch < 0x20 ? '?' : ch;
+	}
+	dst[o] = '\0';
+}
+
 /* "CHIP <id> <present> <applets> <reader> <label...>" */
 static int
 chip_line(struct xact *x, const char *line)
@@ -216,7 +263,7 @@ chip_line(struct xact *x, const char *line)
 	memset(&v[cl->n], 0, sizeof(v[0]));
 	snprintf(v[cl->n].id, sizeof(v[0].id), "%s", id);
 	if (off > 0 && (size_t)off <= strlen(line))
-		snprintf(v[cl->n].label, sizeof(v[0].label), "%s", line + off);
+		unescape_field(v[cl->n].label, sizeof(v[0].label), line + off);
 	v[cl->n].present = present != 0;
 	v[cl->n].applets = applet_mask(apps);
 	cl->n++;

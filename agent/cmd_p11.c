@@ -1,0 +1,607 @@
+/* cmd_p11.c — skinkeyd commands for skinkey-pkcs11.so (pkcs11/p11_assuan.c is the client).
+ * Every command names its chip explicitly (a PKCS#11 application drives several tokens over one
+ * connection), reads public data from the cache when it can (listing needs no chip), takes PINs
+ * only through INQUIRE (never on a command line) and sends each PIN to the card at most once.
+ *
+ *   P11READKEY <chip> <ref>        D canonical S-expression (cache)      ref 1 SIG, 2 DEC, 3 AUT
+ *   P11READCERT <chip> <ref>       D DER from DO 7F21 (cached; empty D = no certificate)
+ *   P11PINSTATUS <chip>            S P11PIN <pw1 held 0|1> <pw1 tries> <pw3 held 0|1> <pw3 tries>
+ *   P11LOGIN <chip> user|so [--cached]   INQUIRE NEEDPIN, one VERIFY (82 / 83), cache on success
+ *   P11LOGOUT <chip>               forget the chip's cached PINs
+ *   P11SETPIN <chip> user|so       INQUIRE OLDPIN + NEWPIN, CHANGE REFERENCE DATA (81 / 83)
+ *   P11INITPIN <chip>              INQUIRE NEWPIN; PW3 from cache or NEEDPIN |A|; RESET RETRY COUNTER
+ *   P11SIGN <chip> <1|3>           INQUIRE DATA; PSO:CDS (1) / INTERNAL AUTHENTICATE (3); D sig
+ *   P11DECRYPT <chip> 2            INQUIRE DATA; PSO:DECIPHER (RSA cryptogram or ECDH point); D
+ *   P11GENKEY <chip> <ref> <algo>  PW3; algo rsa2048 rsa4096 nistp256 nistp384 ed25519 cv25519
+ *   P11WRITECERT <chip> <ref>      INQUIRE DATA; PW3; PUT DATA 7F21 via SELECT DATA */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/secmem.h"
+#include "common/sk_err.h"
+#include "openpgp.h"
+#include "pgp.h"
+#include "skd.h"
+#include "skd_int.h"   /* skd_pincache_get: is a PIN held? (see report: wants a skd.h call) */
+
+#define DATA_MAX  8192     /* sign input / cryptogram / certificate cap */
+#define CERT_KEY  "p11.cert.%d"
+
+/* "<chip> <n> [word]" */
+static int
+parse_args(char *line, char *chip, size_t clen, int *num, char *word, size_t wlen)
+{
+	char c[SKD_CHIPID_MAX], w[32] = "";
+	int n = 0, got;
+
+	got = sscanf(line, "%47s %d %31s", c, &n, w);
+	if (got < 1 || (num != NULL && got < 2))
+		return SK_ERR_ARG;
+	snprintf(chip, clen, "%s", c);
+	if (num != NULL)
+		*num = n;
+	if (word != NULL)
+		snprintf(word, wlen, "%s", w);
+	return 0;
+}
+
+static int
+parse_ref(char *line, char *chip, size_t clen, int *ref)
+{
+	int r = parse_args(line, chip, clen, ref, NULL, 0);
+
+	if (r == 0 && (*ref < 1 || *ref > 3))
+		r = SK_ERR_ARG;
+	return r;
+}
+
+/* Data from the client through INQUIRE <kw>; *out secure memory (sk_secure_free). */
+static int
+inquire_bytes(assuan_context_t ctx, const char *kw, size_t max, uint8_t **out, size_t *len)
+{
+	unsigned char *buf = NULL;
+	size_t n = 0;
+	gpg_error_t e;
+	int r = SK_ERR_NOMEM;
+
+	*out = NULL;
+	*len = 0;
+	if ((e = assuan_inquire(ctx, kw, &buf, &n, max)) != 0)
+		return gpg_err_code(e) == GPG_ERR_TOO_LARGE ? SK_ERR_TOOBIG : SK_ERR_CANCELED;
+	if (n == 0) {
+		r = SK_ERR_CANCELED;
+		goto out;
+	}
+	if ((*out = sk_secure_alloc(n + 1)) == NULL)
+		goto out;
+	memcpy(*out, buf, n);
+	*len = n;
+	r = 0;
+out:
+	if (buf != NULL) {
+		sk_wipe(buf, n);
+		assuan_free(ctx, buf);
+	}
+	return r;
+}
+
+static int
+inquire_pin(assuan_context_t ctx, const char *kw, char **pin)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int r;
+
+	*pin = NULL;
+	if ((r = inquire_bytes(ctx, kw, OPGP_PIN_MAX, &p, &n)) != 0)
+		return r == SK_ERR_CANCELED ? SK_ERR_PIN_REQUIRED : r;
+	if (memchr(p, 0, n) != NULL) {
+		sk_secure_free(p);
+		return SK_ERR_PIN_FORMAT;
+	}
+	*pin = (char *)p;   /* NUL-terminated: sk_secure_alloc zeroes */
+	return 0;
+}
+
+static int
+chip_present(const char *chip, int *present)
+{
+	struct skd_chip_info ci;
+	int r;
+
+	*present = 0;
+	if ((r = skd_chip_find(chip, &ci)) != 0)
+		return r;
+	if (strcmp(ci.id, chip) != 0)
+		return SK_ERR_NOT_FOUND;
+	*present = ci.present;
+	return 0;
+}
+
+/* ---- public data (no chip needed once cached) ---- */
+
+static gpg_error_t
+cmd_readkey(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX];
+	uint8_t *sexp = NULL;
+	size_t len = 0;
+	gpg_error_t e;
+	int ref, r, present;
+
+	if ((r = parse_ref(line, chip, sizeof(chip), &ref)) != 0)
+		return skd_fail(ctx, r, "P11READKEY <chip> <1|2|3>");
+	if ((r = chip_present(chip, &present)) != 0)
+		return skd_fail(ctx, r, "P11READKEY: unknown chip");
+	if ((r = skd_pgp_cached_sexp(chip, ref - 1, &sexp, &len)) != 0)
+		return skd_fail(ctx, r, "P11READKEY: no key in that slot");
+	e = skd_send_data(ctx, sexp, len);
+	free(sexp);
+	return e;
+}
+
+/* Reads 7F21 from the card when the chip is here and caches it (also "none"). */
+static int
+cert_from_card(assuan_context_t ctx, const char *chip, int ref, uint8_t **der, size_t *len)
+{
+	struct skd_card *h = NULL;
+	char key[32];
+	int r;
+
+	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
+		return r;
+	if ((r = opgp_select(skd_card_raw(h))) == 0)
+		r = opgp_read_cert(skd_card_raw(h), (enum opgp_key)(ref - 1), der, len);
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+	skd_card_release(&h);
+	if (r == 0) {
+		snprintf(key, sizeof(key), CERT_KEY, ref);
+		skd_cache_put(chip, key, *der, *len);
+	}
+	return r;
+}
+
+static gpg_error_t
+cmd_readcert(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], key[32];
+	uint8_t *der = NULL;
+	size_t len = 0;
+	gpg_error_t e = 0;
+	int ref, r, present;
+
+	if ((r = parse_ref(line, chip, sizeof(chip), &ref)) != 0)
+		return skd_fail(ctx, r, "P11READCERT <chip> <1|2|3>");
+	if ((r = chip_present(chip, &present)) != 0)
+		return skd_fail(ctx, r, "P11READCERT: unknown chip");
+	snprintf(key, sizeof(key), CERT_KEY, ref);
+	r = skd_cache_get(chip, key, &der, &len);
+	if (r == SK_ERR_NOT_FOUND && present)
+		r = cert_from_card(ctx, chip, ref, &der, &len);
+	if (r == SK_ERR_NOT_FOUND)
+		r = 0, len = 0;   /* chip away and never read: no certificate known */
+	if (r != 0)
+		e = skd_fail(ctx, r, "P11READCERT");
+	else if (len > 0)
+		e = skd_send_data(ctx, der, len);
+	free(der);
+	return e;
+}
+
+static int
+pin_held(const char *chip, int ref)
+{
+	char *p = skd_pincache_get(chip, ref);
+	int held = p != NULL;
+
+	sk_secure_free(p);
+	return held;
+}
+
+static gpg_error_t
+cmd_pinstatus(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX];
+	struct opgp_info info;
+	int r, u_tries = -1, a_tries = -1;
+
+	if ((r = parse_args(line, chip, sizeof(chip), NULL, NULL, 0)) != 0)
+		return skd_fail(ctx, r, "P11PINSTATUS <chip>");
+	if (skd_pgp_info(chip, &info) == 0) {
+		u_tries = info.pw.pw1_tries;
+		a_tries = info.pw.pw3_tries;
+	}
+	return skd_status(ctx, "P11PIN", "%d %d %d %d", pin_held(chip, OPGP_PW1_OTHER), u_tries,
+	    pin_held(chip, OPGP_PW3), a_tries);
+}
+
+/* ---- PINs ---- */
+
+static int
+parse_who(char *line, char *chip, size_t clen, int *so, int *cached)
+{
+	char c[SKD_CHIPID_MAX], w[16] = "", opt[16] = "";
+
+	if (sscanf(line, "%47s %15s %15s", c, w, opt) < 2)
+		return SK_ERR_ARG;
+	if (strcmp(w, "user") != 0 && strcmp(w, "so") != 0)
+		return SK_ERR_ARG;
+	snprintf(chip, clen, "%s", c);
+	*so = strcmp(w, "so") == 0;
+	if (cached != NULL)
+		*cached = strcmp(opt, "--cached") == 0;
+	return 0;
+}
+
+/* One VERIFY with exactly this PIN (never the cache, never retried). */
+static int
+verify_given(struct skd_conn *c, const char *chip, int ref, const char *pin)
+{
+	struct skd_card *h = NULL;
+	int r, tries = -1;
+
+	if ((r = skd_card_acquire(c, chip, &h)) != 0)
+		return r;
+	r = opgp_verify(skd_card_raw(h), (uint8_t)ref, pin, strlen(pin), &tries);
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+	skd_card_release(&h);
+	if (r == 0) {
+		skd_pin_cache_put(chip, ref, pin);
+		if (ref == OPGP_PW1_OTHER)
+			skd_pin_cache_put(chip, OPGP_PW1_SIGN, pin);
+	} else if (r == SK_ERR_PIN_WRONG) {
+		sk_warn("%s: PKCS#11 login: the chip refused PIN %02X (%d tries left)", chip, ref, tries);
+		skd_pin_cache_drop(chip, ref);
+		if (ref == OPGP_PW1_OTHER)
+			skd_pin_cache_drop(chip, OPGP_PW1_SIGN);
+	}
+	return r;
+}
+
+static gpg_error_t
+cmd_login(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], *pin = NULL;
+	int so, cached, r, present, ref;
+
+	if ((r = parse_who(line, chip, sizeof(chip), &so, &cached)) != 0)
+		return skd_fail(ctx, r, "P11LOGIN <chip> user|so [--cached]");
+	if ((r = chip_present(chip, &present)) != 0)
+		return skd_fail(ctx, r, "P11LOGIN: unknown chip");
+	ref = so ? OPGP_PW3 : OPGP_PW1_OTHER;
+	if (cached)
+		return pin_held(chip, ref) ? 0 : skd_fail(ctx, SK_ERR_PIN_REQUIRED, "P11LOGIN");
+	r = inquire_pin(ctx, so ? "NEEDPIN |A|Admin PIN (PKCS#11 SO)" :
+	    "NEEDPIN ||PIN (PKCS#11 user)", &pin);
+	if (r == 0)
+		r = verify_given(skd_conn_get(ctx), chip, ref, pin);
+	sk_secure_free(pin);
+	return r == 0 ? 0 : skd_fail(ctx, r, "P11LOGIN");
+}
+
+static gpg_error_t
+cmd_logout(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX];
+	int r;
+
+	if ((r = parse_args(line, chip, sizeof(chip), NULL, NULL, 0)) != 0)
+		return skd_fail(ctx, r, "P11LOGOUT <chip>");
+	skd_pin_cache_drop(chip, 0);
+	return 0;
+}
+
+static int
+change_pin(struct skd_conn *c, const char *chip, int so, const char *o, const char *n)
+{
+	struct skd_card *h = NULL;
+	int r, ref = so ? OPGP_PW3 : OPGP_PW1_SIGN;
+
+	if ((r = skd_card_acquire(c, chip, &h)) != 0)
+		return r;
+	r = opgp_change_pin(skd_card_raw(h), (uint8_t)ref, o, strlen(o), n, strlen(n));
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+	skd_card_release(&h);
+	if (r != 0 && r != SK_ERR_PIN_WRONG)
+		return r;
+	/* whatever happened, the old cached value is no longer trustworthy */
+	skd_pin_cache_drop(chip, so ? OPGP_PW3 : 0);
+	if (r == 0 && !so) {
+		skd_pin_cache_put(chip, OPGP_PW1_SIGN, n);
+		skd_pin_cache_put(chip, OPGP_PW1_OTHER, n);
+	} else if (r == 0) {
+		skd_pin_cache_put(chip, OPGP_PW3, n);
+	}
+	return r;
+}
+
+static gpg_error_t
+cmd_setpin(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], *o = NULL, *n = NULL;
+	int so, r;
+
+	if ((r = parse_who(line, chip, sizeof(chip), &so, NULL)) != 0)
+		return skd_fail(ctx, r, "P11SETPIN <chip> user|so");
+	if ((r = inquire_pin(ctx, "OLDPIN", &o)) == 0 && (r = inquire_pin(ctx, "NEWPIN", &n)) == 0)
+		r = change_pin(skd_conn_get(ctx), chip, so, o, n);
+	sk_secure_free(o);
+	sk_secure_free(n);
+	return r == 0 ? 0 : skd_fail(ctx, r, "P11SETPIN");
+}
+
+/* Card work under PW3 (verified from the cache or NEEDPIN |A|). */
+typedef int (*admin_fn)(struct sk_card *sc, void *arg);
+
+static int
+with_admin(assuan_context_t ctx, const char *chip, admin_fn fn, void *arg)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct skd_card *h = NULL;
+	struct opgp_info info;
+	int r;
+
+	if ((r = skd_pgp_info(chip, &info)) != 0)
+		return r;
+	if ((r = skd_card_acquire(c, chip, &h)) != 0)
+		return r;
+	if ((r = opgp_select(skd_card_raw(h))) == 0 &&
+	    (r = skd_pgp_verify(c, h, OPGP_PW3, &info)) == 0)
+		r = fn(skd_card_raw(h), arg);
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+	skd_card_release(&h);
+	return r;
+}
+
+static int
+do_reset_pw1(struct sk_card *sc, void *arg)
+{
+	const char *n = arg;
+
+	return opgp_reset_retry_counter(sc, NULL, 0, n, strlen(n));
+}
+
+static gpg_error_t
+cmd_initpin(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], *n = NULL;
+	int r;
+
+	if ((r = parse_args(line, chip, sizeof(chip), NULL, NULL, 0)) != 0)
+		return skd_fail(ctx, r, "P11INITPIN <chip>");
+	if ((r = inquire_pin(ctx, "NEWPIN", &n)) == 0)
+		r = with_admin(ctx, chip, do_reset_pw1, n);
+	if (r == 0) {
+		skd_pin_cache_drop(chip, OPGP_PW1_SIGN);
+		skd_pin_cache_drop(chip, OPGP_PW1_OTHER);
+	}
+	sk_secure_free(n);
+	return r == 0 ? 0 : skd_fail(ctx, r, "P11INITPIN");
+}
+
+/* ---- private-key operations ---- */
+
+struct keyop {
+	int ref;
+	const uint8_t *in;
+	size_t in_len;
+	uint8_t *out;
+	size_t out_len;
+	int rsa;
+};
+
+static int
+keyop_run(struct sk_card *sc, struct keyop *k)
+{
+	if (k->ref == 1)
+		return opgp_sign(sc, k->in, k->in_len, &k->out, &k->out_len);
+	if (k->ref == 3)
+		return opgp_internal_auth(sc, k->in, k->in_len, &k->out, &k->out_len);
+	if (k->rsa)
+		return opgp_decipher_rsa(sc, k->in, k->in_len, &k->out, &k->out_len);
+	return opgp_decipher_ecdh(sc, k->in, k->in_len, &k->out, &k->out_len);
+}
+
+/* Select, verify PW1 (81 for SIG, 82 otherwise), run; once more after a card reset. */
+static int
+keyop(assuan_context_t ctx, const char *chip, struct keyop *k)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct skd_card *h = NULL;
+	struct opgp_info info;
+	int r, attempt;
+
+	if ((r = skd_pgp_info(chip, &info)) != 0)
+		return r;
+	k->rsa = info.algo[k->ref - 1].id == OPGP_ALGO_ID_RSA;
+	if ((r = skd_card_acquire(c, chip, &h)) != 0)
+		return r;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((r = opgp_select(skd_card_raw(h))) == 0 &&
+		    (r = skd_pgp_verify(c, h, k->ref == 1 ? OPGP_PW1_SIGN : OPGP_PW1_OTHER,
+		    &info)) == 0)
+			r = keyop_run(skd_card_raw(h), k);
+		if (r != SK_ERR_CARD_RESET)
+			break;
+	}
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+	skd_card_release(&h);
+	return r;
+}
+
+static gpg_error_t
+keyop_cmd(assuan_context_t ctx, char *line, int decrypt)
+{
+	char chip[SKD_CHIPID_MAX];
+	struct keyop k;
+	uint8_t *in = NULL;
+	size_t in_len = 0;
+	gpg_error_t e;
+	int r;
+
+	memset(&k, 0, sizeof(k));
+	if ((r = parse_ref(line, chip, sizeof(chip), &k.ref)) != 0 || (decrypt != (k.ref == 2)))
+		return skd_fail(ctx, r ? r : SK_ERR_ARG, decrypt ? "P11DECRYPT <chip> 2" :
+		    "P11SIGN <chip> <1|3>");
+	if ((r = inquire_bytes(ctx, "DATA", DATA_MAX, &in, &in_len)) == 0) {
+		k.in = in;
+		k.in_len = in_len;
+		r = keyop(ctx, chip, &k);
+	}
+	sk_secure_free(in);
+	if (r != 0) {
+		free(k.out);
+		return skd_fail(ctx, r, decrypt ? "P11DECRYPT" : "P11SIGN");
+	}
+	e = skd_send_data(ctx, k.out, k.out_len);
+	sk_freezero(k.out, k.out_len);
+	return e;
+}
+
+static gpg_error_t
+cmd_sign(assuan_context_t ctx, char *line)
+{
+	return keyop_cmd(ctx, line, 0);
+}
+
+static gpg_error_t
+cmd_decrypt(assuan_context_t ctx, char *line)
+{
+	return keyop_cmd(ctx, line, 1);
+}
+
+/* ---- key generation and certificates ---- */
+
+struct genarg {
+	int ref;
+	enum opgp_algo algo;
+	const char *chip;
+	struct opgp_pubkey pk;
+};
+
+static int
+do_genkey(struct sk_card *sc, void *arg)
+{
+	struct genarg *g = arg;
+	enum opgp_key key = (enum opgp_key)(g->ref - 1);
+	int r;
+
+	if ((r = opgp_set_algo_attr(sc, key, g->algo)) != 0)
+		return r;
+	if ((r = opgp_generate(sc, key, 0, &g->pk)) != 0)
+		return r;
+	/* new fingerprint: the cache re-reads this key's public part */
+	return skd_pgp_refresh(sc, g->chip, NULL, 0);
+}
+
+static int
+algo_of(const char *s, int ref, enum opgp_algo *a)
+{
+	static const struct { const char *name; enum opgp_algo algo; } t[] = {
+		{ "rsa2048", OPGP_ALGO_RSA2048 }, { "rsa4096", OPGP_ALGO_RSA4096 },
+		{ "nistp256", OPGP_ALGO_P256 }, { "nistp384", OPGP_ALGO_P384 },
+		{ "ed25519", OPGP_ALGO_ED25519 }, { "cv25519", OPGP_ALGO_X25519 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(s, t[i].name) != 0)
+			continue;
+		if ((t[i].algo == OPGP_ALGO_ED25519 && ref == 2) ||
+		    (t[i].algo == OPGP_ALGO_X25519 && ref != 2))
+			return SK_ERR_UNSUPPORTED;
+		*a = t[i].algo;
+		return 0;
+	}
+	return SK_ERR_UNSUPPORTED;
+}
+
+static gpg_error_t
+cmd_genkey(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], name[32], key[32];
+	struct genarg g;
+	uint8_t *sexp = NULL;
+	size_t len = 0;
+	gpg_error_t e;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	if ((r = parse_args(line, chip, sizeof(chip), &g.ref, name, sizeof(name))) != 0 ||
+	    g.ref < 1 || g.ref > 3)
+		return skd_fail(ctx, r ? r : SK_ERR_ARG, "P11GENKEY <chip> <ref> <algo>");
+	if ((r = algo_of(name, g.ref, &g.algo)) != 0)
+		return skd_fail(ctx, r, "P11GENKEY: algorithm");
+	g.chip = chip;
+	if ((r = with_admin(ctx, chip, do_genkey, &g)) != 0)
+		return skd_fail(ctx, r, "P11GENKEY");
+	/* the old certificate belonged to the old key */
+	snprintf(key, sizeof(key), CERT_KEY, g.ref);
+	skd_cache_del(chip, key);
+	if ((r = skd_pgp_pubkey_sexp(&g.pk, &sexp, &len)) != 0)
+		return skd_fail(ctx, r, "P11GENKEY: public key");
+	e = skd_send_data(ctx, sexp, len);
+	free(sexp);
+	return e;
+}
+
+struct certarg {
+	int ref;
+	const uint8_t *der;
+	size_t len;
+};
+
+static int
+do_writecert(struct sk_card *sc, void *arg)
+{
+	struct certarg *a = arg;
+
+	return opgp_write_cert(sc, (enum opgp_key)(a->ref - 1), a->der, a->len);
+}
+
+static gpg_error_t
+cmd_writecert(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], key[32];
+	struct certarg a;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if ((r = parse_ref(line, chip, sizeof(chip), &a.ref)) != 0)
+		return skd_fail(ctx, r, "P11WRITECERT <chip> <1|2|3>");
+	if ((r = inquire_bytes(ctx, "DATA", DATA_MAX, &der, &len)) == 0) {
+		a.der = der;
+		a.len = len;
+		r = with_admin(ctx, chip, do_writecert, &a);
+	}
+	if (r == 0) {
+		snprintf(key, sizeof(key), CERT_KEY, a.ref);
+		skd_cache_put(chip, key, der, len);
+	}
+	sk_secure_free(der);
+	return r == 0 ? 0 : skd_fail(ctx, r, "P11WRITECERT");
+}
+
+const struct skd_cmd skd_cmds_p11[] = {
+	{ "P11READKEY", cmd_readkey, "P11READKEY <chip> <ref>: D public key S-expression" },
+	{ "P11READCERT", cmd_readcert, "P11READCERT <chip> <ref>: D DER certificate (7F21)" },
+	{ "P11PINSTATUS", cmd_pinstatus, "P11PINSTATUS <chip>: S P11PIN <pw1> <tries> <pw3> <tries>" },
+	{ "P11LOGIN", cmd_login, "P11LOGIN <chip> user|so [--cached]: INQUIRE NEEDPIN, VERIFY" },
+	{ "P11LOGOUT", cmd_logout, "P11LOGOUT <chip>: forget cached PINs" },
+	{ "P11SETPIN", cmd_setpin, "P11SETPIN <chip> user|so: INQUIRE OLDPIN NEWPIN" },
+	{ "P11INITPIN", cmd_initpin, "P11INITPIN <chip>: INQUIRE NEWPIN, PW3 resets PW1" },
+	{ "P11SIGN", cmd_sign, "P11SIGN <chip> <1|3>: INQUIRE DATA, D signature" },
+	{ "P11DECRYPT", cmd_decrypt, "P11DECRYPT <chip> 2: INQUIRE DATA, D plaintext/secret" },
+	{ "P11GENKEY", cmd_genkey, "P11GENKEY <chip> <ref> <algo>: D public key" },
+	{ "P11WRITECERT", cmd_writecert, "P11WRITECERT <chip> <ref>: INQUIRE DATA" },
+	{ NULL, NULL, NULL }
+};
