@@ -227,9 +227,10 @@ static int rt_keys(struct tool *t, const uint8_t zero[16])
 
 static int cmd_roundtrip(struct tool *t)
 {
-	uint8_t zero[16] = { 0 }, ver = 0xFF;
+	uint8_t zero[16] = { 0 }, picc[16], ver = 0xFF;
 	struct desfire_version v;
 
+	memset(picc, 0xC3, sizeof(picc));
 	STEP("select_picc", desfire_select_app(t->df, desfire_picc_aid));
 	STEP("get_version", desfire_get_version(t->df, &v));
 	EXPECT("is_ev3", v.hw_major, DESFIRE_HW_MAJOR_EV3);
@@ -237,7 +238,13 @@ static int cmd_roundtrip(struct tool *t)
 	EXPECT("factory_version", ver, 0);
 	EXPECT("ev2first_on_des_key", desfire_auth_ev2first(t->df, 0, zero), SK_ERR_DENIED);
 	STEP("auth_iso", desfire_auth_iso(t->df, 0, zero));
+	STEP("change_picc_to_aes", desfire_change_key(t->df, 0x80, picc, 1, NULL));
+	EXPECT("iso_with_old_key", desfire_auth_iso(t->df, 0, zero), SK_ERR_DENIED);
+	STEP("auth_picc_aes", desfire_auth_ev2first(t->df, 0, picc));
+	STEP("get_key_version_picc", desfire_get_key_version(t->df, 0, &ver));
+	EXPECT("picc_version", ver, 1);
 	STEP("create_app", desfire_create_app(t->df, t->aid, 0x0F, 2));
+	EXPECT("create_app_dup", desfire_create_app(t->df, t->aid, 0x0F, 2), SK_ERR_EXISTS);
 	EXPECT("select_missing", desfire_select_app(t->df, (const uint8_t[]){ 9, 9, 9 }),
 	    SK_ERR_NOT_FOUND);
 	STEP("select_app", desfire_select_app(t->df, t->aid));
