@@ -5,7 +5,7 @@
  *
  *   P11READKEY <chip> <ref>        D canonical S-expression (cache)      ref 1 SIG, 2 DEC, 3 AUT
  *   P11READCERT <chip> <ref>       D DER from DO 7F21 (cached; empty D = no certificate)
- *   P11PINSTATUS <chip>            S P11PIN <pw1 held 0|1> <pw1 tries> <pw3 held 0|1> <pw3 tries>
+ *   P11PINSTATUS <chip> [--live]   S P11PIN <pw1 held 0|1> <pw1 tries> <pw3 held 0|1> <pw3 tries>
  *   P11LOGIN <chip> user|so [--cached]   INQUIRE NEEDPIN, one VERIFY (82 / 83), cache on success
  *   P11LOGOUT <chip>               forget the chip's cached PINs
  *   P11SETPIN <chip> user|so       INQUIRE OLDPIN + NEWPIN, CHANGE REFERENCE DATA (81 / 83)
@@ -201,17 +201,45 @@ pin_held(const char *chip, int ref)
 	return held;
 }
 
+/* Live retry counters (C4) when the chip is in the field: SELECT + GET DATA, no PIN sent. */
+static int
+live_tries(assuan_context_t ctx, const char *chip, int *u, int *a)
+{
+	struct skd_card *h = NULL;
+	struct opgp_pw_status pw;
+	uint8_t *c4 = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
+		return r;
+	if ((r = opgp_select(skd_card_raw(h))) == 0 &&
+	    (r = opgp_get_data(skd_card_raw(h), 0xC4, &c4, &n)) == 0 &&
+	    (r = opgp_parse_pw_status(c4, n, &pw)) == 0) {
+		*u = pw.pw1_tries;
+		*a = pw.pw3_tries;
+	}
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+	skd_card_release(&h);
+	free(c4);
+	return r;
+}
+
 static gpg_error_t
 cmd_pinstatus(assuan_context_t ctx, char *line)
 {
 	char chip[SKD_CHIPID_MAX];
 	struct opgp_info info;
-	int r, u_tries = -1, a_tries = -1;
+	int r, u_tries = -1, a_tries = -1, present = 0;
 
 	if ((r = parse_args(line, chip, sizeof(chip), NULL, NULL, 0)) != 0)
 		return skd_fail(ctx, r, "P11PINSTATUS <chip>");
-	if (skd_pgp_info(chip, &info) == 0) {
-		u_tries = info.pw.pw1_tries;
+	if (strstr(line, "--live") != NULL && chip_present(chip, &present) == 0 && present &&
+	    live_tries(ctx, chip, &u_tries, &a_tries) == 0) {
+		/* counters read from the chip just now */
+	} else if (skd_pgp_info(chip, &info) == 0) {
+		u_tries = info.pw.pw1_tries;   /* as of the last tap */
 		a_tries = info.pw.pw3_tries;
 	}
 	return skd_status(ctx, "P11PIN", "%d %d %d %d", pin_held(chip, OPGP_PW1_OTHER), u_tries,

@@ -112,7 +112,7 @@ CK_RV p11_slots_refresh(void);
 struct p11_slot *p11_slot_get(CK_SLOT_ID id, size_t *idx);
 CK_RV p11_slot_info(struct p11_slot *s, CK_SLOT_INFO *info);
 CK_RV p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info);
-void p11_slot_refresh_pins(struct p11_slot *s);
+void p11_slot_refresh_pins(struct p11_slot *s, int live);
 int p11_slot_user(struct p11_slot *s);   /* user functions available (login or daemon PIN) */
 void p11_slot_logout_local(struct p11_slot *s);
 

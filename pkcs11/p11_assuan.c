@@ -3,7 +3,7 @@
  *   CHIPS                          S CHIP <id> <present> <applets> <reader> <label>
  *   P11READKEY <chip> <ref>        D canonical S-expression public key
  *   P11READCERT <chip> <ref>       D DER certificate (ERR NOT_FOUND when none)
- *   P11PINSTATUS <chip>            S P11PIN <uverified> <uretries> <soverified> <soretries>
+ *   P11PINSTATUS <chip> [--live]   S P11PIN <uverified> <uretries> <soverified> <soretries>
  *   P11LOGIN <chip> user|so [--cached]   INQUIRE NEEDPIN (not with --cached)
  *   P11LOGOUT <chip>
  *   P11SETPIN <chip> user|so       INQUIRE OLDPIN, INQUIRE NEWPIN
@@ -350,7 +350,7 @@ pin_line(struct xact *x, const char *line)
 }
 
 static int
-be_pinstatus(void *h, const char *chip, struct p11_pinstatus *out)
+be_pinstatus(void *h, const char *chip, int live, struct p11_pinstatus *out)
 {
 	struct xact x;
 	int r;
@@ -360,7 +360,7 @@ be_pinstatus(void *h, const char *chip, struct p11_pinstatus *out)
 	out->user_retries = out->so_retries = -1;
 	x.status = pin_line;
 	x.arg = out;
-	r = run(h, &x, "P11PINSTATUS %s", chip);
+	r = run(h, &x, "P11PINSTATUS %s%s", chip, live ? " --live" : "");
 	xact_free(&x);
 	return r;
 }

@@ -49,7 +49,8 @@ struct p11_backend {
 	/* key ref 1 SIG, 2 DEC, 3 AUT; SK_ERR_NOT_FOUND when the slot is empty */
 	int (*readkey)(void *h, const char *chip, int ref, struct p11_pubkey *out);
 	int (*readcert)(void *h, const char *chip, int ref, uint8_t **der, size_t *len);
-	int (*pinstatus)(void *h, const char *chip, struct p11_pinstatus *out);
+	/* live: read the retry counters from the chip when it is in the field */
+	int (*pinstatus)(void *h, const char *chip, int live, struct p11_pinstatus *out);
 	/* pin NULL: use what skinkeyd already holds (SK_ERR_PIN_REQUIRED when nothing) */
 	int (*login)(void *h, const char *chip, int who, const char *pin);
 	int (*logout)(void *h, const char *chip);

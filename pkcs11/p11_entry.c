@@ -237,7 +237,7 @@ c_get_session_info(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
 		return CKR_ARGUMENTS_BAD;
 	ENTER_SESSION(h, s, sl, rv);
 	if (!sl->user_in)
-		p11_slot_refresh_pins(sl);   /* did the user unlock through skinkeyd meanwhile? */
+		p11_slot_refresh_pins(sl, 0);   /* did the user unlock through skinkeyd meanwhile? */
 	info->slotID = sl->id;
 	info->state = p11_session_state(s, sl);
 	info->flags = s->flags;
@@ -391,7 +391,7 @@ c_find_objects_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 		return CKR_ARGUMENTS_BAD;
 	ENTER_SESSION(h, s, sl, rv);
 	if (!sl->user_in)
-		p11_slot_refresh_pins(sl);
+		p11_slot_refresh_pins(sl, 0);
 	rv = find_init(s, sl, t, n);
 	p11_unlock();
 	return rv;

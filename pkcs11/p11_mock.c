@@ -174,7 +174,7 @@ m_readcert(void *h, const char *chip, int ref, uint8_t **der, size_t *len)
 }
 
 static int
-m_pinstatus(void *h, const char *chip, struct p11_pinstatus *out)
+m_pinstatus(void *h, const char *chip, int live, struct p11_pinstatus *out)
 {
 	out->user_verified = user_ok || p11_mock.daemon_has_pin;
 	out->so_verified = so_ok;

@@ -61,7 +61,7 @@ p11_session_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *out)
 		if ((rv = p11_objects_load(sl)) != CKR_OK)
 			return rv;
 	}
-	p11_slot_refresh_pins(sl);
+	p11_slot_refresh_pins(sl, 0);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CKR_HOST_MEMORY;
 	s->handle = p11_mod.next_session++;

@@ -95,7 +95,7 @@ p11_slot_info(struct p11_slot *s, CK_SLOT_INFO *info)
 
 /* The daemon's PIN view; failures leave "unknown" (never fatal for an info call). */
 void
-p11_slot_refresh_pins(struct p11_slot *s)
+p11_slot_refresh_pins(struct p11_slot *s, int live)
 {
 	void *h;
 	int r;
@@ -104,7 +104,7 @@ p11_slot_refresh_pins(struct p11_slot *s)
 	s->pins.user_verified = s->pins.so_verified = 0;
 	if (s->kind != P11_KIND_OPENPGP || p11_backend_handle(&h) != CKR_OK)
 		return;
-	r = p11_mod.be->pinstatus(h, s->chip, &s->pins);
+	r = p11_mod.be->pinstatus(h, s->chip, live, &s->pins);
 	if (r != 0)
 		p11_log("PIN status of %s: %s", s->chip, sk_strerror(r));
 }
@@ -136,7 +136,7 @@ p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 
 	if (!s->known)
 		return CKR_TOKEN_NOT_PRESENT;
-	p11_slot_refresh_pins(s);
+	p11_slot_refresh_pins(s, 1);
 	memset(info, 0, sizeof(*info));
 	/* "<chip label or id> <applet>", e.g. "fs-0006a1b2c3d4 OpenPGP" (32 chars max) */
 	snprintf(label, sizeof(label), "%s %s", s->chip_label[0] ? s->chip_label : s->chip,
