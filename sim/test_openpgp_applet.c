@@ -388,6 +388,72 @@ test_import_p256(void *st)
 	EVP_PKEY_free(k);
 }
 
+static size_t
+put_hdr(uint8_t *o, unsigned tag, size_t len)
+{
+	size_t i = 0;
+
+	if (tag > 0xFF)
+		o[i++] = (uint8_t)(tag >> 8);
+	o[i++] = (uint8_t)tag;
+	if (len >= 0x100) {
+		o[i++] = 0x82;
+		o[i++] = (uint8_t)(len >> 8);
+	} else if (len >= 0x80) {
+		o[i++] = 0x81;
+	}
+	o[i++] = (uint8_t)len;
+	return i;
+}
+
+/* Imports an RSA-2048 key (e, p, q) through 4D; the card must sign so the host key verifies. */
+static void
+test_import_rsa(void *st)
+{
+	static const uint8_t di[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02,
+		0x1a, 0x05, 0x00, 0x04, 0x14, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20 };
+	static const uint8_t rsa2k[] = { 0x01, 0x08, 0x00, 0x00, 0x20, 0x00 };
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	BIGNUM *e = NULL, *p = NULL, *q = NULL;
+	uint8_t vals[3 + 128 + 128], hl[16], cmd[400], scratch[8];
+	size_t hlen = 0, vlen, n, inner;
+	int el, pl, ql;
+
+	CHECK(k != NULL && EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR1, &p) == 1 &&
+	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR2, &q) == 1);
+	if (e == NULL || p == NULL || q == NULL)
+		goto out;
+	el = BN_bn2bin(e, vals);
+	pl = BN_bn2bin(p, vals + el);
+	ql = BN_bn2bin(q, vals + el + pl);
+	vlen = (size_t)(el + pl + ql);
+	hlen += put_hdr(hl + hlen, 0x91, (size_t)el);
+	hlen += put_hdr(hl + hlen, 0x92, (size_t)pl);
+	hlen += put_hdr(hl + hlen, 0x93, (size_t)ql);
+	inner = 2 + put_hdr(scratch, 0x7F48, hlen) + hlen + put_hdr(scratch, 0x5F48, vlen) + vlen;
+	n = put_hdr(cmd, 0x4D, inner);
+	memcpy(cmd + n, "\xB6\x00", 2);
+	n += 2;
+	n += put_hdr(cmd + n, 0x7F48, hlen);
+	memcpy(cmd + n, hl, hlen);
+	n += hlen;
+	n += put_hdr(cmd + n, 0x5F48, vlen);
+	memcpy(cmd + n, vals, vlen);
+	n += vlen;
+	CHECK_SW(put(st, 0xC1, rsa2k, sizeof(rsa2k)), 0x9000);
+	CHECK_SW(apdu(st, 0xDB, 0x3F, 0xFF, cmd, n, 0), 0x9000);
+	CHECK_SW(verify(st, 0x81, "abcdefgh"), 0x9000);
+	CHECK_SW(apdu(st, 0x2A, 0x9E, 0x9A, di, sizeof(di), 0), 0x9000);
+	CHECK(rsp.len == 256 && verify_sig(k, di, sizeof(di), rsp.p, rsp.len));
+out:
+	BN_free(e);
+	BN_free(p);
+	BN_free(q);
+	EVP_PKEY_free(k);
+}
+
 static void *
 save_and_reload(void *st)
 {
@@ -480,6 +546,7 @@ main(void)
 	test_x25519_decipher(st);
 	test_rsa(st);
 	test_import_p256(st);
+	test_import_rsa(st);
 	st = save_and_reload(st);
 	test_kdf(st);
 	test_factory_reset(st);

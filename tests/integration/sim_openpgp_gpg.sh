@@ -135,4 +135,19 @@ gpg-connect-agent 'scd apdu 00 20 00 82 06 31 32 33 34 35 36' /bye >> "$SKNS_LOG
 out=$(gpg --card-status 2>&1) || fail "card-status after the right PIN failed: $out"
 expect_match "$out" 'PIN retry counter : 3 0 3' "retry counter restored by the right PIN"
 expect_match "$out" "Serial number \.+: $serial" "same serial"
+
+# --- KDF-DO (kdf-setup): gpg now sends salted, iterated hashes; the card compares those ---
+card_edit cardedit.prompt=admin cardedit.prompt=kdf-setup cardedit.prompt=quit \
+	2> "$SKNS_LOG/cardedit-kdf.log" \
+	|| { cat "$SKNS_LOG/cardedit-kdf.log" >&2; fail "card-edit kdf-setup failed"; }
+out=$(gpg --card-status 2>&1) || fail "card-status after kdf-setup failed: $out"
+expect_match "$out" 'KDF setting \.+: on' "KDF on"
+gpg --batch --yes -u rsa@example.org --sign -o kdf.sig msg.txt 2> "$SKNS_LOG/sign-kdf.log" \
+	|| { cat "$SKNS_LOG/sign-kdf.log" >&2; fail "signing with a KDF-hashed PIN failed"; }
+out=$(gpg --verify kdf.sig 2>&1) || fail "gpg --verify rejected the signature made under KDF: $out"
+# the plain PIN is no longer what the card holds
+gpg-connect-agent 'scd apdu 00 20 00 82 06 31 32 33 34 35 36' /bye >> "$SKNS_LOG/apdu.log" 2>&1 \
+	|| fail "scd apdu failed"
+out=$(gpg --card-status 2>&1) || fail "card-status failed: $out"
+expect_match "$out" 'PIN retry counter : 2 0 3' "plain PIN refused once KDF is on"
 note "sim_openpgp_gpg: all checks passed"
