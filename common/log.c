@@ -27,12 +27,12 @@ void sk_log_set_level(int level)
 		level = SK_LOG_ERROR;
 	if (level > SK_LOG_TRACE)
 		level = SK_LOG_TRACE;
-	log_level = level;
+	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
 int sk_log_get_level(void)
 {
-	return log_level;
+	return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
 int sk_log_parse_level(const char *s, int *level)
@@ -99,7 +99,7 @@ void sk_log(int level, const char *fmt, ...)
 	char line[LOG_LINE_MAX];
 	va_list ap;
 
-	if (level > log_level)
+	if (level > sk_log_get_level())
 		return;
 	if (level < SK_LOG_ERROR)
 		level = SK_LOG_ERROR;
@@ -212,7 +212,7 @@ void sk_log_apdu(int dir, const uint8_t *p, size_t len, int secret)
 {
 	char line[LOG_LINE_MAX];
 
-	if (log_level < SK_LOG_TRACE)
+	if (sk_log_get_level() < SK_LOG_TRACE)
 		return;
 	snprintf(line, sizeof(line), "%s", dir == SK_APDU_CMD ? ">" : "<");
 	if (p == NULL)

@@ -5,14 +5,17 @@
  *   sk-apdu [opts] send HEX...              each raw APDU through sk_card_apdu: "DATA SW" a line
  *   sk-apdu [opts] shell                    the same for hex lines read from stdin
  *   sk-apdu [opts] reset                    reset the card (SCARD_RESET_CARD) as another program would
- *   sk-apdu watch [-t SEC] [-n COUNT]       print watcher events "EVENT READER" as they happen
+ *   sk-apdu watch [-t SEC] [-n COUNT] [-k MS]  print watcher events "EVENT READER" as they happen;
+ *                                           -k: another thread calls sk_pcsc_cancel after MS
  * opts: -r READER (default: the first reader), -e allow extended length, -s mark APDUs secret,
  *       -c print "apdus=N" at the end, -v APDU trace on stderr, -T no transaction around all. */
 #include <PCSC/winscard.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "card.h"
@@ -24,7 +27,7 @@ int main(int argc, char **argv);
 
 struct opts {
 	const char *reader;
-	int extended, secret, count, trace, no_tx, timeout_s, events;
+	int extended, secret, count, trace, no_tx, timeout_s, events, cancel_ms;
 };
 
 static int unhex(const char *s, uint8_t *out, size_t room, size_t *n)
@@ -153,11 +156,33 @@ static int print_event(enum sk_pcsc_event ev, const char *reader, void *arg)
 	return --*left <= 0;
 }
 
+struct canceler {
+	struct sk_pcsc *p;
+	int ms;
+};
+
+static void *cancel_later(void *arg)
+{
+	struct canceler *k = arg;
+	struct timespec ts = { k->ms / 1000, (long)(k->ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+	sk_pcsc_cancel(k->p);
+	return NULL;
+}
+
 static int cmd_watch(struct sk_pcsc *p, const struct opts *o)
 {
-	int left = o->events > 0 ? o->events : -1;
+	struct canceler k = { p, o->cancel_ms };
+	int left = o->events > 0 ? o->events : -1, r, started = 0;
+	pthread_t t;
 
-	return sk_pcsc_watch(p, o->timeout_s < 0 ? -1 : o->timeout_s * 1000, print_event, &left);
+	if (o->cancel_ms > 0)
+		started = pthread_create(&t, NULL, cancel_later, &k) == 0;
+	r = sk_pcsc_watch(p, o->timeout_s < 0 ? -1 : o->timeout_s * 1000, print_event, &left);
+	if (started)
+		pthread_join(t, NULL);
+	return r;
 }
 
 /* What another program does to the card: connect, then disconnect with a reset. */
@@ -253,7 +278,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_s = -1;
-	while ((ch = getopt(argc, argv, "r:escvTt:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "r:escvTt:n:k:")) != -1) {
 		switch (ch) {
 		case 'r': o->reader = optarg; break;
 		case 'e': o->extended = 1; break;
@@ -263,6 +288,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'T': o->no_tx = 1; break;
 		case 't': o->timeout_s = atoi(optarg); break;
 		case 'n': o->events = atoi(optarg); break;
+		case 'k': o->cancel_ms = atoi(optarg); break;
 		default: return -1;
 		}
 	}
@@ -278,7 +304,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: sk-apdu [-r READER] [-escvT] list|atr|send HEX...|shell|reset\n"
-		    "       sk-apdu watch [-t SECONDS] [-n EVENTS]\n");
+		    "       sk-apdu watch [-t SECONDS] [-n EVENTS] [-k CANCEL_MS]\n");
 		return 2;
 	}
 	sk_log_set_ident("sk-apdu");
@@ -300,5 +326,5 @@ out:
 	sk_pcsc_close(&p);
 	if (r != 0)
 		fprintf(stderr, "sk-apdu: %s\n", sk_strerror(r));
-	return r == 0 ? 0 : r == SK_ERR_TIMEOUT ? 3 : 1;
+	return r == 0 ? 0 : r == SK_ERR_TIMEOUT ? 3 : r == SK_ERR_CANCELED ? 4 : 1;
 }

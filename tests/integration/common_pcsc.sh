@@ -14,6 +14,12 @@ out=$SKNS_SCRATCH
 SELECT=00A4040006D2760001240100
 VERIFY_PW3=0020008308$(printf 12345678 | od -An -v -tx1 | tr -d ' \n')
 
+# --- pcscd unreachable: SK_ERR_NO_READER with a clear message
+if PCSCLITE_CSOCK_NAME=$out/no-pcscd.comm "$SKA" list >/dev/null 2>"$out/nopcscd.err"; then
+	fail "listing readers without pcscd succeeded"
+fi
+expect_match "$(cat "$out/nopcscd.err")" 'is pcscd running\?' "pcscd-down message"
+
 # --- readers and ATR
 readers=$("$SKA" list) || fail "sk-apdu list failed"
 expect_match "$readers" "^$R0\$" "reader 0 not listed"
@@ -118,4 +124,11 @@ start=$(date +%s)
 [ $? -eq 3 ] || fail "watch timeout exit status"
 [ $(( $(date +%s) - start )) -le 4 ] || fail "watch timeout took too long"
 grep -q "^card-inserted $R0\$" "$out/watch2.out" || fail "second watcher: no initial state"
+
+# cancel from another thread: returns SK_ERR_CANCELED (exit 4) long before the timeout
+start=$(date +%s)
+"$SKA" watch -t 30 -n 100 -k 300 >"$out/watch3.out" 2>&1 && fail "watch should be canceled"
+[ $? -eq 4 ] || fail "watch cancel exit status: $(cat "$out/watch3.out")"
+[ $(( $(date +%s) - start )) -le 4 ] || fail "cancel took too long"
+grep -q 'canceled' "$out/watch3.out" || fail "no cancel message"
 echo "common_pcsc: ok"
