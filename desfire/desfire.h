@@ -107,6 +107,8 @@ int desfire_get_card_uid(struct desfire *df, uint8_t uid[7]);
  * Otherwise old_key is its current value (XOR + CRC32 of the new key). new_key: 16 bytes AES. */
 int desfire_change_key(struct desfire *df, uint8_t keyno, const uint8_t new_key[16],
     uint8_t new_version, const uint8_t *old_key);
+/* FormatPICC (FC): deletes every application; needs the PICC master key (MAC under EV2). */
+int desfire_format_picc(struct desfire *df);
 /* ChangeKeySettings (54), FULL. */
 int desfire_change_key_settings(struct desfire *df, uint8_t settings);
 

@@ -302,3 +302,12 @@ int desfire_write_data(struct desfire *df, uint8_t fileno, uint8_t comm, uint32_
 	}
 	return r;
 }
+
+int desfire_format_picc(struct desfire *df)
+{
+	uint8_t out[8];
+	size_t n = 0;
+
+	return df_sm_cmd(df, 0xFC, NULL, 0, NULL, 0, DESFIRE_COMM_MAC, DESFIRE_COMM_MAC, out,
+	    sizeof(out), &n);
+}

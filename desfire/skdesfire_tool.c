@@ -156,6 +156,39 @@ out:
 	return r;
 }
 
+/* Back to factory state (test chips only): FormatPICC and the PICC key back to 2TDEA zeros. */
+static int cmd_factory_reset(struct tool *t, const char *jpath)
+{
+	struct desfire_file_journal *fj = NULL;
+	struct desfire_journal j;
+	struct desfire_prov_record rec;
+	uint8_t zero[16] = { 0 };
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	if ((r = open_journal(jpath, &fj, &j)) != 0)
+		goto out;
+	if ((r = j.load(j.ctx, &rec)) != 0 && r != SK_ERR_NOT_FOUND)
+		goto out;
+	if ((r = desfire_select_app(t->df, desfire_picc_aid)) != 0)
+		goto out;
+	if (desfire_auth_iso(t->df, 0, zero) == 0) {
+		/* still 2TDEA: FormatPICC is sent under EV2 here, so go through an AES zero key */
+		if ((r = desfire_change_key(t->df, 0x80, zero, 0, NULL)) != 0)
+			goto out;
+		memset(rec.picc_key, 0, 16);
+	}
+	if ((r = desfire_auth_ev2first(t->df, 0, rec.picc_key)) != 0 ||
+	    (r = desfire_format_picc(t->df)) != 0 ||
+	    (r = desfire_change_key(t->df, 0x00, zero, 0, NULL)) != 0)
+		goto out;
+	printf("factory=1\n");
+out:
+	OPENSSL_cleanse(&rec, sizeof(rec));
+	desfire_file_journal_free(&fj);
+	return r;
+}
+
 #define STEP(name, expr) do { int rr_ = (expr); if (rr_ != 0) { \
 	fprintf(stderr, "roundtrip: %s failed: %d (91%02X)\n", name, rr_, \
 	    desfire_last_status(t->df)); return rr_; } printf("ok %s\n", name); } while (0)
@@ -271,7 +304,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: skdesfire-tool [-r READER] [-a AID] [-s] [-v] COMMAND [ARG]\n"
 	    "  version | sig | roundtrip | provision JOURNAL | vault JOURNAL | vault-show JOURNAL"
-	    " | uid JOURNAL\n  -s accept the simulator's originality test key; -v debug log\n");
+	    " | uid JOURNAL | factory-reset JOURNAL\n  -s accept the simulator's originality test key; -v debug log\n");
 }
 
 int main(int argc, char **argv)
@@ -320,6 +353,8 @@ int main(int argc, char **argv)
 		r = cmd_vault(&t, argv[optind + 1], 0);
 	else if (optind + 1 < argc && strcmp(cmd, "vault-show") == 0)
 		r = cmd_vault(&t, argv[optind + 1], 1);
+	else if (optind + 1 < argc && strcmp(cmd, "factory-reset") == 0)
+		r = cmd_factory_reset(&t, argv[optind + 1]);
 	else if (optind + 1 < argc && strcmp(cmd, "uid") == 0)
 		r = cmd_uid(&t, argv[optind + 1]);
 	else {
