@@ -6,7 +6,13 @@
  *     (SCARD_LEAVE_CARD; an open transaction is re-begun) and SK_ERR_CARD_RESET returned:
  *     the caller re-selects its applet;
  *   SCARD_W_REMOVED_CARD / SCARD_E_NO_SMARTCARD / SCARD_E_READER_UNAVAILABLE → SK_ERR_CARD_REMOVED;
- *   SCARD_E_TIMEOUT → SK_ERR_TIMEOUT. */
+ *   SCARD_E_TIMEOUT → SK_ERR_TIMEOUT.
+ * A transmit that yields no status word while the chip leaves the field (some drivers, vpcd
+ * among them, answer nothing instead of an error) is reported as SK_ERR_CARD_REMOVED too.
+ * After SK_ERR_CARD_REMOVED the sk_card is dead: free it and sk_pcsc_connect again on the next
+ * CARD_INSERTED. When pcscd goes away, calls fail with SK_ERR_NO_READER: close and reopen.
+ * An sk_pcsc may be used from several threads (pcsc-lite locks per context), but each sk_card
+ * by one thread at a time. */
 #ifndef SK_PCSC_H
 #define SK_PCSC_H
 

@@ -174,8 +174,11 @@ static int wait_once(struct sk_pcsc *p, DWORD ms, sk_pcsc_watch_fn fn, void *arg
 		r = sk_pcsc_map_error(rv);
 	} else {
 		for (i = 0; i < p->nwr && !*stop; i++) {
-			if (st[i].dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE))
+			if (st[i].dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE)) {
+				/* remember it, so a reader pcscd still lists does not wake us again */
+				p->wr[i].cur = st[i].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
 				refresh = 1;
+			}
 			else if (st[i].dwEventState & SCARD_STATE_CHANGED)
 				reader_changed(&p->wr[i], st[i].dwEventState, fn, arg, stop);
 		}
