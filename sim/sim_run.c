@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "sim_core.h"
 #include "sim_link.h"
 #include "sim_run.h"
@@ -82,15 +84,25 @@ static void save_if_dirty(struct sim_rt *rt)
 		rt->st.state_errors++;
 }
 
+/* Commands whose data is a secret: PINs (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER),
+ * OpenPGP key import (PUT DATA 3FFF), HMAC slot programming (ykhmac INS 01 P1 01/03). */
+static int secret_command(const uint8_t *p, size_t n)
+{
+	if (n <= 5)
+		return 0;
+	if (p[1] == 0x20 || p[1] == 0x24 || p[1] == 0x2C)
+		return 1;
+	if (p[1] == 0xDB && p[2] == 0x3F && p[3] == 0xFF)
+		return 1;
+	return p[1] == 0x01 && (p[2] == 0x01 || p[2] == 0x03);
+}
+
 static void trace_apdu(const struct sim_rt *rt, const char *dir, const uint8_t *p, size_t n)
 {
-	/* PIN-bearing commands: show the header only */
-	int secret = n > 5 && dir[0] == '>' && (p[1] == 0x20 || p[1] == 0x24 || p[1] == 0x2C);
-
 	if (!rt->trace)
 		return;
-	if (secret) {
-		sim_hexdump("> (data redacted)", p, 5);
+	if (dir[0] == '>' && secret_command(p, n)) {
+		sim_hexdump("> (data redacted)", p, 4);
 		return;
 	}
 	sim_hexdump(dir, p, n);
@@ -173,6 +185,7 @@ static void on_vpcd(struct sim_rt *rt)
 		on_control(rt, frame[0]);
 	else
 		on_apdu(rt, frame, n);
+	OPENSSL_cleanse(frame, n);   /* commands carry PINs and keys */
 }
 
 static int parse_long(const char *s, long max, long *out)
@@ -190,17 +203,34 @@ static int parse_long(const char *s, long max, long *out)
 	return 0;
 }
 
+static void fmt_applets(const struct sim_rt *rt, char *out, size_t len)
+{
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sim_card_napplets(rt->card); i++) {
+		int k = snprintf(out + used, len - used, "%s%s", i ? "," : "",
+		    sim_card_applet(rt->card, i, NULL)->name);
+
+		if (k < 0 || (size_t)k >= len - used)
+			break;
+		used += (size_t)k;
+	}
+}
+
 static void fmt_status(const struct sim_rt *rt, char *out, size_t len)
 {
 	int connected = rt->vpcd.fd >= 0;
+	char applets[128];
 
+	fmt_applets(rt, applets, sizeof(applets));
 	snprintf(out, len,
-	    "present=%d\nconnected=%d\ntapped=%d\ncard=%s\nvpcd=%s:%s\nlatency=%ld\ntrace=%s\n"
-	    "malformed=%s\ncut_after=%ld\nstate=%s\n",
+	    "present=%d\nconnected=%d\ntapped=%d\ncard=%s\napplets=%s\nvpcd=%s:%s\nlatency=%ld\n"
+	    "trace=%s\nmalformed=%s\ncut_after=%ld\nstate=%s\n",
 	    rt->tapped && connected && rt->seen, connected, rt->tapped,
-	    sim_card_personality(rt->card)->name, rt->vpcd.host, rt->vpcd.port, rt->latency_ms,
-	    rt->trace ? "on" : "off", sim_malformed_name(sim_card_malformed(rt->card)),
-	    rt->cut_left, rt->o->state_path);
+	    sim_card_personality(rt->card)->name, applets, rt->vpcd.host, rt->vpcd.port,
+	    rt->latency_ms, rt->trace ? "on" : "off",
+	    sim_malformed_name(sim_card_malformed(rt->card)), rt->cut_left, rt->o->state_path);
 }
 
 static void fmt_stats(const struct sim_rt *rt, char *out, size_t len)

@@ -14,6 +14,20 @@ st=$(sim status)
 expect_match "$st" '^present=1'
 expect_match "$st" 'connected=1'
 expect_match "$st" 'card=flexsecure'
+expect_match "$st" 'applets=([a-z]+,)*ykhmac'
+
+# trace: APDUs in the simulator's log, PIN and key data never
+sim trace on >/dev/null
+apdu 00A4040007A0000005272001 0020008106313233343536 "0001010034$(printf 'AB%.0s' $(seq 52))" >/dev/null
+sim trace off >/dev/null
+apdu 00A4040007A0000005272001 >/dev/null
+log=$(cat "$SKNS_LOG/sim-flexsecure.log")
+expect_match "$log" '> 00 A4 04 00 07 A0 00 00 05 27 20 01'
+expect_match "$log" 'redacted\) 00 20 00 81$'
+expect_match "$log" 'redacted\) 00 01 01 00$'
+! printf '%s' "$log" | grep -q '31 32 33 34 35 36' || fail "PIN bytes in the trace"
+! printf '%s' "$log" | grep -q 'AB AB AB' || fail "HMAC key bytes in the trace"
+expect_eq "$(printf '%s\n' "$log" | grep -c '> 00 A4 04 00 07 A0 00 00 05 27 20 01')" 1 "trace off stops tracing"
 
 # pcscd sees the card in slot 0, not in slot 1
 expect_match "$(opensc-tool -l)" '0 +Yes +Virtual PCD 00 00'
