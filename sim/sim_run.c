@@ -18,7 +18,7 @@
 #define RETRY_MS 100
 /* After leaving the field the chip stays away at least this long, so pcscd (which polls vpcd
  * every 400 ms) always sees the removal: a faster re-tap would look like nothing happened. */
-#define AWAY_MS 1000
+#define AWAY_MS 700
 
 struct sim_stats {
 	unsigned long apdus, bytes_in, bytes_out, taps, removes, cuts, resets, state_writes,

@@ -6,6 +6,13 @@ need skinkey-sim opensc-tool /usr/bin/python3
 
 expect_eq "$(opensc-tool -r 0 -a)" "3b:8a:80:01:4a:43:4f:50:34:20:50:37:31:00:5f" "flexsecure ATR"
 ! reader_has_card 1 || fail "slot 1 busy before the DESFire card runs"
+# a client offering T=0|T=1 gets T=1, as with a JCOP4 on a contactless reader
+proto=$(/usr/bin/python3 -c "
+from smartcard.scard import *
+rc, ctx = SCardEstablishContext(SCARD_SCOPE_USER)
+rc, h, proto = SCardConnect(ctx, '$SK_READER0', SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
+print('T1' if rc == 0 and proto == SCARD_PROTOCOL_T1 else 'rc=%x proto=%d' % (rc, proto))")
+expect_eq "$proto" T1 "negotiated protocol"
 
 skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/df.state" >> "$SKNS_LOG/sim-desfire2.log" 2>&1 &
 dfpid=$!
