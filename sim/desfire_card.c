@@ -126,7 +126,8 @@ static uint8_t sm_open(struct sdf_card *c, const struct sim_apdu *a, size_t hlen
 	size_t body, pn, i;
 
 	if (cmode == 0) {
-		memcpy(plain, a->data, a->lc);
+		if (a->lc > 0)
+			memcpy(plain, a->data, a->lc);
 		*plen = a->lc;
 		return SDF_OK;
 	}
@@ -139,7 +140,8 @@ static uint8_t sm_open(struct sdf_card *c, const struct sim_apdu *a, size_t hlen
 	memcpy(plain, a->data, hlen);
 	*plen = hlen;
 	if (cmode != 3 || body == hlen) {
-		memcpy(plain + hlen, a->data + hlen, body - hlen);
+		if (body > hlen)
+			memcpy(plain + hlen, a->data + hlen, body - hlen);
 		*plen = body;
 		return SDF_OK;
 	}
