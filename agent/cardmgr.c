@@ -13,6 +13,7 @@
 #include "common/card.h"
 #include "common/pcsc.h"
 #include "common/sk_err.h"
+#include "pgp.h"
 #include "skd_int.h"
 
 #define MAX_READERS 16
@@ -45,7 +46,6 @@ static pthread_mutex_t mgr_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t card_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t mgr_cv;
 
-static const uint8_t aid_openpgp[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
 static const struct {
 	const char *name;
 	uint8_t aid[8];
@@ -86,9 +86,16 @@ static int select_aid(struct sk_card *sc, const uint8_t *aid, size_t len, struct
 	return sk_sw_to_err(sw);
 }
 
-/* GET DATA 4F: the full OpenPGP AID; chip id from manufacturer (2) + serial (4). */
-static int openpgp_chip_id(struct sk_card *sc, char *id, size_t n)
+static void applets_add(char *list, size_t n, const char *name)
 {
+	size_t used = strlen(list);
+	snprintf(list + used, n - used, "%s%s", used ? "," : "", name);
+}
+
+/* SELECT OpenPGP + GET DATA 4F: two APDUs from tap to chip id, so presence shows fast. */
+static int quick_id(struct sk_card *sc, char *chip, size_t n)
+{
+	static const uint8_t aid[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
 	struct sk_apdu a = { 0x00, 0xCA, 0x00, 0x4F, NULL, 0, 256, 0 };
 	struct sk_buf *rsp = sk_buf_new(4096);
 	const uint8_t *p;
@@ -97,67 +104,86 @@ static int openpgp_chip_id(struct sk_card *sc, char *id, size_t n)
 
 	if (rsp == NULL)
 		goto out;
-	if ((r = sk_card_apdu(sc, &a, rsp, &sw)) != 0)
+	if ((r = select_aid(sc, aid, sizeof(aid), rsp)) != 0)
 		goto out;
-	if ((r = sk_sw_to_err(sw)) != 0)
+	if ((r = sk_card_apdu(sc, &a, rsp, &sw)) != 0 || (r = sk_sw_to_err(sw)) != 0)
 		goto out;
 	p = sk_buf_ptr(rsp);
-	if (sk_buf_len(rsp) != 16 || memcmp(p, aid_openpgp, sizeof(aid_openpgp)) != 0) {
-		sk_warn("chip answered an OpenPGP AID of %zu bytes that does not parse",
-		    sk_buf_len(rsp));
-		r = SK_ERR_BAD_RESPONSE;
+	r = SK_ERR_BAD_RESPONSE;
+	if (sk_buf_len(rsp) != 16 || memcmp(p, aid, sizeof(aid)) != 0) {
+		sk_warn("the OpenPGP AID (%zu bytes) does not parse", sk_buf_len(rsp));
 		goto out;
 	}
-	snprintf(id, n, "fs-%02x%02x%02x%02x%02x%02x", p[8], p[9], p[10], p[11], p[12], p[13]);
+	snprintf(chip, n, "fs-%02x%02x%02x%02x%02x%02x", p[8], p[9], p[10], p[11], p[12], p[13]);
 	r = 0;
 out:
 	sk_buf_free(&rsp);
 	return r;
 }
 
-static void applets_add(char *list, size_t n, const char *name)
+/* Which applets answer; a chip seen before keeps its list (applets rarely change). */
+static int probe_applets(struct sk_card *sc, const char *chip, char *applets, size_t alen)
 {
-	size_t used = strlen(list);
-	snprintf(list + used, n - used, "%s%s", used ? "," : "", name);
-}
+	struct skd_chip_info known;
+	struct sk_buf *rsp;
+	int r = 0;
 
-/* Under card_mu. Fills chip id and applet list; 0 or SK_ERR_*. */
-static int identify(struct sk_card *sc, char *chip, size_t clen, char *applets, size_t alen)
-{
-	struct sk_buf *rsp = sk_buf_new(4096);
-	int r = SK_ERR_NOMEM;
-
-	chip[0] = applets[0] = '\0';
-	if (rsp == NULL)
-		goto out;
-	if ((r = select_aid(sc, aid_openpgp, sizeof(aid_openpgp), rsp)) != 0) {
-		sk_info("no OpenPGP applet answered (%s): unknown chip", sk_strerror(r));
-		goto out;
+	if (skd_state_chip_get(chip, &known) == 0 && known.applets[0] != '\0') {
+		snprintf(applets, alen, "%s", known.applets);
+		return 0;
 	}
-	if ((r = openpgp_chip_id(sc, chip, clen)) != 0)
-		goto out;
-	applets_add(applets, alen, "openpgp");
+	if ((rsp = sk_buf_new(4096)) == NULL)
+		return SK_ERR_NOMEM;
+	snprintf(applets, alen, "openpgp");
 	for (size_t i = 0; i < sizeof(extra_applets) / sizeof(extra_applets[0]); i++) {
 		int e = select_aid(sc, extra_applets[i].aid, extra_applets[i].len, rsp);
 		if (e == SK_ERR_CARD_REMOVED) {
 			r = e;
-			goto out;
+			break;
 		}
 		if (e == 0)
 			applets_add(applets, alen, extra_applets[i].name);
 	}
-	r = 0;
-out:
-	if (r != 0)
-		chip[0] = '\0';
 	sk_buf_free(&rsp);
 	return r;
+}
+
+static void publish(int idx, uint64_t seq, const char *chip, const char *applets)
+{
+	pthread_mutex_lock(&mgr_mu);
+	if (readers[idx].card && readers[idx].seq == seq) {
+		snprintf(readers[idx].chip, sizeof(readers[idx].chip), "%s", chip);
+		snprintf(readers[idx].applets, sizeof(readers[idx].applets), "%s", applets);
+		changed_locked();
+	}
+	pthread_mutex_unlock(&mgr_mu);
+}
+
+/* Under card_mu with a transaction open. */
+static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
+{
+	char chip[SKD_CHIPID_MAX], applets[96];
+	int r;
+
+	if ((r = quick_id(sc, chip, sizeof(chip))) != 0) {
+		sk_info("%s: no usable OpenPGP applet (%s): unknown chip", name, sk_strerror(r));
+		return r;
+	}
+	if ((r = probe_applets(sc, chip, applets, sizeof(applets))) != 0)
+		return r;
+	skd_state_chip_seen(chip, applets, now_s());
+	skd_cache_put(chip, "reader", (const uint8_t *)name, strlen(name));
+	publish(idx, seq, chip, applets);
+	sk_info("chip %s in %s (applets %s)", chip, name, applets);
+	/* then the public data, for listing while the chip is away */
+	if ((r = skd_pgp_refresh(sc, chip, NULL, 0)) != 0)
+		sk_warn("%s: OpenPGP data not cached: %s", chip, sk_strerror(r));
+	return 0;
 }
 
 static void on_card_inserted(int idx, const char *name)
 {
 	struct sk_card *sc = NULL;
-	char chip[SKD_CHIPID_MAX], applets[96];
 	uint64_t seq;
 	int r;
 
@@ -175,22 +201,10 @@ static void on_card_inserted(int idx, const char *name)
 		goto out;
 	}
 	if ((r = sk_card_begin(sc)) == 0) {
-		r = identify(sc, chip, sizeof(chip), applets, sizeof(applets));
+		if (identify(idx, seq, name, sc) != 0)
+			sk_warn("%s: card not identified", name);
 		sk_card_end(sc);
 	}
-	if (r != 0) {
-		sk_warn("%s: card not identified: %s", name, sk_strerror(r));
-		goto out;
-	}
-	skd_state_chip_seen(chip, applets, now_s());
-	sk_info("chip %s in %s (applets %s)", chip, name, applets);
-	pthread_mutex_lock(&mgr_mu);
-	if (readers[idx].card && readers[idx].seq == seq) {
-		snprintf(readers[idx].chip, sizeof(readers[idx].chip), "%s", chip);
-		snprintf(readers[idx].applets, sizeof(readers[idx].applets), "%s", applets);
-		changed_locked();
-	}
-	pthread_mutex_unlock(&mgr_mu);
 out:
 	readers[idx].sc = sc;
 	pthread_mutex_unlock(&card_mu);
@@ -305,6 +319,7 @@ static void *watch_main(void *arg)
 int skd_cardmgr_start(void)
 {
 	pthread_condattr_t ca;
+	int r;
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -312,6 +327,9 @@ int skd_cardmgr_start(void)
 	pthread_condattr_destroy(&ca);
 	if (sk_pcsc_open(&pcsc) != 0)
 		sk_warn("pcscd not reachable yet: readers appear when it starts");
+	/* A first pass in this thread: a client that started us sees the chip at once. */
+	else if ((r = sk_pcsc_watch(pcsc, 200, on_event, NULL)) != 0 && r != SK_ERR_TIMEOUT)
+		sk_warn("first reader scan: %s", sk_strerror(r));
 	watch_running = 1;
 	if (pthread_create(&watch_thread, NULL, watch_main, NULL) != 0) {
 		watch_running = 0;

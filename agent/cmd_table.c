@@ -2,6 +2,7 @@
  * agent/meson.build and one line here. */
 #include <stddef.h>
 
+#include "scd.h"
 #include "skd_int.h"
 
 #ifdef SKD_HAVE_CMD_P11
@@ -17,6 +18,8 @@ extern const struct skd_cmd skd_cmds_vault[];
 const struct skd_cmd *const skd_cmd_tables[] = {
 	skd_cmds_core,
 	skd_cmds_scd,
+	skd_cmds_scd_ops,
+	skd_cmds_scd_admin,
 #ifdef SKD_HAVE_CMD_P11
 	skd_cmds_p11,
 #endif

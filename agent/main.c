@@ -5,6 +5,7 @@
  *   skinkeyd --multi-server  scdaemon compatibility: stdin/stdout session (gpg-agent's
  *                            scdaemon-program) and the socket too when no daemon owns it */
 #include <fcntl.h>
+#include <gcrypt.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -195,6 +196,11 @@ int main(int argc, char **argv)
 	sk_log_set_level(o.verbose ? SK_LOG_DEBUG :
 	    skd_config.log_level >= 0 ? skd_config.log_level : SK_LOG_INFO);
 	assuan_set_gpg_err_source(GPG_ERR_SOURCE_SCD);
+	if (gcry_check_version(GCRYPT_VERSION) == NULL) {
+		sk_error("libgcrypt too old");
+		return 1;
+	}
+	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	if ((r = skd_state_open(NULL)) != 0)
 		return 1;
 	if (o.mode == MODE_SERVER || o.mode == MODE_MULTI) {

@@ -90,8 +90,8 @@ void skd_state_close(void)
 int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now)
 {
 	static const char sql[] =
-	    "INSERT INTO chips (id, applets, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3) "
-	    "ON CONFLICT(id) DO UPDATE SET applets = ?2, last_seen = ?3";
+	    "INSERT INTO chips (id, applets, first_seen, last_seen) VALUES (?1, COALESCE(?2, ''), ?3, ?3) "
+	    "ON CONFLICT(id) DO UPDATE SET applets = COALESCE(?2, applets), last_seen = ?3";
 	sqlite3_stmt *st = NULL;
 	int r = SK_ERR_DB;
 
@@ -99,7 +99,10 @@ int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now)
 	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, applets, -1, SQLITE_TRANSIENT);
+	if (applets != NULL)
+		sqlite3_bind_text(st, 2, applets, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 2);
 	sqlite3_bind_int64(st, 3, now);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto out;

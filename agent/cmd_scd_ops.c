@@ -1,0 +1,272 @@
+/* cmd_scd_ops.c — the private-key operations: PKSIGN, PKAUTH, PKDECRYPT (scdaemon 2.2 formats).
+ * Input comes from SETDATA; the chip is waited for (tap-timeout), the PIN taken from the cache
+ * (policy) or asked with INQUIRE NEEDPIN, verified once; a refused PIN is never retried. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/secmem.h"
+#include "common/sk_err.h"
+#include "scd.h"
+
+struct digestinfo {
+	const char *name;
+	size_t hlen;
+	const uint8_t *prefix;
+	size_t plen;
+};
+
+static const uint8_t di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02,
+	0x1a, 0x05, 0x00, 0x04, 0x14 };
+static const uint8_t di_rmd160[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x24, 0x03, 0x02,
+	0x01, 0x05, 0x00, 0x04, 0x14 };
+static const uint8_t di_sha224[] = { 0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+	0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c };
+static const uint8_t di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+	0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+static const uint8_t di_sha384[] = { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+	0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30 };
+static const uint8_t di_sha512[] = { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+	0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 };
+static const uint8_t di_md5[] = { 0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86,
+	0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10 };
+
+static const struct digestinfo digests[] = {
+	{ "sha256", 32, di_sha256, sizeof(di_sha256) },
+	{ "sha512", 64, di_sha512, sizeof(di_sha512) },
+	{ "sha384", 48, di_sha384, sizeof(di_sha384) },
+	{ "sha224", 28, di_sha224, sizeof(di_sha224) },
+	{ "sha1", 20, di_sha1, sizeof(di_sha1) },
+	{ "rmd160", 20, di_rmd160, sizeof(di_rmd160) },
+	{ "md5", 16, di_md5, sizeof(di_md5) },
+};
+
+static const struct digestinfo *digest_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(digests) / sizeof(digests[0]); i++)
+		if (strcmp(digests[i].name, name) == 0)
+			return &digests[i];
+	return NULL;
+}
+
+static const struct digestinfo *digest_by_len(size_t n)
+{
+	for (size_t i = 0; i < sizeof(digests) / sizeof(digests[0]); i++)
+		if (digests[i].hlen == n)
+			return &digests[i];
+	return NULL;
+}
+
+/* A DigestInfo already? Returns its digest description or NULL. */
+static const struct digestinfo *digest_prefixed(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < sizeof(digests) / sizeof(digests[0]); i++)
+		if (n == digests[i].plen + digests[i].hlen &&
+		    memcmp(p, digests[i].prefix, digests[i].plen) == 0)
+			return &digests[i];
+	return NULL;
+}
+
+/* What PSO:CDS / INTERNAL AUTHENTICATE gets for the slot's algorithm. */
+static int sign_input(const struct opgp_algo_attr *a, const char *hashopt, const uint8_t *in,
+    size_t n, uint8_t *out, size_t cap, size_t *outlen)
+{
+	const struct digestinfo *d;
+
+	if (a->id == OPGP_ALGO_ID_EDDSA || (a->id != OPGP_ALGO_ID_RSA &&
+	    a->curve == OPGP_CURVE_ED25519)) {
+		if (n > cap)
+			return SK_ERR_TOOBIG;
+		memcpy(out, in, n);   /* EdDSA signs what it is given */
+		*outlen = n;
+		return 0;
+	}
+	if ((d = digest_prefixed(in, n)) != NULL) {
+		if (a->id == OPGP_ALGO_ID_RSA) {
+			memcpy(out, in, n);
+			*outlen = n;
+		} else {
+			memcpy(out, in + d->plen, d->hlen);   /* ECDSA signs the bare hash */
+			*outlen = d->hlen;
+		}
+		return 0;
+	}
+	d = hashopt != NULL ? digest_by_name(hashopt) : digest_by_len(n);
+	if (a->id != OPGP_ALGO_ID_RSA) {
+		if (n > cap)
+			return SK_ERR_TOOBIG;
+		memcpy(out, in, n);
+		*outlen = n;
+		return 0;
+	}
+	if (d == NULL || d->hlen != n || d->plen + n > cap)
+		return SK_ERR_ARG;
+	memcpy(out, d->prefix, d->plen);
+	memcpy(out + d->plen, in, n);
+	*outlen = d->plen + n;
+	return 0;
+}
+
+enum op_kind { OP_SIGN, OP_AUTH, OP_DECRYPT };
+
+struct op_ctx {
+	enum op_kind kind;
+	int slot;
+	char hash[16];
+	int have_hash;
+	uint8_t in[1100];
+	size_t in_len;
+	uint8_t *out;
+	size_t out_len;
+	int padding;          /* PKDECRYPT: send "S PADDING 0" */
+};
+
+static int run_sign(struct sk_card *sc, struct op_ctx *o)
+{
+	if (o->kind == OP_AUTH || o->slot == OPGP_KEY_AUT)
+		return opgp_internal_auth(sc, o->in, o->in_len, &o->out, &o->out_len);
+	return opgp_sign(sc, o->in, o->in_len, &o->out, &o->out_len);
+}
+
+static int run_decrypt(struct sk_card *sc, const struct opgp_algo_attr *a, struct op_ctx *o)
+{
+	const uint8_t *p = o->in;
+	size_t n = o->in_len;
+	uint8_t *res = NULL, *pre;
+	size_t rlen = 0;
+	int r;
+
+	if (a->id == OPGP_ALGO_ID_RSA) {
+		size_t mod = (size_t)(a->rsa_bits + 7) / 8;
+		while (n > mod && p[0] == 0) {   /* an MPI may carry a leading zero */
+			p++;
+			n--;
+		}
+		o->padding = 1;
+		return opgp_decipher_rsa(sc, p, n, &o->out, &o->out_len);
+	}
+	if (a->curve == OPGP_CURVE_X25519 && n == 33 && p[0] == 0x40) {
+		p++;
+		n--;
+	}
+	if ((r = opgp_decipher_ecdh(sc, p, n, &res, &rlen)) != 0)
+		return r;
+	/* gpg-agent wants a point: 40||x for X25519, 04||x||y as is, 41||x for a bare x */
+	if ((a->curve == OPGP_CURVE_X25519 || !(rlen % 2 == 1 && res[0] == 0x04))) {
+		if ((pre = malloc(rlen + 1)) == NULL) {
+			sk_freezero(res, rlen);
+			return SK_ERR_NOMEM;
+		}
+		pre[0] = a->curve == OPGP_CURVE_X25519 ? 0x40 : 0x41;
+		memcpy(pre + 1, res, rlen);
+		sk_freezero(res, rlen);
+		res = pre;
+		rlen++;
+	}
+	o->out = res;
+	o->out_len = rlen;
+	return 0;
+}
+
+static int run_op(struct skd_conn *c, const char *chip, const struct opgp_info *info,
+    struct op_ctx *o)
+{
+	struct skd_card *h = NULL;
+	int ref = o->kind == OP_SIGN && o->slot == OPGP_KEY_SIG ? OPGP_PW1_SIGN : OPGP_PW1_OTHER;
+	int r, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((r = scd_hold(c, chip, &h)) != 0)
+			return r;
+		r = skd_pgp_verify(c, h, ref, info);
+		if (r == 0)
+			r = o->kind == OP_DECRYPT ? run_decrypt(skd_card_raw(h), &info->algo[o->slot], o) :
+			    run_sign(skd_card_raw(h), o);
+		if (ref == OPGP_PW1_SIGN && (r == 0 || r == SK_ERR_PIN_WRONG))
+			skd_pgp_refresh(skd_card_raw(h), chip, NULL, 0);   /* counters moved */
+		scd_release(&h, r);
+		/* HACKING.md rule 4: state lost (reset, deselected) -> select, verify, retry once */
+		if (r != SK_ERR_CARD_RESET && r != SK_ERR_DENIED)
+			break;
+		sk_info("%s: card state lost (%s); retrying once", chip, sk_strerror(r));
+	}
+	return r;
+}
+
+static gpg_error_t do_op(assuan_context_t ctx, char *line, enum op_kind kind, const char *what)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct opgp_info info;
+	struct op_ctx *o = NULL;
+	char chip[SKD_CHIPID_MAX];
+	gpg_error_t e = 0;
+	int r;
+
+	if ((o = sk_secure_alloc(sizeof(*o))) == NULL)
+		return gpg_error(GPG_ERR_ENOMEM);
+	o->kind = kind;
+	o->have_hash = scd_option_value(line, "--hash", o->hash, sizeof(o->hash)) != NULL;
+	line = scd_skip_options(line);
+	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
+		goto fail;
+	if (scd_keyslot(chip, &info, line, &o->slot) != 0) {
+		e = assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "unknown key id");
+		goto out;
+	}
+	if (kind == OP_DECRYPT && o->slot != OPGP_KEY_DEC) {
+		e = assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "not the decryption key");
+		goto out;
+	}
+	if (c->datalen == 0) {
+		r = SK_ERR_ARG;
+		goto fail;
+	}
+	if (kind == OP_DECRYPT) {
+		if (c->datalen > sizeof(o->in)) {
+			r = SK_ERR_TOOBIG;
+			goto fail;
+		}
+		memcpy(o->in, c->data, c->datalen);
+		o->in_len = c->datalen;
+	} else if ((r = sign_input(&info.algo[o->slot], o->have_hash ? o->hash : NULL, c->data,
+	    c->datalen, o->in, sizeof(o->in), &o->in_len)) != 0) {
+		goto fail;
+	}
+	if ((r = run_op(c, chip, &info, o)) != 0)
+		goto fail;
+	if (o->padding)
+		e = assuan_write_status(ctx, "PADDING", "0");
+	if (e == 0)
+		e = skd_send_data(ctx, o->out, o->out_len);
+	goto out;
+fail:
+	e = skd_fail(ctx, r, what);
+out:
+	skd_conn_cleardata(c);
+	if (o->out != NULL)
+		sk_freezero(o->out, o->out_len);
+	sk_secure_free(o);
+	return e;
+}
+
+static gpg_error_t cmd_pksign(assuan_context_t ctx, char *line)
+{
+	return do_op(ctx, line, OP_SIGN, "PKSIGN");
+}
+
+static gpg_error_t cmd_pkauth(assuan_context_t ctx, char *line)
+{
+	return do_op(ctx, line, OP_AUTH, "PKAUTH");
+}
+
+static gpg_error_t cmd_pkdecrypt(assuan_context_t ctx, char *line)
+{
+	return do_op(ctx, line, OP_DECRYPT, "PKDECRYPT");
+}
+
+const struct skd_cmd skd_cmds_scd_ops[] = {
+	{ "PKSIGN", cmd_pksign, "PKSIGN [--hash=ALGO] KEYID (data from SETDATA)" },
+	{ "PKAUTH", cmd_pkauth, "PKAUTH KEYID (data from SETDATA)" },
+	{ "PKDECRYPT", cmd_pkdecrypt, "PKDECRYPT KEYID (cryptogram from SETDATA)" },
+	{ NULL, NULL, NULL }
+};

@@ -1,0 +1,235 @@
+/* pgp.c — OpenPGP applet glue: identification, cache of public data, PIN verification. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/secmem.h"
+#include "common/sk_err.h"
+#include "pgp.h"
+#include "skd_int.h"
+
+#define INFO_KEY "opgp.info.v1"
+
+void skd_pgp_serialno(const struct opgp_info *info, char out[33])
+{
+	size_t n = info->aid_len < 16 ? info->aid_len : 16;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02X", info->aid[i]);
+}
+
+int skd_pgp_chip_from_serialno(const char *sn, char *chip, size_t n)
+{
+	/* D2760001240 1 VVVV MMMM SSSSSSSS 0000: manufacturer at hex 16..19, serial 20..27 */
+	if (strlen(sn) != 32 || strncasecmp(sn, "D27600012401", 12) != 0)
+		return SK_ERR_NOT_FOUND;
+	snprintf(chip, n, "fs-%.12s", sn + 16);
+	for (char *p = chip; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+	return 0;
+}
+
+static int chip_id(const struct opgp_info *info, char *chip, size_t n)
+{
+	const uint8_t *p = info->aid;
+
+	if (info->aid_len != 16)
+		return SK_ERR_BAD_RESPONSE;
+	snprintf(chip, n, "fs-%02x%02x%02x%02x%02x%02x", p[8], p[9], p[10], p[11], p[12], p[13]);
+	return 0;
+}
+
+static int fpr_zero(const uint8_t f[20])
+{
+	for (int i = 0; i < 20; i++)
+		if (f[i] != 0)
+			return 0;
+	return 1;
+}
+
+static int cache_pubkey(struct sk_card *sc, const char *chip, int slot)
+{
+	struct opgp_pubkey pk;
+	uint8_t *sexp = NULL;
+	size_t len = 0;
+	char key[32], grip[41];
+	int r;
+
+	if ((r = opgp_read_pubkey(sc, (enum opgp_key)slot, &pk)) != 0)
+		goto out;
+	if ((r = skd_pgp_pubkey_sexp(&pk, &sexp, &len)) != 0)
+		goto out;
+	if ((r = skd_pgp_keygrip(sexp, len, grip)) != 0)
+		goto out;
+	snprintf(key, sizeof(key), "opgp.sexp.%d", slot + 1);
+	if ((r = skd_cache_put(chip, key, sexp, len)) != 0)
+		goto out;
+	snprintf(key, sizeof(key), "opgp.grip.%d", slot + 1);
+	r = skd_cache_put(chip, key, (const uint8_t *)grip, 40);
+out:
+	if (r != 0)
+		sk_warn("%s: public key %d not cached: %s", chip, slot + 1, sk_strerror(r));
+	free(sexp);
+	return r;
+}
+
+/* Public keys are re-read only when their fingerprint changed since the cache was written. */
+static void refresh_pubkeys(struct sk_card *sc, const char *chip, const struct opgp_info *now,
+    const struct opgp_info *old)
+{
+	char key[32], grip[41];
+
+	for (int i = 0; i < OPGP_NKEYS; i++) {
+		if (fpr_zero(now->fpr[i])) {
+			snprintf(key, sizeof(key), "opgp.sexp.%d", i + 1);
+			skd_cache_del(chip, key);
+			snprintf(key, sizeof(key), "opgp.grip.%d", i + 1);
+			skd_cache_del(chip, key);
+			continue;
+		}
+		if (old != NULL && memcmp(old->fpr[i], now->fpr[i], 20) == 0 &&
+		    skd_pgp_cached_grip(chip, i, grip) == 0)
+			continue;
+		cache_pubkey(sc, chip, i);
+	}
+}
+
+int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t chip_len)
+{
+	struct opgp_info info, old;
+	uint8_t *kdf = NULL;
+	size_t kdf_len = 0;
+	char id[SKD_CHIPID_MAX];
+	int r, have_old;
+
+	if ((r = opgp_read_info(sc, &info)) != 0)
+		return r;
+	if ((r = chip_id(&info, id, sizeof(id))) != 0)
+		return r;
+	if (chip != NULL && strcmp(chip, id) != 0) {
+		sk_warn("expected chip %s, found %s", chip, id);
+		return SK_ERR_NOT_FOUND;
+	}
+	have_old = skd_pgp_info(id, &old) == 0;
+	if ((r = skd_cache_put(id, INFO_KEY, (const uint8_t *)&info, sizeof(info))) != 0)
+		return r;
+	if ((info.caps.flags & OPGP_CAP_KDF) && opgp_get_data(sc, 0xF9, &kdf, &kdf_len) == 0)
+		skd_cache_put(id, "opgp.do.F9", kdf, kdf_len);
+	free(kdf);
+	refresh_pubkeys(sc, id, &info, have_old ? &old : NULL);
+	if (chip_out != NULL)
+		snprintf(chip_out, chip_len, "%s", id);
+	return 0;
+}
+
+int skd_pgp_info(const char *chip, struct opgp_info *info)
+{
+	uint8_t *v = NULL;
+	size_t n = 0;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	if ((r = skd_cache_get(chip, INFO_KEY, &v, &n)) != 0)
+		return r;
+	if (n != sizeof(*info)) {
+		r = SK_ERR_NOT_FOUND;   /* written by another build: read the chip again */
+	} else {
+		memcpy(info, v, n);
+		info->name[sizeof(info->name) - 1] = '\0';
+		info->lang[sizeof(info->lang) - 1] = '\0';
+		info->url[sizeof(info->url) - 1] = '\0';
+		info->login[sizeof(info->login) - 1] = '\0';
+		info->aid_len = info->aid_len > 16 ? 16 : info->aid_len;
+	}
+	free(v);
+	return r;
+}
+
+int skd_pgp_cached_sexp(const char *chip, int slot, uint8_t **sexp, size_t *len)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "opgp.sexp.%d", slot + 1);
+	return skd_cache_get(chip, key, sexp, len);
+}
+
+int skd_pgp_cached_grip(const char *chip, int slot, char grip[41])
+{
+	uint8_t *v = NULL;
+	size_t n = 0;
+	char key[32];
+	int r;
+
+	snprintf(key, sizeof(key), "opgp.grip.%d", slot + 1);
+	if ((r = skd_cache_get(chip, key, &v, &n)) != 0)
+		return r;
+	if (n != 40) {
+		r = SK_ERR_NOT_FOUND;
+	} else {
+		memcpy(grip, v, 40);
+		grip[40] = '\0';
+	}
+	free(v);
+	return r;
+}
+
+static void pin_prompt(const struct opgp_info *info, int ref, char *buf, size_t n)
+{
+	char sn[33];
+
+	skd_pgp_serialno(info, sn);
+	if (ref == OPGP_PW3)
+		snprintf(buf, n, "|A|Please enter the Admin PIN%%0A%%0ANumber: %.4s %.8s%%0AHolder: %s",
+		    sn + 16, sn + 20, info->name);
+	else if (ref == OPGP_PW1_SIGN)
+		snprintf(buf, n, "||Please unlock the card%%0A%%0ANumber: %.4s %.8s%%0AHolder: %s"
+		    "%%0ACounter: %u", sn + 16, sn + 20, info->name, (unsigned)info->sig_counter);
+	else
+		snprintf(buf, n, "||Please unlock the card%%0A%%0ANumber: %.4s %.8s%%0AHolder: %s",
+		    sn + 16, sn + 20, info->name);
+	/* the holder name is user data: keep the inquire line free of control characters */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+}
+
+int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct opgp_info *info)
+{
+	struct sk_card *sc = skd_card_raw(h);
+	const char *chip = skd_card_chip(h);
+	char prompt[400], *pin = NULL;
+	int r, tries = -1, cached = 0;
+
+	if (opgp_verify_status(sc, (uint8_t)ref, &tries) == 0)
+		return 0;
+	if (tries == 0) {
+		sk_warn("%s: PIN %02X is blocked: not sending a PIN", chip, ref);
+		return SK_ERR_PIN_BLOCKED;
+	}
+	pin_prompt(info, ref, prompt, sizeof(prompt));
+	if ((r = skd_pin_obtain(c, chip, ref, prompt, &pin, &cached)) != 0)
+		goto out;
+	r = opgp_verify(sc, (uint8_t)ref, pin, strlen(pin), &tries);
+	if (r == 0) {
+		skd_pin_cache_put(chip, ref, pin);
+		/* PW1 for signing also unlocks PW1 for other uses: same PIN */
+		if (ref == OPGP_PW1_SIGN)
+			skd_pin_cache_put(chip, OPGP_PW1_OTHER, pin);
+		else if (ref == OPGP_PW1_OTHER)
+			skd_pin_cache_put(chip, OPGP_PW1_SIGN, pin);
+	} else if (r == SK_ERR_PIN_WRONG) {
+		sk_warn("%s: the chip refused PIN %02X (%d tries left)%s", chip, ref, tries,
+		    cached ? "; dropped from the cache" : "");
+		skd_pin_cache_drop(chip, ref);
+		if (ref != OPGP_PW3)
+			skd_pin_cache_drop(chip, ref == OPGP_PW1_SIGN ? OPGP_PW1_OTHER : OPGP_PW1_SIGN);
+	} else {
+		sk_info("%s: VERIFY %02X: %s", chip, ref, sk_strerror(r));
+	}
+out:
+	skd_pin_free(&pin);
+	return r;
+}

@@ -1,0 +1,34 @@
+/* pgp.h — skinkeyd's glue to the OpenPGP applet: identification, the public-data cache, PIN
+ * verification with the cache/INQUIRE policy, public keys as S-expressions. */
+#ifndef SKD_PGP_H
+#define SKD_PGP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openpgp.h"
+#include "skd.h"
+
+/* Under a held card: select, read everything public, cache it (info, KDF-DO, public keys with
+ * their S-expressions and keygrips). chip may be NULL: the chip id is then derived and written
+ * to chip_out. */
+int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t chip_len);
+/* The cached application data of a chip (no card needed). */
+int skd_pgp_info(const char *chip, struct opgp_info *info);
+/* "D276000124010304FFFE4CB871470000" from the AID. */
+void skd_pgp_serialno(const struct opgp_info *info, char out[33]);
+/* Chip id from a serialno (the demand string of SERIALNO --demand). */
+int skd_pgp_chip_from_serialno(const char *sn, char *chip, size_t n);
+
+/* Canonical S-expression of a public key and its keygrip (hex, 40 chars + NUL). */
+int skd_pgp_pubkey_sexp(const struct opgp_pubkey *pk, uint8_t **sexp, size_t *len);
+int skd_pgp_keygrip(const uint8_t *sexp, size_t len, char grip[41]);
+/* Cached public key S-expression of key slot 0..2. */
+int skd_pgp_cached_sexp(const char *chip, int slot, uint8_t **sexp, size_t *len);
+int skd_pgp_cached_grip(const char *chip, int slot, char grip[41]);
+
+/* Make sure PIN ref (0x81/0x82/0x83) is verified on the held card: already verified -> 0;
+ * else the cached PIN (policy) or INQUIRE NEEDPIN, one VERIFY, never retried. */
+int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct opgp_info *info);
+
+#endif
