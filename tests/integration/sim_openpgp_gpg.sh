@@ -125,6 +125,26 @@ gpg --batch --yes --trust-model always -r rsa@example.org -e -o rsa.gpg msg.txt 
 dec=$(gpg --batch -d rsa.gpg 2>/dev/null) || fail "RSA decryption through the card failed"
 expect_eq "$dec" "signed by the simulated card" "RSA-decrypted text"
 
+# --- NIST P-384 generated on the card: ECDSA signatures, ECDH (the card answers the x-coordinate) ---
+card_edit cardedit.prompt=admin cardedit.prompt=key-attr \
+	cardedit.genkeys.algo=2 keygen.curve=4 cardedit.genkeys.algo=2 keygen.curve=4 \
+	cardedit.genkeys.algo=2 keygen.curve=4 \
+	cardedit.prompt=generate cardedit.genkeys.backup_enc=n cardedit.genkeys.replace_keys=y \
+	keygen.valid=0 keygen.name="Sim NIST" keygen.email=nist@example.org keygen.comment= \
+	cardedit.prompt=quit 2> "$SKNS_LOG/cardedit-p384.log" \
+	|| { cat "$SKNS_LOG/cardedit-p384.log" >&2; fail "card-edit P-384 generation failed"; }
+status=$(gpg --card-status 2>&1)
+expect_match "$status" 'Key attributes \.+: nistp384 nistp384 nistp384' "P-384 attributes"
+gpg --batch --yes -u nist@example.org --sign -o p384.sig msg.txt 2> "$SKNS_LOG/sign-p384.log" \
+	|| { cat "$SKNS_LOG/sign-p384.log" >&2; fail "P-384 signature with the card failed"; }
+out=$(gpg --verify p384.sig 2>&1) || fail "gpg --verify rejected the card's ECDSA signature: $out"
+expect_match "$out" 'Good signature from "Sim NIST <nist@example.org>"' "good P-384 signature"
+gpg --batch --yes --trust-model always -r nist@example.org -e -o p384.gpg msg.txt \
+	|| fail "encrypting to the P-384 card key failed"
+dec=$(gpg --batch -d p384.gpg 2>"$SKNS_LOG/decrypt-p384.log") \
+	|| { cat "$SKNS_LOG/decrypt-p384.log" >&2; fail "P-384 ECDH decryption through the card failed"; }
+expect_eq "$dec" "signed by the simulated card" "P-384-decrypted text"
+
 # --- a wrong PIN costs one retry and gpg sees it in C4; the right one restores the counter ---
 gpg-connect-agent 'scd apdu 00 20 00 82 06 39 39 39 39 39 39' /bye > "$SKNS_LOG/apdu.log" 2>&1 \
 	|| fail "scd apdu failed"
@@ -142,7 +162,7 @@ card_edit cardedit.prompt=admin cardedit.prompt=kdf-setup cardedit.prompt=quit \
 	|| { cat "$SKNS_LOG/cardedit-kdf.log" >&2; fail "card-edit kdf-setup failed"; }
 out=$(gpg --card-status 2>&1) || fail "card-status after kdf-setup failed: $out"
 expect_match "$out" 'KDF setting \.+: on' "KDF on"
-gpg --batch --yes -u rsa@example.org --sign -o kdf.sig msg.txt 2> "$SKNS_LOG/sign-kdf.log" \
+gpg --batch --yes -u nist@example.org --sign -o kdf.sig msg.txt 2> "$SKNS_LOG/sign-kdf.log" \
 	|| { cat "$SKNS_LOG/sign-kdf.log" >&2; fail "signing with a KDF-hashed PIN failed"; }
 out=$(gpg --verify kdf.sig 2>&1) || fail "gpg --verify rejected the signature made under KDF: $out"
 # the plain PIN is no longer what the card holds
