@@ -454,6 +454,79 @@ out:
 	EVP_PKEY_free(k);
 }
 
+/* P-384 decryption key: ECDH answers the x-coordinate of the shared point. */
+static void
+test_p384_ecdh(void *st)
+{
+	static const uint8_t attr[] = { 0x12, 0x2B, 0x81, 0x04, 0x00, 0x22 };
+	EVP_PKEY *pub, *eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	uint8_t cmd[8 + 97], shared[48];
+	size_t plen = 0, slen = sizeof(shared);
+	EVP_PKEY_CTX *ctx;
+
+	CHECK_SW(verify(st, 0x83, "12345678"), 0x9000);
+	CHECK_SW(put(st, 0xC2, attr, sizeof(attr)), 0x9000);
+	pub = generate(st, crt_dec, "P-384");
+	CHECK(pub != NULL && eph != NULL);
+	if (pub == NULL || eph == NULL)
+		goto out;
+	memcpy(cmd, "\xA6\x66\x7F\x49\x63\x86\x61", 7);
+	EVP_PKEY_get_octet_string_param(eph, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, cmd + 7, 97, &plen);
+	CHECK(plen == 97);
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, eph, NULL);
+	CHECK(EVP_PKEY_derive_init(ctx) > 0 && EVP_PKEY_derive_set_peer(ctx, pub) > 0 &&
+	    EVP_PKEY_derive(ctx, shared, &slen) > 0 && slen == 48);
+	EVP_PKEY_CTX_free(ctx);
+	CHECK_SW(verify(st, 0x82, "abcdefgh"), 0x9000);
+	CHECK_SW(apdu(st, 0x2A, 0x80, 0x86, cmd, 7 + 97, 0), 0x9000);
+	CHECK(rsp.len == 48 && memcmp(rsp.p, shared, 48) == 0);
+	cmd[7 + 50] ^= 1;  /* not on the curve any more */
+	CHECK_SW(apdu(st, 0x2A, 0x80, 0x86, cmd, 7 + 97, 0), 0x6A80);
+out:
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(eph);
+}
+
+/* Ed25519 authentication key; attribute validation; informational DOs. */
+static void
+test_attrs_and_info(void *st)
+{
+	static const uint8_t msg[] = "ssh session id";
+	static const uint8_t rsa4k[] = { 0x01, 0x10, 0x00, 0x00, 0x20, 0x00 };
+	static const uint8_t rsa1k[] = { 0x01, 0x04, 0x00, 0x00, 0x20, 0x00 };
+	static const uint8_t brainpool[] = { 0x13, 0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 };
+	const uint8_t *v;
+	size_t vlen;
+	EVP_PKEY *pub;
+
+	CHECK_SW(verify(st, 0x83, "12345678"), 0x9000);
+	CHECK_SW(verify(st, 0x82, "abcdefgh"), 0x9000);
+	CHECK_SW(put(st, 0xC3, attr_ed25519, sizeof(attr_ed25519)), 0x9000);
+	pub = generate(st, crt_aut, "ED25519");
+	CHECK(pub != NULL);
+	CHECK_SW(apdu(st, 0x88, 0x00, 0x00, msg, sizeof(msg), 0), 0x9000);
+	CHECK(rsp.len == 64 && pub != NULL && verify_eddsa(pub, msg, sizeof(msg), rsp.p, rsp.len));
+	EVP_PKEY_free(pub);
+	CHECK_SW(put(st, 0xC3, rsa4k, sizeof(rsa4k)), 0x9000);
+	CHECK_SW(apdu(st, 0x47, 0x81, 0x00, crt_aut, 2, 0), 0x6A88);  /* attribute change drops the key */
+	CHECK_SW(put(st, 0xC3, rsa1k, sizeof(rsa1k)), 0x6A80);
+	CHECK_SW(put(st, 0xC3, brainpool, sizeof(brainpool)), 0x6A80);
+	CHECK_SW(put(st, 0xC2, attr_ed25519, sizeof(attr_ed25519)), 0x6A80);
+	CHECK_SW(put(st, 0xC1, attr_x25519, sizeof(attr_x25519)), 0x6A80);
+	CHECK_SW(apdu(st, 0xCA, 0x00, 0xC3, NULL, 0, 0), 0x9000);
+	CHECK(rsp.len == sizeof(rsa4k) && memcmp(rsp.p, rsa4k, sizeof(rsa4k)) == 0);
+	CHECK_SW(apdu(st, 0xCA, 0x7F, 0x66, NULL, 0, 0), 0x9000);
+	CHECK(opgp_tlv_find(rsp.p, rsp.len, 0x7F66, &v, &vlen) == 0 && vlen == 8);
+	CHECK_SW(apdu(st, 0xCA, 0x7F, 0x74, NULL, 0, 0), 0x9000);
+	CHECK(opgp_tlv_find(rsp.p, rsp.len, 0x7F74, &v, &vlen) == 0);
+	CHECK_SW(apdu(st, 0xCA, 0x00, 0xFA, NULL, 0, 0), 0x9000);
+	CHECK(opgp_tlv_find(rsp.p, rsp.len, 0xFA, &v, &vlen) == 0 && vlen > 30);
+	CHECK_SW(apdu(st, 0xCA, 0x00, 0x7A, NULL, 0, 0), 0x9000);
+	CHECK(opgp_tlv_find(rsp.p, rsp.len, 0x7A, &v, &vlen) == 0 && vlen == 5);
+	CHECK_SW(apdu(st, 0xCA, 0x00, 0x01, NULL, 0, 0), 0x6A88);
+	CHECK_SW(apdu(st, 0x84, 0x00, 0x00, NULL, 0, 0), 0x6700);
+}
+
 static void *
 save_and_reload(void *st)
 {
@@ -547,7 +620,9 @@ main(void)
 	test_rsa(st);
 	test_import_p256(st);
 	test_import_rsa(st);
+	test_p384_ecdh(st);
 	st = save_and_reload(st);
+	test_attrs_and_info(st);
 	test_kdf(st);
 	test_factory_reset(st);
 	ops->destroy(st);
