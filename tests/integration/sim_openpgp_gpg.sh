@@ -2,7 +2,7 @@
 # card-status, on-card key generation (Ed25519/cv25519, then RSA-2048) through gpg --card-edit,
 # signatures that stock gpg --verify accepts, decryption through the card, PIN retry counters.
 source "$SK_SRC/tests/lib/common.sh"
-need gpg gpgconf gpg-connect-agent /usr/bin/python3
+need gpg gpgconf gpg-connect-agent openssl cmp /usr/bin/python3
 
 # scdaemon talks to pcscd (our namespaced one), never to USB readers directly.
 cat > "$GNUPGHOME/scdaemon.conf" <<EOF
@@ -144,6 +144,16 @@ gpg --batch --yes --trust-model always -r nist@example.org -e -o p384.gpg msg.tx
 dec=$(gpg --batch -d p384.gpg 2>"$SKNS_LOG/decrypt-p384.log") \
 	|| { cat "$SKNS_LOG/decrypt-p384.log" >&2; fail "P-384 ECDH decryption through the card failed"; }
 expect_eq "$dec" "signed by the simulated card" "P-384-decrypted text"
+
+# --- cardholder certificate (7F21) written and read back through gpg (large DO: extended
+#     length or chaining) ---
+openssl req -x509 -newkey rsa:2048 -nodes -keyout cert.key -subj /CN=sim-card -days 2 \
+	-outform DER -out cert.der 2>/dev/null || fail "making a test certificate failed"
+card_edit cardedit.prompt=admin cardedit.prompt="writecert 3 < $PWD/cert.der" \
+	cardedit.prompt="readcert 3 > $PWD/cert.back" cardedit.prompt=quit \
+	2> "$SKNS_LOG/cardedit-cert.log" \
+	|| { cat "$SKNS_LOG/cardedit-cert.log" >&2; fail "card-edit writecert/readcert failed"; }
+cmp -s cert.der cert.back || fail "certificate read back from the card differs"
 
 # --- a wrong PIN costs one retry and gpg sees it in C4; the right one restores the counter ---
 gpg-connect-agent 'scd apdu 00 20 00 82 06 39 39 39 39 39 39' /bye > "$SKNS_LOG/apdu.log" 2>&1 \
