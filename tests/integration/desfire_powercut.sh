@@ -12,11 +12,14 @@ tool=$SK_BUILD/desfire/skdesfire-tool
 
 df_pid=
 trap '[ -n "$df_pid" ] && kill "$df_pid" 2>/dev/null; true' EXIT
-skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-cut.state" \
-	>> "$SKNS_LOG/sim-desfire-cut.log" 2>&1 &
-df_pid=$!
-wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
-	fail "desfire simulator did not come up"
+# use the DESFire simulator skns.sh started (SKNS_DESFIRE=1), else start one
+if ! skinkey-sim ctl --card desfire status 2>/dev/null | grep -q '^present=1'; then
+	skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-cut.state" \
+		>> "$SKNS_LOG/sim-desfire-cut.log" 2>&1 &
+	df_pid=$!
+	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
+		fail "desfire simulator did not come up"
+fi
 prev=
 start_fresh() {  # name: put the chip back to factory state (FormatPICC, PICC key 2TDEA zeros)
 	local out

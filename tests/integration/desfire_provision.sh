@@ -11,11 +11,15 @@ tool=$SK_BUILD/desfire/skdesfire-tool
 
 df_pid=
 trap '[ -n "$df_pid" ] && kill "$df_pid" 2>/dev/null; true' EXIT
-skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-prov.state" \
-	>> "$SKNS_LOG/sim-desfire-prov.log" 2>&1 &
-df_pid=$!
-wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
-	fail "desfire simulator did not come up"
+# use the DESFire simulator skns.sh started (SKNS_DESFIRE=1), else start one
+if ! skinkey-sim ctl --card desfire status 2>/dev/null | grep -q '^present=1'; then
+	skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-prov.state" \
+		>> "$SKNS_LOG/sim-desfire-prov.log" 2>&1 &
+	df_pid=$!
+	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
+		fail "desfire simulator did not come up"
+fi
+out=$("$tool" factory-reset "$SKNS_SCRATCH/none" 2>&1) || fail "factory reset: $out"
 
 j=$SKNS_SCRATCH/journal
 skinkey-sim ctl --card desfire reset-stats >/dev/null

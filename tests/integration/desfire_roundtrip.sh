@@ -10,15 +10,16 @@ tool=$SK_BUILD/desfire/skdesfire-tool
 [ -x "$tool" ] || fail "skdesfire-tool not built"
 
 df_pid=
-start_desfire() {  # state file
-	if skinkey-sim ctl --card desfire status 2>/dev/null | grep -q '^present=1'; then return 0; fi
-	skinkey-sim run --card desfire --state "$1" >> "$SKNS_LOG/sim-desfire-rt.log" 2>&1 &
+trap '[ -n "$df_pid" ] && kill "$df_pid" 2>/dev/null; true' EXIT
+# use the DESFire simulator skns.sh started (SKNS_DESFIRE=1), else start one
+if ! skinkey-sim ctl --card desfire status 2>/dev/null | grep -q '^present=1'; then
+	skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-rt.state" \
+		>> "$SKNS_LOG/sim-desfire-rt.log" 2>&1 &
 	df_pid=$!
 	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
 		fail "desfire simulator did not come up"
-}
-trap '[ -n "$df_pid" ] && kill "$df_pid" 2>/dev/null; true' EXIT
-start_desfire "$SKNS_SCRATCH/data/desfire-rt.state"
+fi
+out=$("$tool" factory-reset "$SKNS_SCRATCH/none" 2>&1) || fail "factory reset: $out"
 
 out=$("$tool" version) || fail "version: $out"
 expect_re "$out" '^hw_major=33$' "GetVersion hardware major"
@@ -47,7 +48,6 @@ n=$(sim_apdus --card desfire)
 # the EEPROM image was saved: the state file holds the UID (a restart loads it; see
 # sim/test_desfire_card.c for the save/load round trip)
 st=$(skinkey-sim ctl --card desfire status | sed -n 's/.*state=\([^ ]*\).*/\1/p')
-[ -n "$st" ] || st=$SKNS_SCRATCH/data/desfire-rt.state
 [ -s "$st" ] || fail "no state file at $st"
 /usr/bin/python3 - "$st" "$uid" <<'PY' || fail "UID not in the saved state"
 import sys
