@@ -58,8 +58,28 @@ int sk_pcsc_open(struct sk_pcsc **out)
 		free(p);
 		return SK_ERR_NO_READER;
 	}
+	p->ctx_ok = 1;
+	pthread_mutex_init(&p->ctxlock, NULL);
 	pthread_mutex_init(&p->wlock, NULL);
 	*out = p;
+	return 0;
+}
+
+/* With ctxlock held: a fresh context after pcscd restarted. Cards of the old one are dead. */
+static int pcsc_revive(struct sk_pcsc *p)
+{
+	LONG rv;
+
+	if (p->ctx_ok)
+		(void)SCardReleaseContext(p->ctx);
+	p->ctx_ok = 0;
+	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
+	if (rv != SCARD_S_SUCCESS) {
+		sk_log(SK_LOG_WARN, "pcsc: pcscd is gone (%s)", pcsc_stringify_error(rv));
+		return SK_ERR_NO_READER;
+	}
+	sk_log(SK_LOG_INFO, "pcsc: connected to pcscd again");
+	p->ctx_ok = 1;
 	return 0;
 }
 
@@ -72,11 +92,13 @@ void sk_pcsc_close(struct sk_pcsc **pp)
 		return;
 	if (p->have_wctx)
 		(void)SCardReleaseContext(p->wctx);
-	(void)SCardReleaseContext(p->ctx);
+	if (p->ctx_ok)
+		(void)SCardReleaseContext(p->ctx);
 	for (i = 0; i < p->nwr; i++)
 		free(p->wr[i].name);
 	free(p->wr);
 	pthread_mutex_destroy(&p->wlock);
+	pthread_mutex_destroy(&p->ctxlock);
 	free(p);
 	*pp = NULL;
 }
@@ -144,7 +166,16 @@ int sk_pcsc_list_ctx(SCARDCONTEXT ctx, char ***readers)
 
 int sk_pcsc_list_readers(struct sk_pcsc *p, char ***readers)
 {
-	return sk_pcsc_list_ctx(p->ctx, readers);
+	int r = SK_ERR_NO_READER;
+
+	pthread_mutex_lock(&p->ctxlock);
+	if (p->ctx_ok)
+		r = sk_pcsc_list_ctx(p->ctx, readers);
+	/* no service, or a dead context (pcscd restarted): try once with a fresh one */
+	if ((r == SK_ERR_NO_READER || r == SK_ERR_IO) && pcsc_revive(p) == 0)
+		r = sk_pcsc_list_ctx(p->ctx, readers);
+	pthread_mutex_unlock(&p->ctxlock);
+	return r;
 }
 
 /* After SCARD_W_RESET_CARD: pick the card up again and restore our transaction. */
@@ -286,8 +317,12 @@ int sk_pcsc_connect(struct sk_pcsc *p, const char *reader, struct sk_card **out)
 	*out = NULL;
 	if ((io = calloc(1, sizeof(*io))) == NULL || (io->reader = strdup(reader)) == NULL)
 		goto out;
+	pthread_mutex_lock(&p->ctxlock);
+	rv = p->ctx_ok ? pcsc_connect_proto(p->ctx, reader, &io->h, &io->proto) : SCARD_E_NO_SERVICE;
+	if (SK_PCSC_SERVICE_LOST(rv) && pcsc_revive(p) == 0)
+		rv = pcsc_connect_proto(p->ctx, reader, &io->h, &io->proto);
 	io->ctx = p->ctx;
-	rv = pcsc_connect_proto(p->ctx, reader, &io->h, &io->proto);
+	pthread_mutex_unlock(&p->ctxlock);
 	if (rv != SCARD_S_SUCCESS) {
 		sk_log(SK_LOG_DEBUG, "pcsc: connect to '%s': %s", reader, pcsc_stringify_error(rv));
 		r = sk_pcsc_map_error(rv);

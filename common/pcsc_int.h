@@ -15,7 +15,9 @@ struct watch_reader {
 };
 
 struct sk_pcsc {
+	pthread_mutex_t ctxlock;   /* guards ctx, which is re-established when pcscd restarts */
 	SCARDCONTEXT ctx;          /* cards, listing */
+	int ctx_ok;
 	pthread_mutex_t wlock;     /* guards wctx creation against sk_pcsc_cancel */
 	SCARDCONTEXT wctx;         /* the watcher's own context */
 	int have_wctx;
@@ -25,7 +27,13 @@ struct sk_pcsc {
 	DWORD pnp_cur;
 	int pnp_ok;                /* pcscd supports \\?PnP?\Notification */
 	int watch_started;
+	int lost_logged;           /* "cannot reach pcscd" already logged */
 };
+
+/* pcscd went away (or restarted): contexts must be established anew. */
+#define SK_PCSC_SERVICE_LOST(rv) \
+	((rv) == SCARD_E_NO_SERVICE || (rv) == SCARD_E_SERVICE_STOPPED || \
+	 (rv) == SCARD_E_INVALID_HANDLE || (rv) == SCARD_F_COMM_ERROR)
 
 /* SCARD_* → SK_ERR_* (0 for SCARD_S_SUCCESS). */
 int sk_pcsc_map_error(LONG rv);

@@ -43,9 +43,13 @@ static int watch_context(struct sk_pcsc *p)
 	}
 	pthread_mutex_unlock(&p->wlock);
 	if (rv != SCARD_S_SUCCESS) {
-		sk_log(SK_LOG_ERROR, "pcsc: watcher cannot reach pcscd: %s", pcsc_stringify_error(rv));
+		/* said once; a caller retrying until pcscd is back must not flood the log */
+		sk_log(p->lost_logged ? SK_LOG_DEBUG : SK_LOG_WARN,
+		    "pcsc: watcher cannot reach pcscd: %s", pcsc_stringify_error(rv));
+		p->lost_logged = 1;
 		return SK_ERR_NO_READER;
 	}
+	p->lost_logged = 0;
 	return 0;
 }
 
@@ -171,7 +175,7 @@ static int wait_once(struct sk_pcsc *p, DWORD ms, sk_pcsc_watch_fn fn, void *arg
 		r = 0;
 	} else if (rv != SCARD_S_SUCCESS) {
 		sk_log(SK_LOG_WARN, "pcsc: watching readers: %s", pcsc_stringify_error(rv));
-		r = sk_pcsc_map_error(rv);
+		r = SK_PCSC_SERVICE_LOST(rv) ? SK_ERR_NO_READER : sk_pcsc_map_error(rv);
 	} else {
 		for (i = 0; i < p->nwr && !*stop; i++) {
 			if (st[i].dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE)) {
@@ -195,6 +199,24 @@ static int wait_once(struct sk_pcsc *p, DWORD ms, sk_pcsc_watch_fn fn, void *arg
 	return r;
 }
 
+/* pcscd went away: every reader and card is gone with it; the next sk_pcsc_watch starts over
+ * with a new context and reports what the new pcscd has. */
+static void watch_lost(struct sk_pcsc *p, sk_pcsc_watch_fn fn, void *arg)
+{
+	int stop = 0;
+
+	while (p->nwr > 0) {
+		stop = 0;  /* the caller must hear all of it, whatever fn answers */
+		drop_reader(p, p->nwr - 1, fn, arg, &stop);
+	}
+	p->watch_started = 0;
+	pthread_mutex_lock(&p->wlock);
+	if (p->have_wctx)
+		(void)SCardReleaseContext(p->wctx);
+	p->have_wctx = 0;
+	pthread_mutex_unlock(&p->wlock);
+}
+
 static int watch_start(struct sk_pcsc *p, sk_pcsc_watch_fn fn, void *arg, int *stop)
 {
 	int r;
@@ -215,8 +237,13 @@ int sk_pcsc_watch(struct sk_pcsc *p, int timeout_ms, sk_pcsc_watch_fn fn, void *
 	uint64_t left, t;
 	int r, stop = 0;
 
-	if ((r = watch_context(p)) != 0 || (r = watch_start(p, fn, arg, &stop)) != 0)
+	if ((r = watch_context(p)) != 0)
 		return r;
+	if ((r = watch_start(p, fn, arg, &stop)) != 0) {
+		if (r == SK_ERR_NO_READER)
+			watch_lost(p, fn, arg);
+		return r;
+	}
 	for (;;) {
 		if (stop)
 			return 0;
@@ -224,8 +251,10 @@ int sk_pcsc_watch(struct sk_pcsc *p, int timeout_ms, sk_pcsc_watch_fn fn, void *
 			return SK_ERR_CANCELED;
 		t = now_ms();
 		left = deadline > t ? deadline - t : 0;
-		if ((r = wait_once(p, (DWORD)(left > WAIT_SLICE_MS ? WAIT_SLICE_MS : left), fn, arg,
-		    &stop)) != 0)
+		r = wait_once(p, (DWORD)(left > WAIT_SLICE_MS ? WAIT_SLICE_MS : left), fn, arg, &stop);
+		if (r == SK_ERR_NO_READER)
+			watch_lost(p, fn, arg);
+		if (r != 0)
 			return r;
 		if (!stop && left == 0 && !__atomic_load_n(&p->cancel, __ATOMIC_SEQ_CST))
 			return SK_ERR_TIMEOUT;

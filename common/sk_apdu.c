@@ -7,6 +7,7 @@
  *   sk-apdu [opts] reset                    reset the card (SCARD_RESET_CARD) as another program would
  *   sk-apdu watch [-t SEC] [-n COUNT] [-k MS]  print watcher events "EVENT READER" as they happen;
  *                                           -k: another thread calls sk_pcsc_cancel after MS
+ *                                           -R: when pcscd goes away, keep watching (as skinkeyd)
  * opts: -r READER (default: the first reader), -e allow extended length, -s mark APDUs secret,
  *       -c print "apdus=N" at the end, -v APDU trace on stderr, -T no transaction around all. */
 #include <PCSC/winscard.h>
@@ -27,7 +28,7 @@ int main(int argc, char **argv);
 
 struct opts {
 	const char *reader;
-	int extended, secret, count, trace, no_tx, timeout_s, events, cancel_ms;
+	int extended, secret, count, trace, no_tx, timeout_s, events, cancel_ms, retry;
 };
 
 static int unhex(const char *s, uint8_t *out, size_t room, size_t *n)
@@ -179,7 +180,15 @@ static int cmd_watch(struct sk_pcsc *p, const struct opts *o)
 
 	if (o->cancel_ms > 0)
 		started = pthread_create(&t, NULL, cancel_later, &k) == 0;
-	r = sk_pcsc_watch(p, o->timeout_s < 0 ? -1 : o->timeout_s * 1000, print_event, &left);
+	do {
+		r = sk_pcsc_watch(p, o->timeout_s < 0 ? -1 : o->timeout_s * 1000, print_event, &left);
+		if (r == SK_ERR_NO_READER && o->retry) {
+			struct timespec ts = { 0, 300 * 1000000L };
+			printf("pcscd-lost\n");
+			fflush(stdout);
+			nanosleep(&ts, NULL);
+		}
+	} while (r == SK_ERR_NO_READER && o->retry);
 	if (started)
 		pthread_join(t, NULL);
 	return r;
@@ -278,7 +287,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_s = -1;
-	while ((ch = getopt(argc, argv, "r:escvTt:n:k:")) != -1) {
+	while ((ch = getopt(argc, argv, "r:escvTt:n:k:R")) != -1) {
 		switch (ch) {
 		case 'r': o->reader = optarg; break;
 		case 'e': o->extended = 1; break;
@@ -289,6 +298,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 't': o->timeout_s = atoi(optarg); break;
 		case 'n': o->events = atoi(optarg); break;
 		case 'k': o->cancel_ms = atoi(optarg); break;
+		case 'R': o->retry = 1; break;
 		default: return -1;
 		}
 	}
@@ -304,7 +314,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: sk-apdu [-r READER] [-escvT] list|atr|send HEX...|shell|reset\n"
-		    "       sk-apdu watch [-t SECONDS] [-n EVENTS] [-k CANCEL_MS]\n");
+		    "       sk-apdu watch [-t SECONDS] [-n EVENTS] [-k CANCEL_MS] [-R]\n");
 		return 2;
 	}
 	sk_log_set_ident("sk-apdu");
