@@ -180,4 +180,15 @@ gpg-connect-agent 'scd apdu 00 20 00 82 06 31 32 33 34 35 36' /bye >> "$SKNS_LOG
 	|| fail "scd apdu failed"
 out=$(gpg --card-status 2>&1) || fail "card-status failed: $out"
 expect_match "$out" 'PIN retry counter : 2 0 3' "plain PIN refused once KDF is on"
+
+# --- factory-reset (gpg blocks both PINs, then TERMINATE DF + ACTIVATE FILE) ---
+card_edit cardedit.prompt=admin cardedit.prompt=factory-reset cardedit.factory-reset.proceed=y \
+	cardedit.factory-reset.really=yes cardedit.prompt=quit 2> "$SKNS_LOG/cardedit-reset.log" \
+	|| { cat "$SKNS_LOG/cardedit-reset.log" >&2; fail "card-edit factory-reset failed"; }
+out=$(gpg --card-status 2>&1) || fail "card-status after factory-reset failed: $out"
+note "$out"
+expect_match "$out" 'Signature key \.+: \[none\]' "keys gone after factory-reset"
+expect_match "$out" 'KDF setting \.+: off' "KDF off after factory-reset"
+expect_match "$out" 'PIN retry counter : 3 0 3' "fresh retry counters"
+expect_match "$out" "Serial number \.+: $serial" "serial survives factory-reset"
 note "sim_openpgp_gpg: all checks passed"
