@@ -197,8 +197,8 @@ key_from_parts(const uint8_t *algo, size_t alen, const struct import_parts *ip)
 static int
 parse_4d(const uint8_t *d, size_t n, int *ref, struct import_parts *ip)
 {
-	const uint8_t *v, *crt, *hdr = NULL, *val = NULL;
-	size_t vlen, crtlen, hlen = 0, vallen = 0;
+	const uint8_t *v, *crt, *x, *hdr = NULL, *val = NULL;
+	size_t vlen, crtlen, xlen, hlen = 0, vallen = 0;
 	struct opgp_cur c;
 	unsigned tag;
 
@@ -210,14 +210,14 @@ parse_4d(const uint8_t *d, size_t n, int *ref, struct import_parts *ip)
 	if (opgp_crt_key_ref(v, (size_t)(crt - v) + crtlen, ref) != 0)
 		return -1;
 	while (opgp_cur_left(&c) > 0) {
-		if (opgp_cur_tlv(&c, &tag, &d, &n) != 0)
+		if (opgp_cur_tlv(&c, &tag, &x, &xlen) != 0)
 			return -1;
 		if (tag == 0x7F48) {
-			hdr = d;
-			hlen = n;
+			hdr = x;
+			hlen = xlen;
 		} else if (tag == 0x5F48) {
-			val = d;
-			vallen = n;
+			val = x;
+			vallen = xlen;
 		}
 	}
 	if (hdr == NULL || val == NULL)
