@@ -9,6 +9,8 @@
 #include "sk_config.h"
 #include "skd_int.h"
 
+#define SKD_SCD_COMPAT_VERSION "2.2.40"
+
 static gpg_error_t send_text(assuan_context_t ctx, const char *s)
 {
 	return skd_send_data(ctx, s, strlen(s));
@@ -72,7 +74,11 @@ static gpg_error_t cmd_getinfo(assuan_context_t ctx, char *line)
 {
 	char buf[64];
 
+	/* gpg compares this with its own version and warns about an "outdated scdaemon": answer
+	 * the scdaemon version whose protocol we implement; skinkey's own is skinkey_version. */
 	if (strcmp(line, "version") == 0)
+		return send_text(ctx, SKD_SCD_COMPAT_VERSION);
+	if (strcmp(line, "skinkey_version") == 0)
 		return send_text(ctx, SK_VERSION);
 	if (strcmp(line, "pid") == 0) {
 		snprintf(buf, sizeof(buf), "%ld", (long)getpid());
@@ -193,7 +199,7 @@ static gpg_error_t cmd_readers(assuan_context_t ctx, char *line)
 }
 
 const struct skd_cmd skd_cmds_core[] = {
-	{ "GETINFO", cmd_getinfo, "GETINFO WHAT: version pid socket_name connections status "
+	{ "GETINFO", cmd_getinfo, "GETINFO WHAT: version skinkey_version pid socket_name connections status "
 	    "reader_list deny_admin app_list card_list cmd_has_option" },
 	{ "RESTART", cmd_restart, "RESTART: forget this connection's chip and data" },
 	{ "DISCONNECT", cmd_disconnect, "DISCONNECT: release the chip (no-op: cards are shared)" },
