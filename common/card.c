@@ -340,11 +340,15 @@ static int apdu_send(struct sk_card *c, const struct sk_apdu *a, struct gather *
 
 int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp, uint16_t *sw)
 {
-	uint8_t hdr[4] = { a->cla, a->ins, a->p1, a->p2 };
-	struct gather g = { rsp, 0, sk_apdu_secrecy(hdr, sizeof(hdr)) };
+	uint8_t hdr[4];
+	struct gather g = { rsp, 0, 0 };
 	int r;
 
+	if (c == NULL || a == NULL || sw == NULL)
+		return SK_ERR_ARG;
 	*sw = 0;
+	hdr[0] = a->cla; hdr[1] = a->ins; hdr[2] = a->p1; hdr[3] = a->p2;
+	g.secrecy = sk_apdu_secrecy(hdr, sizeof(hdr));
 	if (rsp != NULL)
 		sk_buf_reset(rsp);
 	if (a->flags & SK_APDU_SECRET)

@@ -325,7 +325,7 @@ static int parse_long(const char *s, long *v)
 {
 	char *end;
 
-	if (*s == '\0' || *s == '+' || *s == ' ')
+	if (*s != '-' && (*s < '0' || *s > '9'))
 		return -1;
 	errno = 0;
 	*v = strtol(s, &end, 10);

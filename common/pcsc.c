@@ -315,6 +315,8 @@ int sk_pcsc_connect(struct sk_pcsc *p, const char *reader, struct sk_card **out)
 	int r = SK_ERR_NOMEM;
 
 	*out = NULL;
+	if (reader == NULL)
+		return SK_ERR_ARG;
 	if ((io = calloc(1, sizeof(*io))) == NULL || (io->reader = strdup(reader)) == NULL)
 		goto out;
 	pthread_mutex_lock(&p->ctxlock);

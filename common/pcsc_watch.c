@@ -156,6 +156,12 @@ static int wait_once(struct sk_pcsc *p, DWORD ms, sk_pcsc_watch_fn fn, void *arg
 	int r = 0, refresh = 0;
 	LONG rv;
 
+	if (n == 0) {
+		/* nothing pcscd could wake us for (no readers, no PnP): wait, then look again */
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		return refresh_readers(p, fn, arg, stop);
+	}
 	if ((st = calloc(n + 1, sizeof(*st))) == NULL)
 		return SK_ERR_NOMEM;
 	for (i = 0; i < p->nwr; i++) {

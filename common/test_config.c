@@ -125,7 +125,7 @@ static void test_values(void)
 	long v;
 
 	CHECK_EQ(parse_str("d1 = 5m\nd2 = 1h\nd3 = 2d\nd4 = 7\nd5 = 5x\nd6 = -1s\nd7 = s\n"
-	    "d8 = 99999999999999999999s\ni1 = 12x\ni2 = 99999999999999999999\ni3 = +5\n", &c), 0);
+	    "d8 = 99999999999999999999s\ni1 = 12x\ni2 = 99999999999999999999\ni3 = +5\ni4 = \"\t5\"\n", &c), 0);
 	CHECK_EQ(sk_config_get_duration(c, NULL, "d1", 0, 0, UINT64_MAX, &ms), 0);
 	CHECK_EQ(ms, 300000);
 	CHECK_EQ(sk_config_get_duration(c, NULL, "d2", 0, 0, UINT64_MAX, &ms), 0);
@@ -141,6 +141,7 @@ static void test_values(void)
 	CHECK_EQ(sk_config_get_int(c, NULL, "i1", 0, 0, 100, &v), SK_ERR_CONFIG);
 	CHECK_EQ(sk_config_get_int(c, NULL, "i2", 0, 0, 100, &v), SK_ERR_CONFIG);
 	CHECK_EQ(sk_config_get_int(c, NULL, "i3", 0, 0, 100, &v), SK_ERR_CONFIG);
+	CHECK_EQ(sk_config_get_int(c, NULL, "i4", 0, 0, 100, &v), SK_ERR_CONFIG);
 	sk_config_free(&c);
 	/* a NULL config means defaults */
 	CHECK_EQ(sk_config_get_int(NULL, NULL, "x", 9, 0, 10, &v), 0);
