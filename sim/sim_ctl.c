@@ -34,6 +34,16 @@ static int someone_listens(const struct sockaddr_un *sa)
 	return r;
 }
 
+/* The socket is created 0600 through the umask: no chmod by path that a symlink could redirect. */
+static int bind_private(int fd, const struct sockaddr_un *sa)
+{
+	mode_t old = umask(0177);
+	int r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+
+	umask(old);
+	return r;
+}
+
 int sim_ctl_listen(const char *path)
 {
 	struct sockaddr_un sa;
@@ -48,8 +58,7 @@ int sim_ctl_listen(const char *path)
 		return -1;
 	}
 	(void)unlink(path);   /* stale socket of a dead simulator */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0600) != 0 ||
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || bind_private(fd, &sa) != 0 ||
 	    listen(fd, 8) != 0) {
 		fprintf(stderr, "skinkey-sim: cannot listen on %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
@@ -114,7 +123,7 @@ int sim_ctl_client(const char *path, const char *cmdline)
 {
 	struct sockaddr_un sa;
 	char buf[4096];
-	int fd = -1, rc = 1, err = 0;
+	int fd = -1, rc = 1, err = 0, first = 1;
 	ssize_t k;
 
 	if (make_addr(path, &sa) != 0) {
@@ -133,8 +142,9 @@ int sim_ctl_client(const char *path, const char *cmdline)
 	}
 	rc = 0;
 	while ((k = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		if (strncmp(buf, "error", 5) == 0)
+		if (first && k >= 5 && memcmp(buf, "error", 5) == 0)
 			err = 1;
+		first = 0;
 		fwrite(buf, 1, (size_t)k, err ? stderr : stdout);
 	}
 	if (err)

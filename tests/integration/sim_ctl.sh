@@ -10,6 +10,13 @@ if skinkey-sim ctl frobnicate 2>/dev/null; then fail "unknown command accepted";
 if skinkey-sim ctl latency abc 2>/dev/null; then fail "bad latency accepted"; fi
 if skinkey-sim ctl malformed sideways 2>/dev/null; then fail "bad malformed kind accepted"; fi
 
+expect_eq "$(stat -c %a "$XDG_RUNTIME_DIR/skinkey-sim-flexsecure.ctl")" 600 "control socket mode"
+# a second simulator on the same control socket refuses to start
+if timeout 5 skinkey-sim run --state "$SKNS_SCRATCH/second.state" 2>"$SKNS_SCRATCH/second.err"; then
+	fail "second simulator started"
+fi
+expect_match "$(cat "$SKNS_SCRATCH/second.err")" 'already runs'
+
 st=$(sim status)
 expect_match "$st" '^present=1'
 expect_match "$st" 'connected=1'
