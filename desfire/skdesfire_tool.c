@@ -18,9 +18,27 @@ struct tool {
 	struct sk_pcsc *pcsc;
 	struct sk_card *card;
 	struct desfire *df;
+	struct desfire_io inner;
 	unsigned flags;
+	unsigned drop_at;   /* -D: the answer to this APDU is lost (the chip processed it) */
+	unsigned sent;
 	uint8_t aid[3];
 };
+
+/* Test hook: a chip that leaves after processing a command but before its answer arrives. */
+static int tearing_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
+    size_t *rlen)
+{
+	struct tool *t = ctx;
+	int r = t->inner.transmit(t->inner.ctx, apdu, len, resp, rlen);
+
+	if (r == 0 && ++t->sent == t->drop_at) {
+		*rlen = 0;
+		fprintf(stderr, "skdesfire-tool: dropping the answer to APDU %u\n", t->sent);
+		return SK_ERR_CARD_REMOVED;
+	}
+	return r;
+}
 
 static void hex(const char *name, const uint8_t *p, size_t n)
 {
@@ -49,6 +67,11 @@ static int connect_chip(struct tool *t, const char *reader)
 	if ((r = sk_card_begin(t->card)) != 0)
 		return r;
 	desfire_io_from_card(t->card, &io);
+	if (t->drop_at > 0) {
+		t->inner = io;
+		io.ctx = t;
+		io.transmit = tearing_transmit;
+	}
 	return desfire_new(&io, &t->df);
 }
 
@@ -302,9 +325,10 @@ static int parse_aid(const char *s, uint8_t aid[3])
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: skdesfire-tool [-r READER] [-a AID] [-s] [-v] COMMAND [ARG]\n"
+	fprintf(stderr, "usage: skdesfire-tool [-r READER] [-a AID] [-s] [-v] [-D N] COMMAND [ARG]\n"
 	    "  version | sig | roundtrip | provision JOURNAL | vault JOURNAL | vault-show JOURNAL"
-	    " | uid JOURNAL | factory-reset JOURNAL\n  -s accept the simulator's originality test key; -v debug log\n");
+	    " | uid JOURNAL | factory-reset JOURNAL\n  -s accept the simulator's originality test key; -v debug log;\n"
+	    "  -D N lose the answer to APDU N (the chip processed it): power-cut tests\n");
 }
 
 int main(int argc, char **argv)
@@ -318,8 +342,10 @@ int main(int argc, char **argv)
 	t.aid[1] = 0x4B;
 	t.aid[2] = 0x01;
 	sk_log_set_ident("skdesfire-tool");
-	while ((opt = getopt(argc, argv, "r:a:sv")) != -1) {
-		if (opt == 'r')
+	while ((opt = getopt(argc, argv, "r:a:svD:")) != -1) {
+		if (opt == 'D')
+			t.drop_at = (unsigned)strtoul(optarg, NULL, 10);
+		else if (opt == 'r')
 			reader = optarg;
 		else if (opt == 'a' && parse_aid(optarg, t.aid) == 0)
 			continue;

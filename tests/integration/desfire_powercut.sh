@@ -2,7 +2,7 @@
 # DESFire provisioning survives a power cut after ANY APDU: for N = 1..12 a factory-fresh
 # simulated EV3 leaves the field after N APDUs (skinkey-sim cut-after N), is tapped again and
 # provisioning is re-run; it must always end with a vault key readable in 4 APDUs that equals
-# the journaled one. Then a cut during the resumed run too (N, then M).
+# the journaled one. Then lost answers (processed, unanswered) and cuts in the resumed run.
 . "$SK_SRC/tests/lib/common.sh"
 # like expect_match, but grep reads all its input: no SIGPIPE for printf under pipefail
 expect_re() { printf '%s\n' "$1" | grep -E -- "$2" >/dev/null || fail "${3:-no match}: '$2' not in: $1"; }
@@ -52,6 +52,18 @@ for n in $(seq 1 12); do
 	expect_re "$out" 'provisioned=1' "N=$n: re-run completes"
 	check_vault "$j" "N=$n"
 	note "cut after $n: recovered ($(printf '%s\n' "$out" | sed -n 's/^apdus=//p') APDUs on the re-run)"
+done
+
+# the worst case for a key change: the chip PROCESSED command N (a ChangeKey, a WriteData) but
+# its answer never reached the host (skdesfire-tool -D N drops it and reports the chip gone)
+for n in $(seq 1 11); do
+	start_fresh "d$n"
+	j=$SKNS_SCRATCH/journal-d$n
+	if out=$("$tool" -D "$n" provision "$j" 2>&1); then
+		fail "D=$n: provisioning claimed success with a lost answer: $out"
+	fi
+	out=$("$tool" provision "$j" 2>&1) || fail "D=$n: re-run after a lost answer failed: $out"
+	check_vault "$j" "D=$n"
 done
 
 # cuts in the first run and again in the resumed run

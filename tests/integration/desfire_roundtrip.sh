@@ -55,4 +55,19 @@ sys.exit(0 if bytes.fromhex(sys.argv[2]) in open(sys.argv[1], 'rb').read() else 
 PY
 # the application exists and its keys changed: a second round trip must fail early
 if "$tool" -a 112233 roundtrip >/dev/null 2>&1; then fail "second roundtrip must fail"; fi
+# malformed answers (truncated, bad length, bad status, broken chains) are refused cleanly:
+# the tool fails with an error, never crashes, and the chip works again afterwards
+for kind in truncate badlen badsw chain; do
+	skinkey-sim ctl --card desfire malformed "$kind" >/dev/null
+	set +e
+	"$tool" version > "$SKNS_LOG/malformed-$kind.out" 2>&1
+	rc=$?
+	set -e
+	skinkey-sim ctl --card desfire malformed off >/dev/null
+	[ "$rc" -eq 1 ] || fail "malformed $kind: tool exit $rc (want a clean failure, 1)"
+	skinkey-sim ctl --card desfire tap >/dev/null
+	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
+		fail "chip did not come back after malformed $kind"
+	"$tool" version >/dev/null || fail "chip unusable after malformed $kind"
+done
 echo "desfire roundtrip: ok"
