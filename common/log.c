@@ -138,6 +138,10 @@ static int rsp_data_secret(uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2)
 		return 1;
 	if (ins == 0x01 && (p1 == 0x30 || p1 == 0x38)) /* ykhmac challenge-response */
 		return 1;
+	if (ins == 0xA2)                                /* OATH CALCULATE: live codes */
+		return 1;
+	if ((ins == 0xA4 || ins == 0xA5) && p1 == 0x00 && p2 <= 0x01)
+		return 1;                               /* OATH CALCULATE ALL, SEND REMAINING */
 	return 0;
 }
 

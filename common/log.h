@@ -44,7 +44,8 @@ void sk_log_apdu(int dir, const uint8_t *p, size_t len, int secret);
  *   key, KDF-DO), PSO:ENCIPHER (2A 86 80), OATH/ykhmac PUT/program (01) and SET CODE (03),
  *   DuressApplet SET_KEY (40) / SET_PIN (41) / ADMIN_AUTH (60), any CLA 0x90 (DESFire native,
  *   secure messaging; also CLA 80 chained).
- * SK_REDACT_RSP: PSO:DECIPHER (2A 80 86), ykhmac challenge-response (01 P1 30/38), CLA 0x90. */
+ * SK_REDACT_RSP: PSO:DECIPHER (2A 80 86), ykhmac challenge-response (01 P1 30/38), OATH
+ *   CALCULATE (A2), CALCULATE ALL / SEND REMAINING (A4/A5 P1 00 P2 00-01; not SELECT), CLA 0x90. */
 #define SK_REDACT_CMD 0x1u
 #define SK_REDACT_RSP 0x2u
 unsigned sk_apdu_secrecy(const uint8_t *cmd, size_t len);

@@ -103,6 +103,9 @@ static void test_responses(void)
 	CHECK(!(sk_apdu_secrecy(sign, sizeof(sign)) & SK_REDACT_RSP));
 	CHECK(!(sk_apdu_secrecy(sign, sizeof(sign)) & SK_REDACT_CMD));
 	CHECK_EQ(sk_apdu_secrecy(sign, 3), 0);
+	CHECK(sk_apdu_secrecy((const uint8_t *)"\x00\xA4\x00\x01", 4) & SK_REDACT_RSP);
+	CHECK(!(sk_apdu_secrecy((const uint8_t *)"\x00\xA4\x04\x00", 4) & SK_REDACT_RSP));
+	CHECK(sk_apdu_secrecy((const uint8_t *)"\x00\xA2\x00\x01", 4) & SK_REDACT_RSP);
 	reset();
 	sk_log_apdu(SK_APDU_RSP, rsp, sizeof(rsp), 1);
 	CHECK(strstr(logged, "5E") == NULL);
