@@ -188,6 +188,8 @@ int main(int argc, char **argv)
 		return 2;
 	sk_log_set_ident("skinkeyd");
 	redirect_log(o.log_file);
+	if (o.mode == MODE_DAEMON && o.log_file == NULL)
+		sk_log_use_syslog(1);   /* --daemon prints nothing, not even before it forks */
 	if (sk_process_harden() != 0)
 		return 1;
 	setup_signals();
