@@ -146,14 +146,18 @@ int opgp_read_info(struct sk_card *card, struct opgp_info *info);
 /* GET DATA / PUT DATA of any DO (tag up to 2 bytes). *out is malloc'ed; free() it. */
 int opgp_get_data(struct sk_card *card, uint16_t tag, uint8_t **out, size_t *out_len);
 int opgp_put_data(struct sk_card *card, uint16_t tag, const uint8_t *p, size_t n);
-/* TERMINATE DF + ACTIVATE FILE: wipes keys and PINs back to factory (PW1 123456, PW3 12345678). */
-int opgp_factory_reset(struct sk_card *card);
+/* TERMINATE DF + ACTIVATE FILE: wipes keys and PINs back to factory (PW1 123456, PW3 12345678).
+ * The card terminates only with PW3 verified or blocked: pass the admin PIN (verified here, in
+ * the same transaction) or NULL when PW3 is blocked. A card left terminated by an interrupted
+ * reset (SELECT answers 6285) is simply activated. */
+int opgp_factory_reset(struct sk_card *card, const char *pw3, size_t pw3_len);
 
 /* ---- PINs ---- */
 /* Verify ref 0x81/0x82/0x83. Reads C4 (and F9 when KDF is supported) first, in the same
  * transaction after a SELECT; refuses locally a wrong-length PIN (SK_ERR_PIN_FORMAT) and a
  * blocked counter (SK_ERR_PIN_BLOCKED). A refusal by the card is SK_ERR_PIN_WRONG with
- * *tries_left (may be NULL) set; never retried. */
+ * *tries_left (may be NULL) set to what the card answered; never retried. On success
+ * *tries_left is the counter read just before the VERIFY (the card has now reset it). */
 int opgp_verify(struct sk_card *card, uint8_t ref, const char *pin, size_t len, int *tries_left);
 /* Empty VERIFY: 0 = verified now, else *tries_left holds the counter (SK_ERR_PIN_REQUIRED). */
 int opgp_verify_status(struct sk_card *card, uint8_t ref, int *tries_left);

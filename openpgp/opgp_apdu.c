@@ -109,20 +109,31 @@ uint8_t opgp_crt_tag(enum opgp_key key)
 	}
 }
 
-int opgp_factory_reset(struct sk_card *card)
+int opgp_factory_reset(struct sk_card *card, const char *pw3, size_t pw3_len)
 {
+	uint16_t sw = 0;
 	int r;
 
+	if (card == NULL)
+		return SK_ERR_ARG;
 	if ((r = sk_card_begin(card)) != 0)
 		return r;
-	if ((r = opgp_select(card)) != 0)
-		goto out;
-	if ((r = opgp_cmd(card, "TERMINATE DF", 0xE6, 0, 0, NULL, 0, 0, 0, NULL, NULL)) != 0)
-		goto out;
+	r = opgp_cmd(card, "SELECT OpenPGP", 0xA4, 0x04, 0x00, opgp_aid, sizeof(opgp_aid), 0, 0,
+	    NULL, &sw);
+	if (sw == 0x6285) {
+		sk_info("openpgp: application already terminated; activating it");
+	} else {
+		if (r != 0)
+			goto out;
+		if (pw3 != NULL && (r = opgp_verify(card, OPGP_PW3, pw3, pw3_len, NULL)) != 0)
+			goto out;
+		if ((r = opgp_cmd(card, "TERMINATE DF", 0xE6, 0, 0, NULL, 0, 0, 0, NULL, NULL)) != 0)
+			goto out;
+	}
 	if ((r = opgp_cmd(card, "ACTIVATE FILE", 0x44, 0, 0, NULL, 0, 0, 0, NULL, NULL)) != 0)
 		goto out;
 	r = opgp_select(card);
 out:
-	sk_card_end(card);
+	(void)sk_card_end(card);
 	return r;
 }

@@ -6,13 +6,20 @@
  *   sk-opgp-probe [-r READER] keys                    (PW3 12345678 / PW1 123456: generate
  *       P-256 SIG, Ed25519 AUT, X25519 DEC; sign, authenticate, ECDH, all checked with OpenSSL;
  *       then P-256 ECDH in DEC)
+ *   sk-opgp-probe [-r READER] rsa | import | data | pins | reset   (RSA-2048 sign/decrypt;
+ *       OpenSSL keys imported and used; certificates + private DO round trips; PIN change,
+ *       resetting code, admin reset; factory reset)
+ *   sk-opgp-probe [-r READER] kdf-set HEX             (PUT DATA F9 with the admin PIN)
  *   sk-opgp-probe [-r READER] loop N                  (N x (read info + empty VERIFY), printing
  *       each result; for malformed-mode tests: never crashes, never hangs) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -286,6 +293,294 @@ out:
 	return r != 0 ? 1 : 0;
 }
 
+/* ---- RSA-2048: on-card generation, PKCS#1 signature and decryption checked with OpenSSL ---- */
+
+static int rsa_sign(struct sk_card *c, EVP_PKEY *k)
+{
+	static const uint8_t prefix[19] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
+		0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+	const uint8_t msg[] = "rsa probe message";
+	uint8_t di[19 + 32], *sig = NULL;
+	size_t sig_len = 0;
+	unsigned int hl = 0;
+	int r;
+
+	memcpy(di, prefix, sizeof(prefix));
+	if (EVP_Digest(msg, sizeof(msg), di + 19, &hl, EVP_sha256(), NULL) != 1)
+		return SK_ERR_CRYPTO;
+	if ((r = opgp_verify(c, OPGP_PW1_SIGN, "123456", 6, NULL)) != 0 ||
+	    (r = opgp_sign(c, di, sizeof(di), &sig, &sig_len)) != 0)
+		goto out;
+	r = sig_len == 256 ? check_sig(k, EVP_sha256(), msg, sizeof(msg), sig, sig_len) :
+	    SK_ERR_BAD_RESPONSE;
+out:
+	free(sig);
+	return r;
+}
+
+static int rsa_decrypt(struct sk_card *c, EVP_PKEY *k)
+{
+	uint8_t secret[32], ct[512], *pt = NULL;
+	size_t ct_len = sizeof(ct), pt_len = 0;
+	EVP_PKEY_CTX *ctx = NULL;
+	int r = SK_ERR_CRYPTO;
+
+	if (RAND_bytes(secret, sizeof(secret)) != 1 || (ctx = EVP_PKEY_CTX_new(k, NULL)) == NULL ||
+	    EVP_PKEY_encrypt_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_encrypt(ctx, ct, &ct_len, secret, sizeof(secret)) != 1)
+		goto out;
+	if ((r = opgp_verify(c, OPGP_PW1_OTHER, "123456", 6, NULL)) != 0 ||
+	    (r = opgp_decipher_rsa(c, ct, ct_len, &pt, &pt_len)) != 0)
+		goto out;
+	r = pt_len == sizeof(secret) && memcmp(pt, secret, pt_len) == 0 ? 0 : SK_ERR_CRYPTO;
+out:
+	if (pt != NULL)
+		OPENSSL_cleanse(pt, pt_len);
+	free(pt);
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+static int cmd_rsa(struct sk_card *c)
+{
+	EVP_PKEY *sig = NULL, *dec = NULL;
+	int r;
+
+	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 ||
+	    (r = gen(c, OPGP_KEY_SIG, OPGP_ALGO_RSA2048, &sig)) != 0 ||
+	    (r = gen(c, OPGP_KEY_DEC, OPGP_ALGO_RSA2048, &dec)) != 0) {
+		fail("RSA-2048 generation", r);
+		goto out;
+	}
+	if ((r = rsa_sign(c, sig)) != 0) {
+		fail("RSA sign + OpenSSL verify", r);
+		goto out;
+	}
+	printf("rsa_sign=ok\n");
+	if ((r = rsa_decrypt(c, dec)) != 0) {
+		fail("RSA decrypt", r);
+		goto out;
+	}
+	printf("rsa_decrypt=ok\n");
+out:
+	EVP_PKEY_free(sig);
+	EVP_PKEY_free(dec);
+	return r != 0 ? 1 : 0;
+}
+
+/* ---- import: keys made by OpenSSL, used on the card, checked against OpenSSL's public half ---- */
+
+static int import_p256(struct sk_card *c, EVP_PKEY **k)
+{
+	struct opgp_privkey pk;
+	BIGNUM *d = NULL;
+	uint8_t scalar[32], pub[65];
+	size_t pub_len = 0;
+	int r = SK_ERR_CRYPTO;
+
+	if ((*k = EVP_EC_gen("P-256")) == NULL ||
+	    EVP_PKEY_get_bn_param(*k, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
+	    BN_bn2binpad(d, scalar, sizeof(scalar)) != (int)sizeof(scalar) ||
+	    EVP_PKEY_get_octet_string_param(*k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof(pub),
+	    &pub_len) != 1)
+		goto out;
+	memset(&pk, 0, sizeof(pk));
+	pk.algo_id = OPGP_ALGO_ID_ECDSA;
+	pk.curve = OPGP_CURVE_P256;
+	pk.scalar = scalar;
+	pk.scalar_len = sizeof(scalar);
+	pk.pub = pub;
+	pk.pub_len = pub_len;
+	if ((r = opgp_set_algo_attr(c, OPGP_KEY_SIG, OPGP_ALGO_P256)) == 0)
+		r = opgp_import_key(c, OPGP_KEY_SIG, &pk);
+out:
+	OPENSSL_cleanse(scalar, sizeof(scalar));
+	BN_clear_free(d);
+	return r;
+}
+
+static int import_ed25519(struct sk_card *c, EVP_PKEY **k)
+{
+	struct opgp_privkey pk;
+	uint8_t seed[32], pub[32];
+	size_t seed_len = sizeof(seed), pub_len = sizeof(pub);
+	int r = SK_ERR_CRYPTO;
+
+	if ((*k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
+	    EVP_PKEY_get_raw_private_key(*k, seed, &seed_len) != 1 ||
+	    EVP_PKEY_get_raw_public_key(*k, pub, &pub_len) != 1)
+		goto out;
+	memset(&pk, 0, sizeof(pk));
+	pk.algo_id = OPGP_ALGO_ID_EDDSA;
+	pk.curve = OPGP_CURVE_ED25519;
+	pk.scalar = seed;
+	pk.scalar_len = seed_len;
+	pk.pub = pub;
+	pk.pub_len = pub_len;
+	if ((r = opgp_set_algo_attr(c, OPGP_KEY_AUT, OPGP_ALGO_ED25519)) == 0)
+		r = opgp_import_key(c, OPGP_KEY_AUT, &pk);
+out:
+	OPENSSL_cleanse(seed, sizeof(seed));
+	return r;
+}
+
+static int cmd_import(struct sk_card *c)
+{
+	EVP_PKEY *sig = NULL, *aut = NULL;
+	int r;
+
+	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 ||
+	    (r = import_p256(c, &sig)) != 0 || (r = import_ed25519(c, &aut)) != 0) {
+		fail("import", r);
+		goto out;
+	}
+	if ((r = sign_p256(c, sig)) != 0) {
+		fail("imported P-256 sign", r);
+		goto out;
+	}
+	printf("import_p256_sign=ok\n");
+	if ((r = auth_ed25519(c, aut)) != 0) {
+		fail("imported Ed25519 auth", r);
+		goto out;
+	}
+	printf("import_ed25519_auth=ok\n");
+out:
+	EVP_PKEY_free(sig);
+	EVP_PKEY_free(aut);
+	return r != 0 ? 1 : 0;
+}
+
+/* ---- certificates (SELECT DATA) and private DOs ---- */
+
+static int cert_roundtrip(struct sk_card *c)
+{
+	static const enum opgp_key keys[3] = { OPGP_KEY_SIG, OPGP_KEY_DEC, OPGP_KEY_AUT };
+	uint8_t cert[3][900], *back = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	for (int i = 0; i < 3 && r == 0; i++) {
+		memset(cert[i], 0xA0 + i, sizeof(cert[i]));   /* 900 bytes: chained or extended */
+		r = opgp_write_cert(c, keys[i], cert[i], sizeof(cert[i]));
+	}
+	for (int i = 0; i < 3 && r == 0; i++) {
+		if ((r = opgp_read_cert(c, keys[i], &back, &n)) != 0)
+			break;
+		if (n != sizeof(cert[i]) || memcmp(back, cert[i], n) != 0)
+			r = SK_ERR_CRYPTO;
+		free(back);
+		back = NULL;
+	}
+	return r;
+}
+
+static int privdo_roundtrip(struct sk_card *c)
+{
+	uint8_t *back = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = opgp_verify(c, OPGP_PW1_OTHER, "123456", 6, NULL)) != 0 ||
+	    (r = opgp_write_private_do(c, 1, (const uint8_t *)"first", 5)) != 0 ||
+	    (r = opgp_read_private_do(c, 1, &back, &n)) != 0)
+		return r;
+	r = n == 5 && memcmp(back, "first", 5) == 0 ? 0 : SK_ERR_CRYPTO;
+	free(back);
+	return r;
+}
+
+static int cmd_data(struct sk_card *c)
+{
+	int r;
+
+	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 || (r = cert_roundtrip(c)) != 0)
+		return fail("certificates", r);
+	printf("certs=ok\n");
+	if ((r = privdo_roundtrip(c)) != 0)
+		return fail("private DO", r);
+	printf("private_do=ok\n");
+	return 0;
+}
+
+/* ---- PIN changes, resetting code, KDF-DO, factory reset ---- */
+
+static int cmd_pins(struct sk_card *c)
+{
+	int r, tries = -1;
+
+	if ((r = opgp_change_pin(c, OPGP_PW1_SIGN, "123456", 6, "654321", 6)) != 0)
+		return fail("change PW1", r);
+	if ((r = opgp_verify(c, OPGP_PW1_SIGN, "654321", 6, NULL)) != 0)
+		return fail("verify new PW1", r);
+	/* resetting code set with PW3, then PW1 blocked and reset with it */
+	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 ||
+	    (r = opgp_put_data(c, 0xD3, (const uint8_t *)"abcdefgh", 8)) != 0)
+		return fail("set resetting code", r);
+	for (int i = 0; i < 3; i++)
+		(void)opgp_verify(c, OPGP_PW1_SIGN, "000000", 6, &tries);
+	r = opgp_verify(c, OPGP_PW1_SIGN, "654321", 6, &tries);
+	if (r != SK_ERR_PIN_BLOCKED)
+		return fail("PW1 should be blocked", r == 0 ? SK_ERR_INTERNAL : r);
+	printf("blocked=ok\n");
+	if ((r = opgp_reset_retry_counter(c, "abcdefgh", 8, "123456", 6)) != 0)
+		return fail("reset with RC", r);
+	if ((r = opgp_verify(c, OPGP_PW1_SIGN, "123456", 6, &tries)) != 0)
+		return fail("verify after RC reset", r);
+	printf("rc_reset=ok tries=%d\n", tries);
+	/* reset by the admin: PW3 verified, then RESET RETRY COUNTER P1 02 in the same transaction */
+	if ((r = sk_card_begin(c)) != 0)
+		return fail("begin", r);
+	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) == 0)
+		r = opgp_reset_retry_counter(c, NULL, 0, "112233", 6);
+	(void)sk_card_end(c);
+	if (r != 0 || (r = opgp_change_pin(c, OPGP_PW1_SIGN, "112233", 6, "123456", 6)) != 0)
+		return fail("reset with PW3", r);
+	printf("pw3_reset=ok\n");
+	return 0;
+}
+
+static int unhex(const char *s, uint8_t *out, size_t cap, size_t *n)
+{
+	size_t len = strlen(s);
+
+	if (len % 2 != 0 || len / 2 > cap)
+		return SK_ERR_ARG;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return SK_ERR_ARG;
+		out[i] = (uint8_t)v;
+	}
+	*n = len / 2;
+	return 0;
+}
+
+/* Writes a KDF-DO (hex value from the caller) with the current admin PIN. */
+static int cmd_kdf_set(struct sk_card *c, const char *hex)
+{
+	uint8_t f9[256];
+	size_t n = 0;
+	int r;
+
+	if ((r = unhex(hex, f9, sizeof(f9), &n)) != 0)
+		return fail("KDF hex", r);
+	if ((r = sk_card_begin(c)) != 0)
+		return fail("begin", r);
+	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) == 0)
+		r = opgp_put_data(c, 0xF9, f9, n);
+	(void)sk_card_end(c);
+	return r != 0 ? fail("PUT DATA F9", r) : 0;
+}
+
+static int cmd_reset(struct sk_card *c)
+{
+	int r = opgp_factory_reset(c, "12345678", 8);
+
+	return r != 0 ? fail("factory reset", r) : 0;
+}
+
 static int cmd_loop(struct sk_card *c, int n)
 {
 	struct opgp_info info;
@@ -311,9 +606,22 @@ static int run(struct sk_card *c, int argc, char **argv)
 		return cmd_status(c, argv[1]);
 	if (argc >= 1 && strcmp(argv[0], "keys") == 0)
 		return cmd_keys(c);
+	if (argc >= 1 && strcmp(argv[0], "rsa") == 0)
+		return cmd_rsa(c);
+	if (argc >= 1 && strcmp(argv[0], "import") == 0)
+		return cmd_import(c);
+	if (argc >= 1 && strcmp(argv[0], "data") == 0)
+		return cmd_data(c);
+	if (argc >= 1 && strcmp(argv[0], "pins") == 0)
+		return cmd_pins(c);
+	if (argc >= 2 && strcmp(argv[0], "kdf-set") == 0)
+		return cmd_kdf_set(c, argv[1]);
+	if (argc >= 1 && strcmp(argv[0], "reset") == 0)
+		return cmd_reset(c);
 	if (argc >= 2 && strcmp(argv[0], "loop") == 0)
 		return cmd_loop(c, atoi(argv[1]));
-	fprintf(stderr, "usage: sk-opgp-probe [-r READER] info|verify REF PIN|status REF|keys|loop N\n");
+	fprintf(stderr, "usage: sk-opgp-probe [-r READER] info|verify REF PIN|status REF|keys|rsa|import|"
+	    "data|pins|kdf-set HEX|reset|loop N\n");
 	return 2;
 }
 

@@ -9,6 +9,8 @@
 #include "sk_err.h"
 #include "test_util.h"
 
+#define SELECT "00 A4 04 00 06 D2 76 00 01 24 01"
+
 static struct sk_card *card(struct mock *m, const struct mock_step *s, size_t n)
 {
 	return mock_card(m, s, n);
@@ -118,15 +120,35 @@ static void test_certs(void)
 static void test_factory_reset(void)
 {
 	static const struct mock_step steps[] = {
-		{ "00 A4 04 00 06 D2 76 00 01 24 01", "9000" },
+		{ SELECT, "9000" },
+		{ SELECT, "9000" },
+		{ "00 CA 00 C4 00", "00202020030003 9000" },
+		{ "00 CA 00 F9 00", "6A88" },
+		{ "00 20 00 83 08 3132333435363738", "9000" },
 		{ "00 E6 00 00", "9000" },
 		{ "00 44 00 00", "9000" },
-		{ "00 A4 04 00 06 D2 76 00 01 24 01", "9000" },
+		{ SELECT, "9000" },
+		/* an interrupted reset: terminated, so only ACTIVATE */
+		{ SELECT, "6285" },
+		{ "00 44 00 00", "9000" },
+		{ SELECT, "9000" },
+		/* PW3 neither given nor blocked: the card refuses TERMINATE */
+		{ SELECT, "9000" },
+		{ "00 E6 00 00", "6982" },
+		/* wrong admin PIN: nothing is terminated */
+		{ SELECT, "9000" },
+		{ SELECT, "9000" },
+		{ "00 CA 00 C4 00", "00202020030003 9000" },
+		{ "00 CA 00 F9 00", "6A88" },
+		{ "00 20 00 83 08 3132333435363738", "63C2" },
 	};
 	struct mock m;
-	struct sk_card *c = card(&m, steps, 4);
+	struct sk_card *c = card(&m, steps, sizeof(steps) / sizeof(steps[0]));
 
-	CHECK_EQ(opgp_factory_reset(c), 0);
+	CHECK_EQ(opgp_factory_reset(c, "12345678", 8), 0);
+	CHECK_EQ(opgp_factory_reset(c, NULL, 0), 0);
+	CHECK_EQ(opgp_factory_reset(c, NULL, 0), SK_ERR_DENIED);
+	CHECK_EQ(opgp_factory_reset(c, "12345678", 8), SK_ERR_PIN_WRONG);
 	CHECK(mock_done(&m));
 	sk_card_free(&c);
 }
