@@ -2,7 +2,7 @@
 # skns.sh BUILD_DIR SCRIPT [ARGS...]
 # Runs SCRIPT inside a private mount+network namespace with a real pcscd (vpcd driver) and
 # skinkey-sim attached to it, so a test never touches the machine's pcscd or network and two
-# runs never collide. Everything started here dies with the namespace.
+# runs never collide. Everything started here dies with the namespace (mount, network and PID).
 #   SKNS_DESFIRE=1   also run the simulated DESFire EV3 on vpcd slot 1
 #   SKNS_NOCARD=1    start no simulator (the script starts its own)
 #   SKNS_KEEP=DIR    keep the scratch tree (logs) in DIR instead of deleting it
@@ -11,7 +11,9 @@ set -euo pipefail
 if [ "${SKNS_INSIDE:-}" != 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "skns: integration tests need root (unshare -mn)" >&2; exit 1; }
 	export SKNS_INSIDE=1
-	exec unshare -mn --propagation private -- "$0" "$@"
+	# -p -f --mount-proc: a PID namespace too, so daemons that double-fork (gpg-agent, skinkeyd,
+	# sshd) die with the namespace when this script, its PID 1, exits.
+	exec unshare -mnpf --mount-proc --propagation private -- "$0" "$@"
 fi
 
 build=$(cd "$1" && pwd); script=$2; shift 2
