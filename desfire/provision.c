@@ -8,8 +8,8 @@
  * old one. DESFire EV3 has no retry counter on PICC keys and the application's failed-auth
  * counter is off by default, so a wrong guess costs nothing but an APDU.
  *
- * First run on a factory chip (11 APDUs, against 13 in seed 004):
- *   SELECT 000000, CreateApplication (free create at PICC level), AuthenticateISO x2 (2TDEA
+ * First run on a factory chip (10 APDUs, against 13 in seed 004):
+ *   CreateApplication (free create at PICC level), AuthenticateISO x2 (2TDEA
  *   zeros), ChangeKey PICC -> AES, SELECT app, AuthenticateEV2First x2 (zero AES key),
  *   CreateStdDataFile (FULL), WriteData K_vault (FULL), ChangeKey app key 0 -> K_chip. */
 #include <string.h>
@@ -91,8 +91,10 @@ static int fast_path(struct desfire *df, const struct desfire_journal *j,
 {
 	int r;
 
-	if ((r = desfire_select_app(df, desfire_picc_aid)) != 0 ||
-	    (r = desfire_create_app(df, rec->aid, DESFIRE_VAULT_APP_SETTINGS, 1)) != 0 ||
+	/* No SELECT 000000 first: CreateApplication only succeeds at PICC level, so if another
+	 * program left an application selected it fails harmlessly and the probing path (which
+	 * selects) takes over. A fresh PC/SC connection finds the chip at PICC level. */
+	if ((r = desfire_create_app(df, rec->aid, DESFIRE_VAULT_APP_SETTINGS, 1)) != 0 ||
 	    (r = desfire_auth_iso(df, 0x00, zero_key)) != 0 ||
 	    (r = desfire_change_key(df, 0x80, rec->picc_key, DESFIRE_PROV_KEY_VERSION, NULL)) != 0)
 		return r;

@@ -212,6 +212,19 @@ out:
 	return r;
 }
 
+/* Leave the chip inside application AID (created free if missing), as another program might. */
+static int cmd_enter(struct tool *t)
+{
+	int r;
+
+	if ((r = desfire_select_app(t->df, desfire_picc_aid)) != 0)
+		return r;
+	r = desfire_create_app(t->df, t->aid, 0x0F, 1);
+	if (r != 0 && r != SK_ERR_EXISTS)
+		return r;
+	return desfire_select_app(t->df, t->aid);
+}
+
 #define STEP(name, expr) do { int rr_ = (expr); if (rr_ != 0) { \
 	fprintf(stderr, "roundtrip: %s failed: %d (91%02X)\n", name, rr_, \
 	    desfire_last_status(t->df)); return rr_; } printf("ok %s\n", name); } while (0)
@@ -326,7 +339,7 @@ static int parse_aid(const char *s, uint8_t aid[3])
 static void usage(void)
 {
 	fprintf(stderr, "usage: skdesfire-tool [-r READER] [-a AID] [-s] [-v] [-D N] COMMAND [ARG]\n"
-	    "  version | sig | roundtrip | provision JOURNAL | vault JOURNAL | vault-show JOURNAL"
+	    "  version | sig | roundtrip | enter | provision JOURNAL | vault JOURNAL | vault-show JOURNAL"
 	    " | uid JOURNAL | factory-reset JOURNAL\n  -s accept the simulator's originality test key; -v debug log;\n"
 	    "  -D N lose the answer to APDU N (the chip processed it): power-cut tests\n");
 }
@@ -371,6 +384,8 @@ int main(int argc, char **argv)
 		r = cmd_version(&t);
 	else if (strcmp(cmd, "sig") == 0)
 		r = cmd_sig(&t);
+	else if (strcmp(cmd, "enter") == 0)
+		r = cmd_enter(&t);
 	else if (strcmp(cmd, "roundtrip") == 0)
 		r = cmd_roundtrip(&t);
 	else if (optind + 1 < argc && strcmp(cmd, "provision") == 0)
