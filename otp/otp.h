@@ -53,4 +53,56 @@ int otp_delete_slot(struct sk_card *card, int slot, const uint8_t *cur_acc);
 /* CRC-16 as the YubiKey uses it (ISO 13239 / X.25, reflected 0x8408, init FFFF, no final xor). */
 uint16_t otp_crc16(const uint8_t *p, size_t n);
 
+/* ---- YKOATH (A0 00 00 05 27 21 01): TOTP / HOTP credentials computed on the chip ---- */
+
+#define OATH_NAME_MAX 64
+#define OATH_TYPE_HOTP 0x10
+#define OATH_TYPE_TOTP 0x20
+#define OATH_ALG_SHA1 0x01
+#define OATH_ALG_SHA256 0x02
+#define OATH_ALG_SHA512 0x03
+
+struct oath_info {
+	uint8_t version[3];
+	uint8_t salt[8];             /* the applet's id: PBKDF2 salt for the password */
+	int has_challenge;           /* a password is set: VALIDATE needed */
+	uint8_t challenge[8];
+	uint8_t algo;                /* of the password key */
+};
+
+struct oath_cred {
+	char name[OATH_NAME_MAX + 1];
+	uint8_t type;                /* OATH_TYPE_* */
+	uint8_t algo;                /* OATH_ALG_* */
+	int has_code;                /* CALCULATE ALL: 0 for HOTP / touch (not computed) */
+	uint32_t code;               /* truncated code */
+	uint8_t digits;
+};
+
+/* SELECT (parses 79 / 71 / 74 / 7B). info may be NULL. */
+int oath_select(struct sk_card *card, struct oath_info *info);
+/* VALIDATE with a password (PBKDF2-HMAC-SHA1 over the applet's salt, 1000 rounds, 16 bytes);
+ * info from oath_select in the same transaction. The card's answer is checked too. */
+int oath_validate(struct sk_card *card, const struct oath_info *info, const char *password,
+    size_t len);
+/* PUT a credential. secret: the raw key (HMAC keys shorter than 14 bytes are zero-padded as
+ * YubiKeys expect). counter: HOTP initial counter (0: none sent). */
+int oath_put(struct sk_card *card, const char *name, uint8_t type, uint8_t algo, uint8_t digits,
+    const uint8_t *secret, size_t secret_len, uint32_t counter);
+int oath_delete(struct sk_card *card, const char *name);
+/* LIST: *creds malloc'ed array of *n entries (codes not filled). */
+int oath_list(struct sk_card *card, struct oath_cred **creds, size_t *n);
+/* CALCULATE one credential: TOTP with challenge = time/period as 8 bytes big endian, HOTP with
+ * no challenge (use 0 for `t`). *code is the truncated code, *digits its length. */
+int oath_calculate(struct sk_card *card, const char *name, uint8_t type, uint64_t counter,
+    uint32_t *code, uint8_t *digits);
+/* CALCULATE ALL (truncated) for TOTP time step `step`. */
+int oath_calculate_all(struct sk_card *card, uint64_t step, struct oath_cred **creds, size_t *n);
+/* Parsers (exported for tests and fuzzers). */
+int oath_parse_select(const uint8_t *p, size_t n, struct oath_info *info);
+int oath_parse_list(const uint8_t *p, size_t n, struct oath_cred **creds, size_t *count);
+int oath_parse_calc_all(const uint8_t *p, size_t n, struct oath_cred **creds, size_t *count);
+/* RFC 4226 dynamic truncation of a full HMAC to `digits` digits. */
+int oath_truncate(const uint8_t *hmac, size_t len, uint8_t digits, uint32_t *code);
+
 #endif
