@@ -106,6 +106,24 @@ static void test_ev2first_wrong_key(void)
 	desfire_free(&df);
 }
 
+static void test_auth_iso(void)
+{
+	/* AuthenticateISO with the factory 2TDEA zero key, from a published trace walk-through:
+	 * CBC IV chained across frames, session key RndA1-4 || RndB1-4 twice (single DES) */
+	static const struct step steps[] = {
+		{ "901A0000010000", "8476D1CF3024B7C791AF" },
+		{ "90AF000010DAC67AB743763DC9FAF8A0AE504E80C500", "13E9E4FA4388BF169100" },
+	};
+	struct script s = { .rnd = "49EC63DECDE00772" };
+	uint8_t key[16] = { 0 };
+	struct desfire *df = mk(&s, steps, 2);
+
+	CHECK(desfire_auth_iso(df, 0, key) == 0);
+	CHECK(desfire_is_authenticated(df) == 1);
+	CHECK(t_eqhex(df->kenc, 16, "49EC63DE3B3DFE6249EC63DE3B3DFE62"));
+	desfire_free(&df);
+}
+
 static void test_auth_refused(void)
 {
 	static const struct step steps[] = { { "9071000002010000", "91AE" } };
@@ -232,6 +250,7 @@ int main(void)
 {
 	test_ev2first();
 	test_ev2first_wrong_key();
+	test_auth_iso();
 	test_auth_refused();
 	test_full_write();
 	test_get_card_uid();
