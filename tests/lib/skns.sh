@@ -12,8 +12,10 @@ if [ "${SKNS_INSIDE:-}" != 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "skns: integration tests need root (unshare -mn)" >&2; exit 1; }
 	export SKNS_INSIDE=1
 	# -p -f --mount-proc: a PID namespace too, so daemons that double-fork (gpg-agent, skinkeyd,
-	# sshd) die with the namespace when this script, its PID 1, exits.
-	exec unshare -mnpf --mount-proc --propagation private -- "$0" "$@"
+	# sshd) die with the namespace when this script, its PID 1, exits. --kill-child: when
+	# unshare itself is killed (meson's timeout), PID 1 gets SIGTERM, cleans up and takes the
+	# whole namespace with it.
+	exec unshare -mnpf --mount-proc --kill-child=SIGTERM --propagation private -- "$0" "$@"
 fi
 
 build=$(cd "$1" && pwd); script=$2; shift 2
