@@ -247,11 +247,17 @@ out:
 	return r;
 }
 
+/* keys and rsa first read the application data, which switches the card to extended length
+ * APDUs (7F66); import and data stay with short APDUs, chaining and GET RESPONSE. */
 static int cmd_keys(struct sk_card *c)
 {
 	EVP_PKEY *sig = NULL, *aut = NULL, *dec = NULL, *dec2 = NULL;
+	struct opgp_info info;
 	int r;
 
+	if ((r = opgp_read_info(c, &info)) != 0)
+		return fail("read_info", r);
+	printf("extended=%d\n", (sk_card_caps(c) & SK_CAP_EXTENDED) != 0);
 	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0)
 		return fail("verify PW3", r);
 	if ((r = gen(c, OPGP_KEY_SIG, OPGP_ALGO_P256, &sig)) != 0) {
@@ -345,8 +351,12 @@ out:
 static int cmd_rsa(struct sk_card *c)
 {
 	EVP_PKEY *sig = NULL, *dec = NULL;
+	struct opgp_info info;
 	int r;
 
+	if ((r = opgp_read_info(c, &info)) != 0)
+		return fail("read_info", r);
+	printf("extended=%d\n", (sk_card_caps(c) & SK_CAP_EXTENDED) != 0);
 	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 ||
 	    (r = gen(c, OPGP_KEY_SIG, OPGP_ALGO_RSA2048, &sig)) != 0 ||
 	    (r = gen(c, OPGP_KEY_DEC, OPGP_ALGO_RSA2048, &dec)) != 0) {

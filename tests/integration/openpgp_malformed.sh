@@ -39,7 +39,7 @@ out=$($probe info) || fail "card not usable after malformed off: $out"
 expect_eq "$(printf '%s\n' "$out" | sed -n 's/^pw1_tries=//p')" 3 "no PIN retry was spent by garbage"
 
 # the chip leaves the field in the middle of key generation and signing
-for n in 3 9 14; do
+for n in 10 14 19; do
 	sim cut-after $n >/dev/null
 	set +e
 	out=$(timeout 120 $probe keys)

@@ -12,7 +12,7 @@ need skinkey-sim /usr/bin/python3
 val() { printf '%s\n' "$1" | sed -n "s/^$2=//p"; }
 step() { local out; out=$($probe "$@") || fail "$*: $out"; printf '%s\n' "$out"; }
 
-out=$(step rsa); expect_eq "$(val "$out" rsa_sign)" ok "RSA sign"; expect_eq "$(val "$out" rsa_decrypt)" ok "RSA decrypt"
+out=$(step rsa); expect_eq "$(val "$out" extended)" 1 "RSA with extended APDUs"; expect_eq "$(val "$out" rsa_sign)" ok "RSA sign"; expect_eq "$(val "$out" rsa_decrypt)" ok "RSA decrypt"
 out=$(step import); expect_eq "$(val "$out" import_p256_sign)" ok "imported P-256"
 expect_eq "$(val "$out" import_ed25519_auth)" ok "imported Ed25519"
 info=$(step info)

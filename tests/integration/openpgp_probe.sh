@@ -37,6 +37,7 @@ expect_eq "$(val "$($probe info)" pw1_tries)" 3 "counter restored by a good PIN"
 
 out=$($probe keys) || fail "key generation / operations: $out"
 printf '%s\n' "$out" >&2
+expect_eq "$(val "$out" extended)" 1 "extended length APDUs in use (7F66)"
 for k in p256_sign ed25519_auth x25519_ecdh p256_ecdh; do
 	expect_eq "$(val "$out" $k)" ok "$k"
 done
