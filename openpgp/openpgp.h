@@ -223,7 +223,8 @@ int opgp_sign(struct sk_card *card, const uint8_t *in, size_t in_len, uint8_t **
 /* r||s (2n bytes) to a DER ECDSA-Sig-Value. *der is malloc'ed. */
 int opgp_ecdsa_sig_to_der(const uint8_t *rs, size_t rs_len, uint8_t **der, size_t *der_len);
 /* PSO:DECIPHER. RSA: cryptogram (the 00 padding indicator is added here). ECDH (P-256/P-384
- * uncompressed point, X25519 32 bytes): ephemeral public key -> shared secret. *out is
+ * uncompressed point, X25519 32 bytes, or 33 with gpg's 0x40 prefix, which is dropped):
+ * ephemeral public key -> shared secret. *out is
  * malloc'ed and should be wiped by the caller. */
 int opgp_decipher_rsa(struct sk_card *card, const uint8_t *in, size_t in_len, uint8_t **out,
     size_t *out_len);

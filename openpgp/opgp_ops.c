@@ -86,6 +86,10 @@ int opgp_decipher_ecdh(struct sk_card *card, const uint8_t *point, size_t point_
 
 	if (point == NULL || point_len == 0 || point_len > 133)
 		return SK_ERR_ARG;
+	if (point_len == 33 && point[0] == 0x40) {   /* gpg's native-point MPI prefix (X25519) */
+		point++;
+		point_len--;
+	}
 	if ((b = sk_buf_new(256)) == NULL)
 		return SK_ERR_NOMEM;
 	if ((r = sk_tlv_begin(b, 0xA6, &m1)) != 0 || (r = sk_tlv_begin(b, 0x7F49, &m2)) != 0 ||

@@ -52,18 +52,24 @@ static void test_decipher(void)
 		  "0101010101010101010101010101010101010101010101010101010101010101 00",
 		  "0202020202020202020202020202020202020202020202020202020202020202 9000" },
 		{ "00 2A 80 86 04 00 112233 00", "CAFE 9000" },
+		{ "00 2A 80 86 27 A6 25 7F49 22 86 20"
+		  "0101010101010101010101010101010101010101010101010101010101010101 00", "AB 9000" },
 	};
 	struct mock m;
-	struct sk_card *c = card(&m, steps, 2);
-	uint8_t pt[32], *out = NULL;
+	struct sk_card *c = card(&m, steps, 3);
+	uint8_t pt[33], *out = NULL;
 	size_t n = 0;
 
 	memset(pt, 1, sizeof(pt));
-	CHECK_EQ(opgp_decipher_ecdh(c, pt, sizeof(pt), &out, &n), 0);
+	CHECK_EQ(opgp_decipher_ecdh(c, pt, 32, &out, &n), 0);
 	CHECK(n == 32 && out[31] == 2);
 	free(out);
 	CHECK_EQ(opgp_decipher_rsa(c, (const uint8_t *)"\x11\x22\x33", 3, &out, &n), 0);
 	CHECK(n == 2 && out[0] == 0xCA);
+	free(out);
+	pt[0] = 0x40;   /* gpg's prefixed form: same APDU */
+	memset(pt + 1, 1, 32);
+	CHECK_EQ(opgp_decipher_ecdh(c, pt, 33, &out, &n), 0);
 	free(out);
 	CHECK(mock_done(&m));
 	sk_card_free(&c);
