@@ -113,12 +113,15 @@ out:
 	return r;
 }
 
-/* Legacy (AuthenticateISO) session: only the authenticated key itself can be changed. */
+/* Legacy (AuthenticateISO) session: only the authenticated key itself can be changed.
+ * Cryptogram E(NewKey || [KeyVer, AES only] || CRC32(C4 || KeyNo || NewKey || [KeyVer]) || 0..)
+ * with the session key, CBC, IV 0 (the first command after the authentication). A DES/2TDEA new
+ * key (PICC type bits 00) carries its version in the parity bits: no version byte. */
 static int change_key_iso(struct desfire *df, uint8_t keyno, const uint8_t new_key[16],
     uint8_t ver)
 {
 	uint8_t plain[24] = { 0 }, frame[25], crcin[19], buf[16];
-	size_t n = sizeof(buf);
+	size_t n = sizeof(buf), kn = 16;
 	uint32_t crc;
 	uint8_t st = 0;
 	int r;
@@ -126,14 +129,17 @@ static int change_key_iso(struct desfire *df, uint8_t keyno, const uint8_t new_k
 	crcin[0] = 0xC4;
 	crcin[1] = keyno;
 	memcpy(crcin + 2, new_key, 16);
-	crcin[18] = ver;
-	crc = desfire_crc32(crcin, sizeof(crcin));
 	memcpy(plain, new_key, 16);
-	plain[16] = ver;
-	plain[17] = (uint8_t)(crc & 0xff);
-	plain[18] = (uint8_t)(crc >> 8);
-	plain[19] = (uint8_t)(crc >> 16);
-	plain[20] = (uint8_t)(crc >> 24);
+	if ((keyno & 0x80) != 0) {
+		crcin[18] = ver;
+		plain[16] = ver;
+		kn = 17;
+	}
+	crc = desfire_crc32(crcin, kn + 2);
+	plain[kn] = (uint8_t)(crc & 0xff);
+	plain[kn + 1] = (uint8_t)(crc >> 8);
+	plain[kn + 2] = (uint8_t)(crc >> 16);
+	plain[kn + 3] = (uint8_t)(crc >> 24);
 	frame[0] = keyno;
 	if ((r = df_tdes_cbc(1, df->kenc, df->iv, plain, 24, frame + 1)) != 0)
 		goto out;

@@ -124,6 +124,26 @@ static void test_auth_iso(void)
 	desfire_free(&df);
 }
 
+static void test_change_key_iso(void)
+{
+	/* recorded legacy session (a DESFire library's offline test): AuthenticateISO with the
+	 * factory key, then ChangeKey 0 to a 2TDEA key: IV 0, CRC32 over C4 || 00 || NewKey */
+	static const struct step steps[] = {
+		{ "901A0000010000", "DE50F92310CAF5A591AF" },
+		{ "90AF000010E00616668704D5549C8D6A13A0F8FCED00", "1D9D2954697DE7609100" },
+		{ "90C400001900BEDE0FC6ED347DCF0D51C717DF75D97D2C5A2BA6CAC7479D00", "9100" },
+	};
+	struct script s = { .rnd = "C96CE35E4D6087F2" };
+	uint8_t key[16] = { 0 }, nk[16];
+	struct desfire *df = mk(&s, steps, 3);
+
+	t_unhex("00102031405060708090A0B0B0A09080", nk, 16);
+	CHECK(desfire_auth_iso(df, 0, key) == 0);
+	CHECK(desfire_change_key(df, 0x00, nk, 0, NULL) == 0);
+	CHECK(desfire_is_authenticated(df) == 0 && s.pos == 3);
+	desfire_free(&df);
+}
+
 static void test_auth_refused(void)
 {
 	static const struct step steps[] = { { "9071000002010000", "91AE" } };
@@ -251,6 +271,7 @@ int main(void)
 	test_ev2first();
 	test_ev2first_wrong_key();
 	test_auth_iso();
+	test_change_key_iso();
 	test_auth_refused();
 	test_full_write();
 	test_get_card_uid();

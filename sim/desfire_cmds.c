@@ -178,10 +178,12 @@ static void put_key(struct sdf_card *c, uint8_t keyno, const uint8_t nk[16], uin
 	c->env->dirty = 1;
 }
 
-/* Legacy session: E(NewKey || KeyVer || CRC32(C4 KeyNo NewKey KeyVer) || 00 00 00). */
+/* Legacy session: E(NewKey || [KeyVer] || CRC32(C4 KeyNo NewKey [KeyVer]) || 00..), the version
+ * byte only for an AES key (type bits 80); DES keys keep theirs in the parity bits. */
 static uint8_t change_key_iso(struct sdf_card *c, const struct sdf_cmd *m, int *rmode)
 {
 	uint8_t plain[24], crcin[19], st = SDF_INTEGRITY;
+	size_t kn = (m->hdr[0] & 0x80) ? 17 : 16, i;
 	uint32_t crc;
 
 	if (m->dlen != 24)
@@ -192,13 +194,15 @@ static uint8_t change_key_iso(struct sdf_card *c, const struct sdf_cmd *m, int *
 		goto out;
 	crcin[0] = 0xC4;
 	crcin[1] = m->hdr[0];
-	memcpy(crcin + 2, plain, 17);
-	crc = sdf_crc32(crcin, sizeof(crcin));
-	if (plain[17] != (uint8_t)crc || plain[18] != (uint8_t)(crc >> 8) ||
-	    plain[19] != (uint8_t)(crc >> 16) || plain[20] != (uint8_t)(crc >> 24) ||
-	    plain[21] != 0 || plain[22] != 0 || plain[23] != 0)
+	memcpy(crcin + 2, plain, kn);
+	crc = sdf_crc32(crcin, kn + 2);
+	if (plain[kn] != (uint8_t)crc || plain[kn + 1] != (uint8_t)(crc >> 8) ||
+	    plain[kn + 2] != (uint8_t)(crc >> 16) || plain[kn + 3] != (uint8_t)(crc >> 24))
 		goto out;
-	put_key(c, m->hdr[0], plain, plain[16]);
+	for (i = kn + 4; i < 24; i++)
+		if (plain[i] != 0)
+			goto out;
+	put_key(c, m->hdr[0], plain, kn == 17 ? plain[16] : 0);
 	*rmode = -1;
 	st = SDF_OK;
 out:
