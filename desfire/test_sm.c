@@ -178,6 +178,45 @@ static void test_full_write(void)
 	desfire_free(&df);
 }
 
+static void test_change_key_ev2(void)
+{
+	/* AN12196 Table 25: change key 2 (old all zero) under a key-0 session, CmdCtr 2 */
+	static const struct step other[] = {
+		{ "90C4000029022CF362B7BF4311FF3BE1DAA295E8C68DE09050560D19B9E16C2393AE9CD1FAC7"
+		  "5D0CE20BCD1D06E600", "203BB55D1089D5879100" },
+	};
+	/* AN12196 Table 26: change key 0, the session's own key, CmdCtr 3: no MAC back */
+	static const struct step same[] = {
+		{ "90C400002900C0EB4DEEFEDDF0B513A03A95A75491818580503190D4D05053FF75668A01D6FD"
+		  "A6610234BDED643200", "9100" },
+	};
+	struct script s = { 0 };
+	uint8_t nk[16], old[16] = { 0 }, crc[16];
+	uint32_t c;
+	struct desfire *df = mk(&s, other, 1);
+
+	t_unhex("F3847D627727ED3BC9C4CC050489B966", nk, 16);
+	c = desfire_crc32(nk, 16);
+	crc[0] = (uint8_t)c; crc[1] = (uint8_t)(c >> 8); crc[2] = (uint8_t)(c >> 16);
+	crc[3] = (uint8_t)(c >> 24);
+	CHECK(t_eqhex(crc, 4, "789DFADC"));      /* CRC32NK, Table 25 step 7 */
+	set_session(df, "4CF3CB41A22583A61E89B158D252FC53", "5529860B2FC5FB6154B7F28361D30BF9",
+	    "7614281A");
+	df->ctr = 2;
+	CHECK(desfire_change_key(df, 0x02, nk, 0x01, old) == 0);
+	CHECK(df->ctr == 3 && desfire_is_authenticated(df) == 2);
+	desfire_free(&df);
+
+	df = mk(&s, same, 1);
+	t_unhex("5004BF991F408672B1EF00F08F9E8647", nk, 16);
+	set_session(df, "4CF3CB41A22583A61E89B158D252FC53", "5529860B2FC5FB6154B7F28361D30BF9",
+	    "7614281A");
+	df->ctr = 3;
+	CHECK(desfire_change_key(df, 0x00, nk, 0x01, NULL) == 0);
+	CHECK(desfire_is_authenticated(df) == 0);   /* own key replaced: session over */
+	desfire_free(&df);
+}
+
 static void test_get_card_uid(void)
 {
 	/* AN12196 §7.3: GetCardUID, response in FULL mode */
@@ -274,6 +313,7 @@ int main(void)
 	test_change_key_iso();
 	test_auth_refused();
 	test_full_write();
+	test_change_key_ev2();
 	test_get_card_uid();
 	test_mac_mode();
 	test_version_frames();
