@@ -168,6 +168,9 @@ int opgp_change_pin(struct sk_card *card, uint8_t ref, const char *old_pin, size
 /* With a resetting code (rc != NULL) or, when rc == NULL, after PW3 was verified. */
 int opgp_reset_retry_counter(struct sk_card *card, const char *rc, size_t rc_len,
     const char *new_pin, size_t new_len);
+/* Set the resetting code (PUT DATA D3, KDF applied when active). PW3 must have been verified
+ * in the caller's transaction (no SELECT here). */
+int opgp_set_resetting_code(struct sk_card *card, const char *rc, size_t rc_len);
 /* Apply the KDF-DO to a PIN (no card involved). out must hold 64 bytes; *out_len is set. With
  * kdf NULL or algo NONE the PIN is copied verbatim (if it fits in out_cap). */
 int opgp_kdf_apply(const struct opgp_kdf *kdf, uint8_t ref, const char *pin, size_t len,

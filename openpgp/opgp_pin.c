@@ -271,3 +271,33 @@ out:
 	(void)sk_card_end(card);
 	return r;
 }
+
+/* PUT DATA D3 with the resetting code (KDF-transformed when the card has a KDF-DO). PW3 must be
+ * verified in the caller's transaction: no SELECT here. */
+int opgp_set_resetting_code(struct sk_card *card, const char *rc, size_t rc_len)
+{
+	struct opgp_pw_status pw;
+	struct opgp_kdf kdf;
+	uint8_t blk[PIN_BLOCK_MAX];
+	size_t n = 0;
+	int r;
+
+	if (card == NULL || rc == NULL)
+		return SK_ERR_ARG;
+	if ((r = check_len_raw(OPGP_RC, rc_len)) != 0)
+		return r;
+	if ((r = sk_card_begin(card)) != 0)
+		return r;
+	if ((r = opgp_read_pin_state(card, &pw, &kdf)) != 0)
+		goto out;
+	if (kdf.algo == OPGP_KDF_NONE && pw.rc_max != 0 && rc_len > pw.rc_max) {
+		r = SK_ERR_PIN_FORMAT;
+		goto out;
+	}
+	if ((r = add_pin(&kdf, OPGP_RC, rc, rc_len, blk, &n)) == 0)
+		r = opgp_put_data(card, 0xD3, blk, n);
+out:
+	sk_wipe(blk, sizeof(blk));
+	(void)sk_card_end(card);
+	return r;
+}

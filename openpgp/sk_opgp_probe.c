@@ -525,7 +525,7 @@ static int cmd_pins(struct sk_card *c)
 		return fail("verify new PW1", r);
 	/* resetting code set with PW3, then PW1 blocked and reset with it */
 	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 ||
-	    (r = opgp_put_data(c, 0xD3, (const uint8_t *)"abcdefgh", 8)) != 0)
+	    (r = opgp_set_resetting_code(c, "abcdefgh", 8)) != 0)
 		return fail("set resetting code", r);
 	for (int i = 0; i < 3; i++)
 		(void)opgp_verify(c, OPGP_PW1_SIGN, "000000", 6, &tries);

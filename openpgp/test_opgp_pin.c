@@ -140,6 +140,19 @@ static int reset_pw3(struct sk_card *c)
 	return opgp_reset_retry_counter(c, NULL, 0, "123456", 6);
 }
 
+static int set_rc(struct sk_card *c)
+{
+	return opgp_set_resetting_code(c, "12345678", 8);
+}
+
+/* F9 with an RC salt 85: the code goes out as S2K(SHA-256, 2122..28, 65536) of "12345678" */
+static const struct mock_step set_rc_kdf[] = {
+	{ GET_C4, "00202020030003 9000" },
+	{ GET_F9, "810103 820108 830400010000 8408 0102030405060708 8508 2122232425262728 9000" },
+	{ "00 DA 00 D3 20 2F9F42C88A4AFC6D5825602F18E29C6FC01D2DA7C49DE0A11DC1029A6E43FCCF",
+	  "9000" },
+};
+
 static void test_other_pin_cmds(void)
 {
 	static const struct mock_step st_ok[] = { { "00 20 00 81", "9000" } };
@@ -171,6 +184,7 @@ static void test_other_pin_cmds(void)
 	run(rst_rc, 4, reset_rc, 0, "reset with RC");
 	run(rst_rc_blocked, 3, reset_rc, SK_ERR_PIN_BLOCKED, "RC counter 0");
 	run(rst_pw3, 3, reset_pw3, 0, "reset after PW3");
+	run(set_rc_kdf, 3, set_rc, 0, "resetting code hashed with the RC salt");
 }
 
 int main(void)
