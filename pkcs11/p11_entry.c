@@ -1,8 +1,11 @@
 /* p11_entry.c — the Cryptoki entry points. Each one is thin (STYLE.md 7): check arguments,
  * take the module lock, find the session, call a worker in another file. The only exported
  * symbols are C_GetFunctionList, C_GetInterfaceList and C_GetInterface (version script). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/rand.h>
 
 #include "p11.h"
 
@@ -713,10 +716,23 @@ c_seed_random(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 	return CKR_RANDOM_SEED_NOT_SUPPORTED;
 }
 
+/* The host's CSPRNG: the chip's GET CHALLENGE would cost a tap for every nonce an application
+ * wants, and nothing here needs card-sourced randomness (CKF_RNG is not claimed). */
 static CK_RV
 c_generate_random(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
-	return CKR_RANDOM_NO_RNG;
+	struct p11_session *s;
+	struct p11_slot *sl;
+	CK_RV rv;
+
+	if (d == NULL && dl > 0)
+		return CKR_ARGUMENTS_BAD;
+	if (dl > INT_MAX)
+		return CKR_ARGUMENTS_BAD;
+	ENTER_SESSION(h, s, sl, rv);
+	rv = dl == 0 || RAND_bytes(d, (int)dl) == 1 ? CKR_OK : CKR_FUNCTION_FAILED;
+	p11_unlock();
+	return rv;
 }
 
 static CK_RV

@@ -424,7 +424,9 @@ test_hmac(CK_SLOT_ID slot)
 	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &kt, sizeof(kt) },
 		{ CKA_LABEL, "HMAC slot 2", 11 }, { CKA_VALUE, "Jefe", 4 } };
 	const char *chal = "what do ya want for nothing?";
+	CK_BYTE big[65];
 
+	memset(big, 'x', sizeof(big));
 	CHECK_RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), CKR_OK);
 	k = find_one(s, CKO_SECRET_KEY, 1);
 	CHECK(k != CK_INVALID_HANDLE);
@@ -442,7 +444,7 @@ test_hmac(CK_SLOT_ID slot)
 	/* challenge over 64 bytes: refused before the chip sees it */
 	CHECK_RV(f->C_SignInit(s, &mech, k), CKR_OK);
 	n = sizeof(mac);
-	CHECK_RV(f->C_Sign(s, (CK_BYTE *)chal, 65, mac, &n), CKR_DATA_LEN_RANGE);
+	CHECK_RV(f->C_Sign(s, big, sizeof(big), mac, &n), CKR_DATA_LEN_RANGE);
 	/* chip pulled away mid-operation */
 	p11_mock.remove_next = 1;
 	CHECK_RV(f->C_SignInit(s, &mech, k), CKR_OK);

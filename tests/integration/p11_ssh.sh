@@ -4,7 +4,7 @@
 # P-256 authentication key (INTERNAL AUTHENTICATE) and with the RSA-2048 signature key
 # (PSO:CDS with the host-built DigestInfo).
 source "$SK_SRC/pkcs11/itest_lib.sh"
-need ssh sshd ssh-keygen
+need ssh sshd ssh-keygen ss
 p11_tokens
 p11_keys
 
