@@ -27,6 +27,7 @@ struct sk_pcsc {
 	DWORD pnp_cur;
 	int pnp_ok;                /* pcscd supports \\?PnP?\Notification */
 	int watch_started;
+	int refresh_pending;       /* the reader list still needs comparing (fn stopped us) */
 	int lost_logged;           /* "cannot reach pcscd" already logged */
 };
 

@@ -123,6 +123,8 @@ static int refresh_readers(struct sk_pcsc *p, sk_pcsc_watch_fn fn, void *arg, in
 			r = add_reader(p, names[i], fn, arg, stop);
 	}
 	sk_pcsc_readers_free(&names);
+	if (*stop)
+		p->refresh_pending = 1;  /* finish the comparison on the next call */
 	return r;
 }
 
@@ -156,6 +158,12 @@ static int wait_once(struct sk_pcsc *p, DWORD ms, sk_pcsc_watch_fn fn, void *arg
 	int r = 0, refresh = 0;
 	LONG rv;
 
+	if (p->refresh_pending) {
+		p->refresh_pending = 0;
+		if ((r = refresh_readers(p, fn, arg, stop)) != 0 || *stop)
+			return r;
+		n = p->nwr + (p->pnp_ok ? 1 : 0);
+	}
 	if (n == 0) {
 		/* nothing pcscd could wake us for (no readers, no PnP): wait, then look again */
 		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -200,7 +208,9 @@ static int wait_once(struct sk_pcsc *p, DWORD ms, sk_pcsc_watch_fn fn, void *arg
 		}
 	}
 	free(st);
-	if (r == 0 && refresh && !*stop)
+	if (r == 0 && refresh && *stop)
+		p->refresh_pending = 1;
+	else if (r == 0 && refresh)
 		r = refresh_readers(p, fn, arg, stop);
 	return r;
 }
@@ -216,6 +226,7 @@ static void watch_lost(struct sk_pcsc *p, sk_pcsc_watch_fn fn, void *arg)
 		drop_reader(p, p->nwr - 1, fn, arg, &stop);
 	}
 	p->watch_started = 0;
+	p->refresh_pending = 0;
 	pthread_mutex_lock(&p->wlock);
 	if (p->have_wctx)
 		(void)SCardReleaseContext(p->wctx);

@@ -8,6 +8,8 @@
  *   sk-apdu watch [-t SEC] [-n COUNT] [-k MS]  print watcher events "EVENT READER" as they happen;
  *                                           -k: another thread calls sk_pcsc_cancel after MS
  *                                           -R: when pcscd goes away, keep watching (as skinkeyd)
+ *                                           -1: stop each sk_pcsc_watch call after one event
+ *                                               and call again (state kept between calls)
  * opts: -r READER (default: the first reader), -e allow extended length, -s mark APDUs secret,
  *       -c print "apdus=N" at the end, -v APDU trace on stderr, -T no transaction around all. */
 #include <PCSC/winscard.h>
@@ -28,7 +30,7 @@ int main(int argc, char **argv);
 
 struct opts {
 	const char *reader;
-	int extended, secret, count, trace, no_tx, timeout_s, events, cancel_ms, retry;
+	int extended, secret, count, trace, no_tx, timeout_s, events, cancel_ms, retry, single;
 };
 
 static int unhex(const char *s, uint8_t *out, size_t room, size_t *n)
@@ -180,15 +182,19 @@ static int cmd_watch(struct sk_pcsc *p, const struct opts *o)
 
 	if (o->cancel_ms > 0)
 		started = pthread_create(&t, NULL, cancel_later, &k) == 0;
-	do {
-		r = sk_pcsc_watch(p, o->timeout_s < 0 ? -1 : o->timeout_s * 1000, print_event, &left);
-		if (r == SK_ERR_NO_READER && o->retry) {
-			struct timespec ts = { 0, 300 * 1000000L };
-			printf("pcscd-lost\n");
-			fflush(stdout);
-			nanosleep(&ts, NULL);
-		}
-	} while (r == SK_ERR_NO_READER && o->retry);
+	for (;;) {
+		int one = 1;
+
+		r = sk_pcsc_watch(p, o->timeout_s < 0 ? -1 : o->timeout_s * 1000, print_event,
+		    o->single ? &one : &left);
+		if (r == 0 && o->single && --left != 0)
+			continue;                    /* next call picks up where this one stopped */
+		if (r != SK_ERR_NO_READER || !o->retry)
+			break;
+		printf("pcscd-lost\n");
+		fflush(stdout);
+		nanosleep(&(struct timespec){ 0, 300 * 1000000L }, NULL);
+	}
 	if (started)
 		pthread_join(t, NULL);
 	return r;
@@ -287,7 +293,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_s = -1;
-	while ((ch = getopt(argc, argv, "r:escvTt:n:k:R")) != -1) {
+	while ((ch = getopt(argc, argv, "r:escvTt:n:k:R1")) != -1) {
 		switch (ch) {
 		case 'r': o->reader = optarg; break;
 		case 'e': o->extended = 1; break;
@@ -299,6 +305,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': o->events = atoi(optarg); break;
 		case 'k': o->cancel_ms = atoi(optarg); break;
 		case 'R': o->retry = 1; break;
+		case '1': o->single = 1; break;
 		default: return -1;
 		}
 	}
@@ -314,7 +321,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: sk-apdu [-r READER] [-escvT] list|atr|send HEX...|shell|reset\n"
-		    "       sk-apdu watch [-t SECONDS] [-n EVENTS] [-k CANCEL_MS] [-R]\n");
+		    "       sk-apdu watch [-t SECONDS] [-n EVENTS] [-k CANCEL_MS] [-R] [-1]\n");
 		return 2;
 	}
 	sk_log_set_ident("sk-apdu");

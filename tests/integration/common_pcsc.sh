@@ -118,6 +118,11 @@ wait_for 5 sh -c "[ \$(grep -c '^card-inserted $R0\$' '$out/watch.out') = 2 ]" |
 wait "$wpid" || fail "watcher did not stop after 5 events: $(cat "$out/watch.out")"
 expect_eq "$(wc -l <"$out/watch.out")" 5 "exactly five events"
 
+# one event per sk_pcsc_watch call: state carries over between calls, nothing is lost
+res=$("$SKA" watch -1 -t 5 -n 3) || fail "watch -1 failed: $res"
+expect_eq "$(sort <<<"$res")" "$(printf 'card-inserted %s\nreader-added %s\nreader-added %s' "$R0" "$R0" "$R1")" \
+	"events delivered one call at a time"
+
 # timeout: returns (exit 3) without further events
 start=$(date +%s)
 "$SKA" watch -t 1 -n 100 >"$out/watch2.out" 2>&1 && fail "watch should time out"
