@@ -249,6 +249,36 @@ out:
 	return e;
 }
 
+int scd_pgp_auth(const char *chip, const uint8_t *in, size_t inlen, uint8_t **out,
+    size_t *outlen)
+{
+	struct opgp_info info;
+	struct op_ctx *o = NULL;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (inlen > sizeof(((struct op_ctx *)0)->in))
+		return SK_ERR_TOOBIG;
+	if ((r = skd_pgp_info(chip, &info)) != 0)
+		return r;
+	if ((o = sk_secure_alloc(sizeof(*o))) == NULL)
+		return SK_ERR_NOMEM;
+	o->kind = OP_AUTH;
+	o->slot = OPGP_KEY_AUT;
+	memcpy(o->in, in, inlen);
+	o->in_len = inlen;
+	if ((r = run_op(NULL, chip, &info, o)) == 0) {
+		*out = o->out;
+		*outlen = o->out_len;
+		o->out = NULL;
+	}
+	if (o->out != NULL)
+		sk_freezero(o->out, o->out_len);
+	sk_secure_free(o);
+	return r;
+}
+
 static gpg_error_t cmd_pksign(assuan_context_t ctx, char *line)
 {
 	return do_op(ctx, line, OP_SIGN, "PKSIGN");

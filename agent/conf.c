@@ -4,6 +4,7 @@
  *   log-level = error | warn | info | debug | trace
  *   reader-allow = SUBSTRING[,SUBSTRING...]   (empty = every reader)
  *   reader-deny = SUBSTRING[,SUBSTRING...]
+ *   pinentry-program = /usr/bin/pinentry   asks PINs no client can supply (ssh-agent socket)
  *   idle-exit = 0                     exit after this long without clients (0 = never) */
 #include <ctype.h>
 #include <limits.h>
@@ -18,7 +19,7 @@
 struct skd_conf skd_config = { .tap_timeout_ms = 30000, .log_level = -1 };
 
 static const char *const known_keys[] = {
-	"tap-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", NULL
+	"tap-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", NULL
 };
 
 void skd_conf_defaults(struct skd_conf *c)
@@ -100,6 +101,13 @@ static int from_config(struct skd_conf *c, const struct sk_config *cf)
 	if ((r = sk_config_get_duration(cf, NULL, "idle-exit", 0, 0, 7 * 86400000ull, &ms)) != 0)
 		return r;
 	c->idle_exit_s = (int)(ms / 1000);
+	if ((r = sk_config_get_string(cf, NULL, "pinentry-program", "/usr/bin/pinentry", &s)) != 0)
+		return r;
+	if (strlen(s) >= sizeof(c->pinentry_program) || s[0] != '/') {
+		sk_error("skinkey.conf: pinentry-program: expected an absolute path, not '%s'", s);
+		return SK_ERR_CONFIG;
+	}
+	snprintf(c->pinentry_program, sizeof(c->pinentry_program), "%s", s);
 	if ((r = sk_config_get_string(cf, NULL, "pin-cache", "presence", &s)) != 0)
 		return r;
 	if (parse_pin_cache(c, s) != 0) {

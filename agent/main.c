@@ -19,6 +19,7 @@
 #include "common/sk_err.h"
 #include "sk_config.h"
 #include "skd_int.h"
+#include "sshag.h"
 
 enum mode { MODE_NONE, MODE_DAEMON, MODE_FOREGROUND, MODE_SERVER, MODE_MULTI };
 
@@ -150,6 +151,8 @@ static int run_pipe(int multi)
 	/* --multi-server also serves the socket when no other daemon owns it, so that the
 	 * socket_name gpg-agent learns from GETINFO reaches this process. */
 	if (multi && skd_listen(&lfd) == 0) {
+		if (sshag_card_start() != 0)
+			sk_warn("the ssh-agent socket is not available");
 		if (pthread_create(&t, NULL, listener_main, (void *)(intptr_t)lfd) == 0)
 			have_thread = 1;
 	}
@@ -174,6 +177,8 @@ static int run_socket(const struct opts *o)
 		return r;
 	if ((r = skd_cardmgr_start()) != 0)
 		return r;
+	if (sshag_card_start() != 0)
+		sk_warn("the ssh-agent socket is not available");
 	r = skd_accept_loop(lfd);
 	skd_unlisten(&lfd);
 	return r;

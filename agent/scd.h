@@ -29,6 +29,11 @@ gpg_error_t scd_send_attr(assuan_context_t ctx, const char *chip, const struct o
 gpg_error_t scd_send_keypairinfo(assuan_context_t ctx, const char *chip,
     const struct opgp_info *info);
 
+/* INTERNAL AUTHENTICATE with the AUT key of chip (PW1/82 from the cache or pinentry), the same
+ * path as PKAUTH, for callers without an Assuan client (the ssh-agent socket). *out malloc'ed. */
+int scd_pgp_auth(const char *chip, const uint8_t *in, size_t inlen, uint8_t **out,
+    size_t *outlen);
+
 extern const struct skd_cmd skd_cmds_scd_ops[];
 extern const struct skd_cmd skd_cmds_scd_admin[];
 

@@ -13,6 +13,7 @@
 #include "common/sk_err.h"
 #include "sk_config.h"
 #include "skd_int.h"
+#include "pinentry.h"
 
 #define SKD_PIN_MAXLEN 100
 
@@ -154,6 +155,15 @@ out:
 	return r;
 }
 
+static const char *pinentry_desc(const char *chipid, int pinref)
+{
+	static __thread char desc[160];
+
+	snprintf(desc, sizeof(desc), "skinkey: enter the %s of chip %s (tap the chip first)",
+	    pinref == 0x83 ? "Admin PIN" : "PIN", chipid);
+	return desc;
+}
+
 int skd_pin_obtain(struct skd_conn *c, const char *chipid, int pinref, const char *prompt,
     char **pin, int *cached)
 {
@@ -163,8 +173,9 @@ int skd_pin_obtain(struct skd_conn *c, const char *chipid, int pinref, const cha
 		*cached = 1;
 		return 0;
 	}
-	if (c == NULL)
-		return SK_ERR_PIN_REQUIRED;
+	if (c == NULL)   /* no client to INQUIRE (the ssh-agent socket): ask pinentry */
+		return skd_pinentry_getpin(skd_config.pinentry_program, pinentry_desc(chipid, pinref),
+		    "PIN:", pin);
 	return inquire_pin(c, prompt, pin);
 }
 

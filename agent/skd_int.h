@@ -20,6 +20,7 @@ struct skd_conf {
 	char reader_deny[8][128];
 	int n_allow, n_deny;
 	int idle_exit_s;                /* 0 = never */
+	char pinentry_program[256];     /* for PINs no client can be asked (ssh-agent) */
 };
 extern struct skd_conf skd_config;
 void skd_conf_defaults(struct skd_conf *c);
@@ -81,6 +82,8 @@ void skd_pidlock_refresh(void);          /* after fork: our pid into the lock fi
 void skd_request_shutdown(void);
 int skd_shutdown_requested(void);
 int skd_conn_count(void);
+/* Same-uid peer (SO_PEERCRED); logs and returns 0 otherwise. */
+int skd_peer_ok(int fd);
 const char *skd_socket_name(void);
 
 extern const struct skd_cmd *const skd_cmd_tables[];

@@ -111,7 +111,7 @@ int skd_listen(int *out)
 	return 0;
 }
 
-static int peer_ok(int fd)
+int skd_peer_ok(int fd)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
@@ -170,7 +170,7 @@ int skd_accept_loop(int lfd)
 			continue;
 		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
-		if (!peer_ok(fd)) {
+		if (!skd_peer_ok(fd)) {
 			close(fd);
 			continue;
 		}

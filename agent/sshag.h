@@ -65,4 +65,8 @@ int sshag_pubkey_blob(struct evp_pkey_st *pk, struct sk_buf *out, enum sshag_key
 
 void sshag_keys_free(struct sshag_key **keys, size_t n);
 
+/* skinkeyd: listen on $XDG_RUNTIME_DIR/skinkey/S.ssh and serve the chips' AUT keys
+ * (sshag_card.c). Call once, after the daemon holds its lock and the card manager runs. */
+int sshag_card_start(void);
+
 #endif

@@ -528,9 +528,12 @@ int sshag_handle(struct sshag_state *st, const struct sshag_backend *be, void *a
 	case MSG_LOCK:
 	case MSG_UNLOCK:
 		return do_lock(st, &c, type == MSG_LOCK, reply);
+	case 27:   /* extensions (ssh sends session-bind@openssh.com on every connection) */
+		sk_log(SK_LOG_DEBUG, "ssh-agent: extension request refused (none supported)");
+		return reply_code(reply, MSG_FAILURE);
 	default:
-		/* add/remove identities, smartcard keys, constraints, extensions: the keys live
-		 * on the chip and cannot be added, removed or exported here. */
+		/* add/remove identities, smartcard keys, constraints: the keys live on the chip
+		 * and cannot be added, removed or exported here. */
 		sk_log(SK_LOG_INFO, "ssh-agent: request type %u refused (keys live on the chip)",
 		    (unsigned)type);
 		return reply_code(reply, MSG_FAILURE);

@@ -206,7 +206,7 @@ static uint32_t count_identities(struct sshag_state *st, struct mock *m)
 	CHECK(sk_cur_u32be(&c, &n) == 0);
 	for (uint32_t i = 0; i < n && i < 3; i++) {
 		const uint8_t *b, *cm;
-		size_t bl, cl;
+		size_t bl = 0, cl = 0;
 		CHECK(get_str(&c, &b, &bl) == 0 && get_str(&c, &cm, &cl) == 0);
 		CHECK(bl == sk_buf_len(m->blob[i]) && memcmp(b, sk_buf_ptr(m->blob[i]), bl) == 0);
 	}
