@@ -12,7 +12,7 @@
 #include "sim_core.h"
 
 #define SW(st) ((uint16_t)(0x9100u | (st)))
-#define SM_MAX 1200
+#define SM_MAX (SDF_EEPROM + 64)   /* a whole file in one answer */
 
 static void *sdf_create(void)
 {

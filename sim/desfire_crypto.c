@@ -66,7 +66,9 @@ int sdf_tdes_cbc(int enc, const uint8_t key[16], uint8_t iv[8], const uint8_t *i
 	return 0;
 }
 
-int sdf_cmac(const uint8_t key[16], const uint8_t *in, size_t n, uint8_t out[16])
+/* AES-CMAC over a || b (either may be empty). */
+static int cmac2(const uint8_t key[16], const uint8_t *a, size_t an, const uint8_t *b,
+    size_t bn, uint8_t out[16])
 {
 	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
 	EVP_MAC_CTX *x = m ? EVP_MAC_CTX_new(m) : NULL;
@@ -76,12 +78,19 @@ int sdf_cmac(const uint8_t key[16], const uint8_t *in, size_t n, uint8_t out[16]
 
 	prm[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-CBC", 0);
 	prm[1] = OSSL_PARAM_construct_end();
-	if (x != NULL && EVP_MAC_init(x, key, 16, prm) == 1 && EVP_MAC_update(x, in, n) == 1 &&
+	if (x != NULL && EVP_MAC_init(x, key, 16, prm) == 1 &&
+	    (an == 0 || EVP_MAC_update(x, a, an) == 1) &&
+	    (bn == 0 || EVP_MAC_update(x, b, bn) == 1) &&
 	    EVP_MAC_final(x, out, &ol, 16) == 1 && ol == 16)
 		r = 0;
 	EVP_MAC_CTX_free(x);
 	EVP_MAC_free(m);
 	return r;
+}
+
+int sdf_cmac(const uint8_t key[16], const uint8_t *in, size_t n, uint8_t out[16])
+{
+	return cmac2(key, in, n, NULL, 0, out);
 }
 
 uint32_t sdf_crc32(const uint8_t *p, size_t n)
@@ -155,22 +164,17 @@ int sdf_iv(const struct sdf_card *c, int resp, uint16_t ctr, uint8_t iv[16])
 int sdf_mac(const struct sdf_card *c, uint8_t code, uint16_t ctr, const uint8_t *p, size_t n,
     uint8_t mact[8])
 {
-	uint8_t buf[1200], full[16];
+	uint8_t head[7], full[16];
 	size_t i;
 
-	if (n > sizeof(buf) - 7)
-		return -1;
-	buf[0] = code;
-	buf[1] = (uint8_t)ctr;
-	buf[2] = (uint8_t)(ctr >> 8);
-	memcpy(buf + 3, c->ti, 4);
-	if (n)
-		memcpy(buf + 7, p, n);
-	if (sdf_cmac(c->kmac, buf, n + 7, full) != 0)
+	head[0] = code;
+	head[1] = (uint8_t)ctr;
+	head[2] = (uint8_t)(ctr >> 8);
+	memcpy(head + 3, c->ti, 4);
+	if (cmac2(c->kmac, head, sizeof(head), p, n, full) != 0)
 		return -1;
 	for (i = 0; i < 8; i++)
 		mact[i] = full[1 + 2 * i];
-	sdf_wipe(buf, sizeof(buf));
 	return 0;
 }
 
