@@ -208,7 +208,8 @@ static const struct {
 	{ "KDF", 0x00F9, OPGP_PW3 }, { "KEY-ATTR", 0, OPGP_PW3 },
 };
 
-static gpg_error_t cmd_setattr(assuan_context_t ctx, char *line)
+/* The value is copied first: an INQUIRE (the PIN) reuses libassuan's line buffer. */
+static gpg_error_t setattr_run(assuan_context_t ctx, char *line)
 {
 	struct skd_conn *c = skd_conn_get(ctx);
 	struct skd_card *h = NULL;
@@ -228,7 +229,7 @@ static gpg_error_t cmd_setattr(assuan_context_t ctx, char *line)
 			break;
 	if (i == sizeof(attr_tab) / sizeof(attr_tab[0]))
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_NAME), "SETATTR: unknown attribute");
-	vlen = attr_tab[i].tag ? skd_unescape(val, 1) : strlen(val);
+	vlen = skd_unescape(val, 1);   /* gpg sends the value percent+plus escaped */
 	if ((r = hold_admin(c, chip, sizeof(chip), &info, &h, attr_tab[i].ref)) != 0)
 		return skd_fail(ctx, r, "SETATTR");
 	if (attr_tab[i].tag == 0)
@@ -238,10 +239,22 @@ static gpg_error_t cmd_setattr(assuan_context_t ctx, char *line)
 		    "\x01" : "\x00"), 1);
 	else
 		r = opgp_put_data(skd_card_raw(h), attr_tab[i].tag, (const uint8_t *)val, vlen);
-	if (attr_tab[i].tag >= 0x0101 && attr_tab[i].tag <= 0x0104)
-		sk_wipe(val, vlen);
 	r = finish(&h, chip, r);
 	return r ? skd_fail(ctx, r, "SETATTR") : 0;
+}
+
+static gpg_error_t cmd_setattr(assuan_context_t ctx, char *line)
+{
+	size_t n = strlen(line) + 1;
+	char *copy = sk_secure_alloc(n);   /* private DOs and the resetting code are secrets */
+	gpg_error_t e;
+
+	if (copy == NULL)
+		return gpg_error(GPG_ERR_ENOMEM);
+	memcpy(copy, line, n);
+	e = setattr_run(ctx, copy);
+	sk_secure_free(copy);
+	return e;
 }
 
 /* An INQUIRE NEEDPIN answer, never cached. */

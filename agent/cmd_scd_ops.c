@@ -73,22 +73,26 @@ static int sign_input(const struct opgp_algo_attr *a, const char *hashopt, const
 {
 	const struct digestinfo *d;
 
+	/* gpg-agent sends a DigestInfo (encode_md_for_card): RSA signs it whole, ECDSA and EdDSA
+	 * sign the bare hash */
+	if (n > cap)
+		return SK_ERR_TOOBIG;
+	if ((d = digest_prefixed(in, n)) != NULL) {
+		if (a->id == OPGP_ALGO_ID_RSA) {
+			memcpy(out, in, n);
+			*outlen = n;
+		} else {
+			memcpy(out, in + d->plen, d->hlen);
+			*outlen = d->hlen;
+		}
+		return 0;
+	}
 	if (a->id == OPGP_ALGO_ID_EDDSA || (a->id != OPGP_ALGO_ID_RSA &&
 	    a->curve == OPGP_CURVE_ED25519)) {
 		if (n > cap)
 			return SK_ERR_TOOBIG;
 		memcpy(out, in, n);   /* EdDSA signs what it is given */
 		*outlen = n;
-		return 0;
-	}
-	if ((d = digest_prefixed(in, n)) != NULL) {
-		if (a->id == OPGP_ALGO_ID_RSA) {
-			memcpy(out, in, n);
-			*outlen = n;
-		} else {
-			memcpy(out, in + d->plen, d->hlen);   /* ECDSA signs the bare hash */
-			*outlen = d->hlen;
-		}
 		return 0;
 	}
 	d = hashopt != NULL ? digest_by_name(hashopt) : digest_by_len(n);
@@ -210,6 +214,7 @@ static gpg_error_t do_op(assuan_context_t ctx, char *line, enum op_kind kind, co
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
 		goto fail;
 	if (scd_keyslot(chip, &info, line, &o->slot) != 0) {
+		sk_info("%s: unknown key id '%.80s'", what, line);
 		e = assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "unknown key id");
 		goto out;
 	}

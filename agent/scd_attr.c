@@ -164,7 +164,9 @@ gpg_error_t scd_send_keypairinfo(assuan_context_t ctx, const char *chip,
 	for (int i = 0; i < 3 && e == 0; i++) {
 		if (zero20(info->fpr[i]) || skd_pgp_cached_grip(chip, i, grip) != 0)
 			continue;
-		e = skd_status(ctx, "KEYPAIRINFO", "%s OPENPGP.%d", grip, i + 1);
+		/* 2.2.40 adds the usage: gpg derives the key flags of a generated key from it */
+		e = skd_status(ctx, "KEYPAIRINFO", "%s OPENPGP.%d %s", grip, i + 1,
+		    i == 0 ? "sc" : i == 1 ? "e" : "sa");
 	}
 	return e;
 }

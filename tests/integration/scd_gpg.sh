@@ -9,16 +9,6 @@ source "$SK_SRC/tests/integration/scd_lib.inc"
 need gpg gpgconf gpg-connect-agent script git /usr/lib/gnupg/scdaemon
 S=$SKNS_SCRATCH
 
-compare_with_gnupg() {  # TAG
-	use_skinkey
-	card_status "$S/ours-$1.txt"
-	use_gnupg_scdaemon
-	card_status "$S/gnupg-$1.txt"
-	use_skinkey
-	diff -u "$S/gnupg-$1.txt" "$S/ours-$1.txt" >&2 || fail "$1: gpg --card-status differs from GnuPG's scdaemon"
-	note "$1: card-status identical ($(wc -l < "$S/ours-$1.txt") lines)"
-}
-
 compare_with_gnupg fresh
 expect_match "$(cat "$S/ours-fresh.txt")" 'PIN retry counter : 3 0 3' "fresh counters"
 
@@ -30,6 +20,8 @@ keys=$(gpg -K --with-colons)
 expect_match "$keys" '^sec>?:' "secret key listed"
 [ "$(printf '%s\n' "$keys" | grep -c '^ssb')" = 2 ] || fail "expected 2 card subkeys: $keys"
 expect_match "$(gpg -K)" 'Card serial no\. = FFFE' "keys are on the card"
+expect_match "$(gpg -K)" 'rsa2048 [0-9-]+ \[A\]' "authentication subkey usage"
+expect_match "$(gpg -K)" 'rsa2048 [0-9-]+ \[E\]' "encryption subkey usage"
 compare_with_gnupg keys
 expect_match "$(cat "$S/ours-keys.txt")" 'Signature key \.\.\.\.: [0-9A-F ]{40,}' "signature key fingerprint shown"
 
