@@ -7,6 +7,9 @@ p11() { pkcs11-tool --module "$SO" "$@"; }
 
 # Waits for the (autostarted) daemon to know the chip; sets PGP, HMAC (token labels), CHIP.
 p11_tokens() {
+	# The first client autostarts skinkeyd, which inherits its stdout/stderr: give it a log
+	# file rather than a $(...) pipe that closes (a later log line would SIGPIPE the daemon).
+	pkcs11-tool --module "$SO" -L >/dev/null 2>>"$SKNS_LOG/skinkeyd.log" || true
 	wait_for 20 sh -c "pkcs11-tool --module '$SO' -L 2>/dev/null | grep -q ' OpenPGP'" ||
 		fail "no OpenPGP token appeared: $(p11 -L 2>&1)"
 	local l
@@ -31,4 +34,24 @@ p11_keys() {
 # PW1 retry counter as the chip has it right now (read past the daemon).
 pw1_tries() {
 	"$SK_BUILD/openpgp/sk-opgp-probe" -r "$SK_READER0" info | sed -n 's/^pw1_tries=//p'
+}
+
+# One Assuan command to skinkeyd (no INQUIRE); prints its S/D lines.
+skd() {
+	/usr/bin/python3 - "$XDG_RUNTIME_DIR/skinkey/S.skinkeyd" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")
+f.readline()
+f.write(sys.argv[2].encode() + b"\n"); f.flush()
+while True:
+    l = f.readline().decode().rstrip("\n")
+    if not l or l.startswith("OK") or l.startswith("ERR"):
+        break
+    print(l)
+PY
+}
+# Waits until skinkeyd sees the chip in the field (1) or away (0).
+skd_wait_present() {  # 0|1
+	wait_for 10 sh -c "true; $(declare -f skd); skd CHIPS | grep -q '^S CHIP $CHIP $1 '" ||
+		fail "skinkeyd did not see chip $CHIP with present=$1: $(skd CHIPS)"
 }

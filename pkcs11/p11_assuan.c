@@ -45,29 +45,63 @@ struct xact {
 	void *arg;
 };
 
+/* The handle: a connection that reconnects by itself after a transport failure (skinkeyd
+ * restarted, socket closed). A failure reported by skinkeyd (ERR line) keeps the connection. */
+struct conn {
+	assuan_context_t ctx;
+	int broken;
+};
+
 static int
 be_open(void **h)
 {
-	assuan_context_t ctx = NULL;
+	struct conn *c;
 	int r;
 
 	*h = NULL;
-	if ((r = skc_connect(&ctx)) != 0)
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return SK_ERR_NOMEM;
+	if ((r = skc_connect(&c->ctx)) != 0) {
+		free(c);
 		return r;
-	*h = ctx;
+	}
+	*h = c;
 	return 0;
 }
 
 static void
 be_close(void **h, int forked)
 {
+	struct conn *c;
+
 	if (h == NULL || *h == NULL)
 		return;
+	c = *h;
 	/* In a forked child the socket belongs to the parent's conversation: leak the context
 	 * rather than send anything (assuan_release would say BYE on it). */
+	if (!forked && c->ctx != NULL)
+		assuan_release(c->ctx);
 	if (!forked)
-		assuan_release((assuan_context_t)*h);
+		free(c);
 	*h = NULL;
+}
+
+static int
+reconnect(struct conn *c)
+{
+	int r;
+
+	if (!c->broken && c->ctx != NULL)
+		return 0;
+	if (c->ctx != NULL)
+		assuan_release(c->ctx);
+	c->ctx = NULL;
+	if ((r = skc_connect(&c->ctx)) != 0) {
+		p11_log("reconnecting to skinkeyd: %s", sk_strerror(r));
+		return r;
+	}
+	c->broken = 0;
+	return 0;
 }
 
 static gpg_error_t
@@ -160,18 +194,21 @@ run(void *h, struct xact *x, const char *fmt, ...) __attribute__((format(printf,
 static int
 run(void *h, struct xact *x, const char *fmt, ...)
 {
+	struct conn *c = h;
 	char line[ASSUAN_LINELENGTH];
 	gpg_error_t e;
 	va_list ap;
-	int n;
+	int n, r;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return SK_ERR_TOOBIG;
-	x->ctx = h;
-	e = assuan_transact(h, line, data_cb, x, inquire_cb, x, status_cb, x);
+	if ((r = reconnect(c)) != 0)
+		return r;
+	x->ctx = c->ctx;
+	e = assuan_transact(c->ctx, line, data_cb, x, inquire_cb, x, status_cb, x);
 	if (e == 0 && !x->overflow && !x->bad_status)
 		return 0;
 	xact_free(x);
@@ -179,6 +216,12 @@ run(void *h, struct xact *x, const char *fmt, ...)
 		p11_log("%.20s: %s from skinkeyd", line, x->overflow ? "answer too long" :
 		    "unparsable status line");
 		return x->overflow ? SK_ERR_TOOBIG : SK_ERR_PROTO;
+	}
+	if (gpg_err_source(e) != GPG_ERR_SOURCE_SCD) {
+		/* not an ERR line from skinkeyd: the conversation itself failed */
+		p11_log("%.20s: connection to skinkeyd failed: %s", line, gpg_strerror(e));
+		c->broken = 1;
+		return SK_ERR_IO;
 	}
 	if (x->unanswered && (gpg_err_code(e) == GPG_ERR_CANCELED ||
 	    gpg_err_code(e) == GPG_ERR_NO_PIN || gpg_err_code(e) == GPG_ERR_NO_DATA))

@@ -72,7 +72,8 @@ c_get_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
 	ENTER(rv);
-	if (list == NULL && (rv = p11_slots_refresh()) != CKR_OK) {
+	/* Refresh on the size query, and when a caller skips it (GnuTLS passes a big array). */
+	if ((list == NULL || p11_mod.nslots == 0) && (rv = p11_slots_refresh()) != CKR_OK) {
 		/* No daemon: no slots, not an error (the module loads on any machine). */
 		p11_log("no slots: skinkeyd unreachable");
 	}

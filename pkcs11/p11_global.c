@@ -242,9 +242,6 @@ p11_rv(int sk_err, const char *what)
 {
 	if (sk_err == SK_OK)
 		return CKR_OK;
-	/* a broken daemon connection is dropped; the next call reconnects (and autostarts) */
-	if (sk_err == SK_ERR_IO && p11_mod.beh != NULL)
-		p11_mod.be->close(&p11_mod.beh, 0);
 	if (sk_err == SK_ERR_TIMEOUT)
 		p11_log("%s: no chip was tapped before skinkeyd's tap-timeout", what);
 	else if (sk_err == SK_ERR_CARD_REMOVED)
