@@ -33,6 +33,7 @@ struct sim_env {
 
 #define SIM_APPLET_CHAINING 0x1u  /* framework assembles CLA|0x10 chains into one command */
 #define SIM_APPLET_RAW      0x2u  /* card personality: gets every APDU, no SELECT by AID (DESFire) */
+#define SIM_APPLET_SEND_REMAINING 0x4u  /* INS A5 continues a 61xx answer like GET RESPONSE (YKOATH) */
 
 struct sim_applet_ops {
 	const char *name;          /* key in the state file: "openpgp", "ykhmac", "desfire", ... */
@@ -53,6 +54,7 @@ struct sim_applet_ops {
 /* Applets and personalities, each defined in its own file. */
 extern const struct sim_applet_ops sim_openpgp_applet;   /* sim/openpgp_*.c */
 extern const struct sim_applet_ops sim_ykhmac_applet;    /* sim/ykhmac.c */
+extern const struct sim_applet_ops sim_oath_applet;      /* sim/oath.c (YKOATH) */
 extern const struct sim_applet_ops sim_duress_applet;    /* sim/duress.c (AID F0 44 55 52 45 53 53 01) */
 extern const struct sim_applet_ops sim_desfire_card;     /* sim/desfire_*.c (SIM_APPLET_RAW) */
 

@@ -365,6 +365,11 @@ static struct sim_slot *raw_slot(struct sim_card *c)
 	return NULL;
 }
 
+static int selected_sends_remaining(const struct sim_card *c)
+{
+	return c->selected >= 0 && (c->slots[c->selected].ops->flags & SIM_APPLET_SEND_REMAINING);
+}
+
 enum sim_tx_result sim_card_transmit(struct sim_card *c, const uint8_t *cmd, size_t n,
     struct sim_rbuf *resp)
 {
@@ -381,7 +386,7 @@ enum sim_tx_result sim_card_transmit(struct sim_card *c, const uint8_t *cmd, siz
 		put_sw(resp, SW_WRONG_LEN);
 		goto out;
 	}
-	if (c->pending && a.ins == 0xC0 && (a.cla & 0x80) == 0) {
+	if (c->pending && (a.cla & 0x80) == 0 && (a.ins == 0xC0 || (a.ins == 0xA5 && selected_sends_remaining(c)))) {
 		if (c->pending_cut) {
 			sim_log("malformed chain: power cut in the middle of GET RESPONSE");
 			res = SIM_TX_CUT;

@@ -21,6 +21,7 @@ static const struct sim_applet_ops *const flexsecure_applets[] = {
 	&sim_openpgp_applet,
 #endif
 	&sim_ykhmac_applet,
+	&sim_oath_applet,
 	&sim_duress_applet,
 };
 
