@@ -114,9 +114,13 @@ static int transact(const char *cmd, struct reply *r)
 	if (e == 0)
 		return 0;
 	err = skc_err_from_gpg(e);
-	fprintf(stderr, "skinkey vault: %s: %s\n", cmd, r->overflow ? "answer too large" :
-	    gpg_strerror(e));
-	return err != 0 ? err : SK_ERR_PROTO;
+	if (err == 0)
+		err = SK_ERR_PROTO;
+	/* the verb only: the arguments may name a site the user would rather not see in logs */
+	fprintf(stderr, "skinkey vault: %.*s: %s%s\n", (int)strcspn(cmd, " "), cmd,
+	    r->overflow ? "answer too large" : sk_strerror(err),
+	    err == SK_ERR_CARD_REMOVED ? " (nothing was changed; tap again)" : "");
+	return err;
 }
 
 /* Percent-escape a command argument (space, %, +, controls, non-ASCII left as is). */
