@@ -23,12 +23,32 @@ struct slot {
 static struct slot slots[PINCACHE_SLOTS];
 static pthread_mutex_t pc_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static time_t mono_s(void)
+static time_t mono_clock(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static int chip_present(const char *chip)
+{
+	return skd_cardmgr_present(chip, NULL, 0);
+}
+
+/* Presence and clock behind pointers so the unit test can drive them. */
+static int (*pc_present)(const char *chip) = chip_present;
+static time_t (*pc_clock)(void) = mono_clock;
+
+void skd_pincache_set_hooks(int (*present)(const char *chip), time_t (*clock_s)(void))
+{
+	pc_present = present != NULL ? present : chip_present;
+	pc_clock = clock_s != NULL ? clock_s : mono_clock;
+}
+
+static time_t mono_s(void)
+{
+	return pc_clock();
 }
 
 static void slot_clear(struct slot *s)
@@ -83,7 +103,7 @@ void skd_pin_cache_put(const char *chip, int pinref, const char *pin)
 	if (skd_config.pin_policy == SKD_PIN_NEVER || n == 0 || n >= PIN_MAX || chip[0] == '\0')
 		return;
 	/* presence policy: only while the chip is in the field */
-	if (!skd_cardmgr_present(chip, NULL, 0))
+	if (!pc_present(chip))
 		return;
 	pthread_mutex_lock(&pc_mu);
 	if ((s = find(chip, pinref)) == NULL) {

@@ -59,6 +59,8 @@ void skd_pincache_expire(void);
 void skd_pincache_clear_all(void);
 char *skd_pincache_get(const char *chipid, int pinref);   /* secure copy or NULL */
 int skd_pincache_count(void);
+/* Tests: replace presence and the monotonic clock (NULL restores the real ones). */
+void skd_pincache_set_hooks(int (*present)(const char *chip), time_t (*clock_s)(void));
 
 /* ---- connections (struct skd_conn is opaque in skd.h) ---- */
 struct skd_conn {
