@@ -497,6 +497,7 @@ load_hmac_slot(struct p11_slot *s, int n)
 	    p11_obj_add_bool(&o, CKA_SIGN, 1) != 0 || p11_obj_add_bool(&o, CKA_VERIFY, 0) != 0 ||
 	    p11_obj_add_bool(&o, CKA_ENCRYPT, 0) != 0 || p11_obj_add_bool(&o, CKA_DECRYPT, 0) != 0 ||
 	    p11_obj_add_bool(&o, CKA_DERIVE, 0) != 0 ||
+	    p11_obj_add_bool(&o, CKA_ALWAYS_AUTHENTICATE, 0) != 0 ||
 	    p11_obj_add_ulong(&o, CKA_VALUE_LEN, 20) != 0)
 		goto out;
 	rv = p11_obj_append(s, &o);

@@ -358,6 +358,56 @@ test_genkey_ecdh(CK_SESSION_HANDLE s, CK_SLOT_ID slot)
 	CHECK_RV(f->C_CloseSession(so), CKR_OK);
 }
 
+/* X25519 DEC key by CKM_EC_MONTGOMERY_KEY_PAIR_GEN; ECDH with a raw 32-byte peer key. */
+static void
+test_x25519(CK_SLOT_ID slot)
+{
+	CK_MECHANISM gen = { CKM_EC_MONTGOMERY_KEY_PAIR_GEN, NULL, 0 };
+	CK_OBJECT_HANDLE pub = 0, priv = 0, dk = 0;
+	CK_SESSION_HANDLE s;
+	EVP_PKEY *peer = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	uint8_t pp[32], zz[32], z[32];
+	size_t pl = sizeof(pp), zl = sizeof(zz);
+	CK_ECDH1_DERIVE_PARAMS dp = { CKD_NULL, 0, NULL, 0, NULL };
+	CK_MECHANISM derive = { CKM_ECDH1_DERIVE, &dp, sizeof(dp) };
+	CK_ATTRIBUTE zv = { CKA_VALUE, z, sizeof(z) };
+	CK_KEY_TYPE kt = 0;
+	CK_ATTRIBUTE kta = { CKA_KEY_TYPE, &kt, sizeof(kt) };
+	CK_BYTE three = 3;
+	CK_ATTRIBUTE bad_id = { CKA_ID, &three, 1 };
+	EVP_PKEY_CTX *c;
+
+	CHECK_RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), CKR_OK);
+	f->C_Logout(s);
+	p11_mock_forget();
+	CHECK_RV(f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)"12345678", 8), CKR_OK);
+	/* X25519 only in the DEC slot */
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, NULL, 0, &bad_id, 1, &pub, &priv),
+	    CKR_TEMPLATE_INCONSISTENT);
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, NULL, 0, NULL, 0, &pub, &priv), CKR_OK);
+	CHECK_RV(f->C_Logout(s), CKR_OK);
+	CHECK_RV(f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)"123456", 6), CKR_OK);
+	CHECK(priv == find_one(s, CKO_PRIVATE_KEY, 2));
+	CHECK_RV(f->C_GetAttributeValue(s, priv, &kta, 1), CKR_OK);
+	CHECK(kt == CKK_EC_MONTGOMERY);
+	EVP_PKEY_get_raw_public_key(peer, pp, &pl);
+	dp.public_data = pp;
+	dp.public_data_len = (CK_ULONG)pl;
+	CHECK_RV(f->C_DeriveKey(s, &derive, priv, NULL, 0, &dk), CKR_OK);
+	CHECK_RV(f->C_GetAttributeValue(s, dk, &zv, 1), CKR_OK);
+	c = EVP_PKEY_CTX_new(peer, NULL);
+	EVP_PKEY_derive_init(c);
+	EVP_PKEY_derive_set_peer(c, p11_mock_key(2));
+	CHECK(EVP_PKEY_derive(c, zz, &zl) == 1);
+	CHECK(zv.ulValueLen == 32 && memcmp(z, zz, 32) == 0);
+	/* a peer key of the wrong length is refused before the chip sees it */
+	dp.public_data_len = 31;
+	CHECK_RV(f->C_DeriveKey(s, &derive, priv, NULL, 0, &dk), CKR_MECHANISM_PARAM_INVALID);
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(peer);
+	CHECK_RV(f->C_CloseSession(s), CKR_OK);   /* session objects go with it */
+}
+
 static void
 test_cert_upload(CK_SLOT_ID slot)
 {
@@ -552,6 +602,7 @@ main(void)
 	test_rsa_decrypt(s);
 	test_genkey_ecdh(s, pgp);
 	test_cert_upload(pgp);
+	test_x25519(pgp);
 	test_hmac(hmac);
 	CHECK_RV(f->C_CloseSession(s), CKR_OK);
 	test_daemon_pin(pgp);
