@@ -204,8 +204,9 @@ int opgp_write_fpr(struct sk_card *card, enum opgp_key key, const uint8_t fpr[20
 /* RFC 4880 v4 fingerprint of the public key packet (ECDH includes gpg's KDF parameters). */
 int opgp_fingerprint_v4(const struct opgp_pubkey *pk, uint32_t created, uint8_t fpr[20]);
 
-/* Private key for import. RSA: e, p, q (standard format). ECC: the scalar (for Ed25519/X25519
- * the 32-byte seed / private value as OpenPGP stores it) plus optionally the public key. */
+/* Private key for import (PW3 verified). RSA: e, p, q (standard format). ECC: tag 92 = the
+ * private value (P-256/384: big-endian scalar; Ed25519: the 32-byte seed; X25519: the 32-byte
+ * key in native RFC 7748 byte order, as OpenSSL holds it), tag 99 = public key (optional). */
 struct opgp_privkey {
 	uint8_t algo_id;
 	enum opgp_curve curve;

@@ -435,9 +435,37 @@ out:
 	return r;
 }
 
+/* X25519: the private key as RFC 7748 / OpenSSL hold it (native byte order). */
+static int import_x25519(struct sk_card *c, EVP_PKEY **k)
+{
+	struct opgp_privkey pk;
+	uint8_t priv[32], pub[32];
+	size_t priv_len = sizeof(priv), pub_len = sizeof(pub);
+	int r = SK_ERR_CRYPTO;
+
+	if ((*k = EVP_PKEY_Q_keygen(NULL, NULL, "X25519")) == NULL ||
+	    EVP_PKEY_get_raw_private_key(*k, priv, &priv_len) != 1 ||
+	    EVP_PKEY_get_raw_public_key(*k, pub, &pub_len) != 1)
+		goto out;
+	memset(&pk, 0, sizeof(pk));
+	pk.algo_id = OPGP_ALGO_ID_ECDH;
+	pk.curve = OPGP_CURVE_X25519;
+	pk.scalar = priv;
+	pk.scalar_len = priv_len;
+	pk.pub = pub;
+	pk.pub_len = pub_len;
+	if ((r = opgp_set_algo_attr(c, OPGP_KEY_DEC, OPGP_ALGO_X25519)) == 0)
+		r = opgp_import_key(c, OPGP_KEY_DEC, &pk);
+out:
+	OPENSSL_cleanse(priv, sizeof(priv));
+	return r;
+}
+
 static int cmd_import(struct sk_card *c)
 {
-	EVP_PKEY *sig = NULL, *aut = NULL;
+	EVP_PKEY *sig = NULL, *aut = NULL, *dec = NULL, *decpub = NULL;
+	uint8_t pub[32];
+	size_t pub_len = sizeof(pub);
 	int r;
 
 	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 ||
@@ -455,9 +483,22 @@ static int cmd_import(struct sk_card *c)
 		goto out;
 	}
 	printf("import_ed25519_auth=ok\n");
+	/* ECDH against the public half only (ecdh_check derives with an ephemeral key) */
+	if ((r = opgp_verify(c, OPGP_PW3, "12345678", 8, NULL)) != 0 ||
+	    (r = import_x25519(c, &dec)) != 0 ||
+	    EVP_PKEY_get_raw_public_key(dec, pub, &pub_len) != 1 ||
+	    (decpub = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, pub_len)) == NULL ||
+	    (r = ecdh_check(c, decpub)) != 0) {
+		fail("imported X25519 ECDH", r != 0 ? r : SK_ERR_CRYPTO);
+		r = r != 0 ? r : SK_ERR_CRYPTO;
+		goto out;
+	}
+	printf("import_x25519_ecdh=ok\n");
 out:
 	EVP_PKEY_free(sig);
 	EVP_PKEY_free(aut);
+	EVP_PKEY_free(dec);
+	EVP_PKEY_free(decpub);
 	return r != 0 ? 1 : 0;
 }
 

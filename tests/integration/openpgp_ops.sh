@@ -15,6 +15,7 @@ step() { local out; out=$($probe "$@") || fail "$*: $out"; printf '%s\n' "$out";
 out=$(step rsa); expect_eq "$(val "$out" extended)" 1 "RSA with extended APDUs"; expect_eq "$(val "$out" rsa_sign)" ok "RSA sign"; expect_eq "$(val "$out" rsa_decrypt)" ok "RSA decrypt"
 out=$(step import); expect_eq "$(val "$out" import_p256_sign)" ok "imported P-256"
 expect_eq "$(val "$out" import_ed25519_auth)" ok "imported Ed25519"
+expect_eq "$(val "$out" import_x25519_ecdh)" ok "imported X25519 (native byte order)"
 info=$(step info)
 expect_eq "$(val "$info" algo1)" "13/1" "SIG now ECDSA P-256"
 expect_eq "$(val "$info" algo3)" "16/3" "AUT now EdDSA Ed25519"
