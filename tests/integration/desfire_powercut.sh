@@ -3,35 +3,14 @@
 # simulated EV3 leaves the field after N APDUs (skinkey-sim cut-after N), is tapped again and
 # provisioning is re-run; it must always end with a vault key readable in 4 APDUs that equals
 # the journaled one. Then lost answers (processed, unanswered) and cuts in the resumed run.
-. "$SK_SRC/tests/lib/common.sh"
-# like expect_match, but grep reads all its input: no SIGPIPE for printf under pipefail
-expect_re() { printf '%s\n' "$1" | grep -E -- "$2" >/dev/null || fail "${3:-no match}: '$2' not in: $1"; }
-need skinkey-sim
-tool=$SK_BUILD/desfire/skdesfire-tool
-[ -x "$tool" ] || fail "skdesfire-tool not built"
-
-df_pid=
-trap '[ -n "$df_pid" ] && kill "$df_pid" 2>/dev/null; true' EXIT
-# use the DESFire simulator skns.sh started (SKNS_DESFIRE=1), else start one
-if ! skinkey-sim ctl --card desfire status 2>/dev/null | grep -q '^present=1'; then
-	skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-cut.state" \
-		>> "$SKNS_LOG/sim-desfire-cut.log" 2>&1 &
-	df_pid=$!
-	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
-		fail "desfire simulator did not come up"
-fi
+. "$SK_SRC/tests/integration/desfire_lib.inc"
+df_use cut
 prev=
 start_fresh() {  # name: put the chip back to factory state (FormatPICC, PICC key 2TDEA zeros)
 	local out
 	out=$("$tool" factory-reset "${prev:-$SKNS_SCRATCH/none}" 2>&1) || fail "factory reset ($1): $out"
 	out=$("$tool" version) || fail "version ($1)"
 	prev=$SKNS_SCRATCH/journal-$1
-}
-tap() {  # bring the chip back and disarm any cut that did not fire
-	skinkey-sim ctl --card desfire cut-after 1000000000 >/dev/null
-	skinkey-sim ctl --card desfire tap >/dev/null
-	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
-		fail "tap did not bring the chip back"
 }
 check_vault() {  # journal label
 	local out
@@ -47,7 +26,7 @@ for n in $(seq 1 12); do
 	if out=$("$tool" provision "$j" 2>&1); then
 		[ "$n" -ge 10 ] || fail "N=$n: provisioning claimed success through a power cut: $out"
 	fi
-	tap
+	df_tap
 	out=$("$tool" provision "$j" 2>&1) || fail "N=$n: re-run after the cut failed: $out"
 	expect_re "$out" 'provisioned=1' "N=$n: re-run completes"
 	check_vault "$j" "N=$n"
@@ -73,10 +52,10 @@ for pair in "4 3" "5 4" "9 6" "10 9" "3 12"; do
 	j=$SKNS_SCRATCH/journal-p$1-$2
 	skinkey-sim ctl --card desfire cut-after "$1" >/dev/null
 	"$tool" provision "$j" >/dev/null 2>&1 || true
-	tap
+	df_tap
 	skinkey-sim ctl --card desfire cut-after "$2" >/dev/null
 	"$tool" provision "$j" >/dev/null 2>&1 || true
-	tap
+	df_tap
 	out=$("$tool" provision "$j" 2>&1) || fail "cuts $1,$2: third run failed: $out"
 	check_vault "$j" "cuts $1,$2"
 done

@@ -2,23 +2,8 @@
 # DESFire vault provisioning on a factory-fresh simulated EV3: 10 APDUs (seed 004 needs 13),
 # then the every-use path reads K_vault in exactly 4 APDUs; the PICC master key is now the
 # journaled AES key (GetCardUID after EV2First with it); re-provisioning is idempotent.
-. "$SK_SRC/tests/lib/common.sh"
-# like expect_match, but grep reads all its input: no SIGPIPE for printf under pipefail
-expect_re() { printf '%s\n' "$1" | grep -E -- "$2" >/dev/null || fail "${3:-no match}: '$2' not in: $1"; }
-need skinkey-sim
-tool=$SK_BUILD/desfire/skdesfire-tool
-[ -x "$tool" ] || fail "skdesfire-tool not built"
-
-df_pid=
-trap '[ -n "$df_pid" ] && kill "$df_pid" 2>/dev/null; true' EXIT
-# use the DESFire simulator skns.sh started (SKNS_DESFIRE=1), else start one
-if ! skinkey-sim ctl --card desfire status 2>/dev/null | grep -q '^present=1'; then
-	skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-prov.state" \
-		>> "$SKNS_LOG/sim-desfire-prov.log" 2>&1 &
-	df_pid=$!
-	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
-		fail "desfire simulator did not come up"
-fi
+. "$SK_SRC/tests/integration/desfire_lib.inc"
+df_use prov
 out=$("$tool" factory-reset "$SKNS_SCRATCH/none" 2>&1) || fail "factory reset: $out"
 
 j=$SKNS_SCRATCH/journal

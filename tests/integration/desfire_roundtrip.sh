@@ -2,23 +2,8 @@
 # DESFire EV3: every driver command round-trips against skinkey-sim's DESFire personality
 # through the real pcscd + vpcd (reader "Virtual PCD 00 01"), and the originality signature is
 # refused unless the simulator's test key is allowed.
-. "$SK_SRC/tests/lib/common.sh"
-# like expect_match, but grep reads all its input: no SIGPIPE for printf under pipefail
-expect_re() { printf '%s\n' "$1" | grep -E -- "$2" >/dev/null || fail "${3:-no match}: '$2' not in: $1"; }
-need skinkey-sim
-tool=$SK_BUILD/desfire/skdesfire-tool
-[ -x "$tool" ] || fail "skdesfire-tool not built"
-
-df_pid=
-trap '[ -n "$df_pid" ] && kill "$df_pid" 2>/dev/null; true' EXIT
-# use the DESFire simulator skns.sh started (SKNS_DESFIRE=1), else start one
-if ! skinkey-sim ctl --card desfire status 2>/dev/null | grep -q '^present=1'; then
-	skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/desfire-rt.state" \
-		>> "$SKNS_LOG/sim-desfire-rt.log" 2>&1 &
-	df_pid=$!
-	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
-		fail "desfire simulator did not come up"
-fi
+. "$SK_SRC/tests/integration/desfire_lib.inc"
+df_use rt
 out=$("$tool" factory-reset "$SKNS_SCRATCH/none" 2>&1) || fail "factory reset: $out"
 
 out=$("$tool" version) || fail "version: $out"
@@ -65,9 +50,7 @@ for kind in truncate badlen badsw chain; do
 	set -e
 	skinkey-sim ctl --card desfire malformed off >/dev/null
 	[ "$rc" -eq 1 ] || fail "malformed $kind: tool exit $rc (want a clean failure, 1)"
-	skinkey-sim ctl --card desfire tap >/dev/null
-	wait_for 10 sh -c "skinkey-sim ctl --card desfire status | grep -q '^present=1'" ||
-		fail "chip did not come back after malformed $kind"
+	df_tap
 	"$tool" version >/dev/null || fail "chip unusable after malformed $kind"
 done
 echo "desfire roundtrip: ok"
