@@ -252,61 +252,55 @@ static int resp_mode(const struct desfire *df, uint8_t comm)
 	    comm == DESFIRE_COMM_MAC ? DESFIRE_COMM_MAC : DESFIRE_COMM_PLAIN;
 }
 
-int desfire_read_data(struct desfire *df, uint8_t fileno, uint8_t comm, uint32_t offset,
-    uint8_t *buf, size_t len)
+/* One ReadData (rbuf) or WriteData (wbuf) command per DESFIRE_CHUNK bytes. */
+static int data_chunks(struct desfire *df, uint8_t fileno, uint8_t comm, uint32_t offset,
+    uint8_t *rbuf, const uint8_t *wbuf, size_t len)
 {
-	uint8_t hdr[7];
+	uint8_t hdr[7], out[8];
 	size_t done = 0, part, n;
 	int mode = resp_mode(df, comm), r = 0;
+	int mac = mode == DESFIRE_COMM_PLAIN ? DESFIRE_COMM_PLAIN : DESFIRE_COMM_MAC;
 
 	if (len == 0 || len > 0xFFFFFF || offset > 0xFFFFFF - len)
 		return SK_ERR_ARG;
-	while (done < len) {
+	while (done < len && r == 0) {
 		part = len - done > DESFIRE_CHUNK ? DESFIRE_CHUNK : len - done;
 		hdr[0] = fileno;
 		put24le(hdr + 1, offset + (uint32_t)done);
 		put24le(hdr + 4, (uint32_t)part);
 		n = 0;
-		r = df_sm_cmd(df, 0xAD, hdr, sizeof(hdr), NULL, 0,
-		    mode == DESFIRE_COMM_PLAIN ? DESFIRE_COMM_PLAIN : DESFIRE_COMM_MAC, mode,
-		    buf + done, part, &n);
-		if (r != 0)
-			break;
-		if (n != part) {
-			sk_warn("desfire: ReadData gave %zu bytes for %zu", n, part);
-			r = SK_ERR_BAD_RESPONSE;
-			break;
+		if (rbuf != NULL) {
+			r = df_sm_cmd(df, 0xAD, hdr, sizeof(hdr), NULL, 0, mac, mode, rbuf + done, part,
+			    &n);
+			if (r == 0 && n != part) {
+				sk_warn("desfire: ReadData gave %zu bytes for %zu", n, part);
+				r = SK_ERR_BAD_RESPONSE;
+			}
+		} else {
+			r = df_sm_cmd(df, 0x3D, hdr, sizeof(hdr), wbuf + done, part, mode, mac, out,
+			    sizeof(out), &n);
 		}
 		done += part;
 	}
-	if (r != 0)
-		df_wipe(buf, len);
+	if (r != 0 && rbuf != NULL)
+		df_wipe(rbuf, len);
 	return r;
+}
+
+int desfire_read_data(struct desfire *df, uint8_t fileno, uint8_t comm, uint32_t offset,
+    uint8_t *buf, size_t len)
+{
+	if (buf == NULL)
+		return SK_ERR_ARG;
+	return data_chunks(df, fileno, comm, offset, buf, NULL, len);
 }
 
 int desfire_write_data(struct desfire *df, uint8_t fileno, uint8_t comm, uint32_t offset,
     const uint8_t *buf, size_t len)
 {
-	uint8_t hdr[7], out[8];
-	size_t done = 0, part, n;
-	int mode = resp_mode(df, comm), r = 0;
-
-	if (len == 0 || len > 0xFFFFFF || offset > 0xFFFFFF - len)
+	if (buf == NULL)
 		return SK_ERR_ARG;
-	while (done < len) {
-		part = len - done > DESFIRE_CHUNK ? DESFIRE_CHUNK : len - done;
-		hdr[0] = fileno;
-		put24le(hdr + 1, offset + (uint32_t)done);
-		put24le(hdr + 4, (uint32_t)part);
-		n = 0;
-		r = df_sm_cmd(df, 0x3D, hdr, sizeof(hdr), buf + done, part, mode,
-		    mode == DESFIRE_COMM_PLAIN ? DESFIRE_COMM_PLAIN : DESFIRE_COMM_MAC, out,
-		    sizeof(out), &n);
-		if (r != 0)
-			break;
-		done += part;
-	}
-	return r;
+	return data_chunks(df, fileno, comm, offset, NULL, buf, len);
 }
 
 int desfire_format_picc(struct desfire *df)
