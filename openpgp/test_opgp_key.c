@@ -216,8 +216,32 @@ static void test_import(void)
 	sk_card_free(&c);
 }
 
+/* A card that only answers C1..C3 inside 6E: the algorithm comes from there. */
+static void test_read_pubkey_fallback(void)
+{
+	static const struct mock_step steps[] = {
+		{ "00 CA 00 C3 00", "6A88" },
+		{ "00 CA 00 6E 00", "6E 28 4F10 D2760001240103040001DEADBEEF0000 "
+		  "73 14 C309 132A8648CE3D030107 C407 00202020030003 9000" },
+		{ "00 47 81 00 02 A4 00 00", "7F4943 8641 047CCD0BFBA42163FF1DC4B8F685DC3CC24BEB5012"
+		  "8DE6875538F356191C42B626353B3C8DAE2DA62B61F6856291B5C0F96274EA89BC63A692358715DA36"
+		  "59101C 9000" },
+		{ "00 CA 00 C3 00", "6F00" },
+	};
+	struct mock m;
+	struct sk_card *c = mock_card(&m, steps, sizeof(steps) / sizeof(steps[0]));
+	struct opgp_pubkey pk;
+
+	CHECK_EQ(opgp_read_pubkey(c, OPGP_KEY_AUT, &pk), 0);
+	CHECK(pk.algo_id == OPGP_ALGO_ID_ECDSA && pk.curve == OPGP_CURVE_P256 && pk.point_len == 65);
+	CHECK_EQ(opgp_read_pubkey(c, OPGP_KEY_AUT, &pk), SK_ERR_SW);
+	CHECK(mock_done(&m));
+	sk_card_free(&c);
+}
+
 int main(void)
 {
+	test_read_pubkey_fallback();
 	test_fingerprints();
 	test_parse_pubkey();
 	test_ecdsa_der();
