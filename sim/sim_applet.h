@@ -54,6 +54,7 @@ struct sim_applet_ops {
 /* Applets and personalities, each defined in its own file. */
 extern const struct sim_applet_ops sim_openpgp_applet;   /* sim/openpgp_*.c */
 extern const struct sim_applet_ops sim_ykhmac_applet;    /* sim/ykhmac.c */
+extern const struct sim_applet_ops sim_fido_applet;      /* sim/fido*.c (CTAP2 over ISO 7816) */
 extern const struct sim_applet_ops sim_oath_applet;      /* sim/oath.c (YKOATH) */
 extern const struct sim_applet_ops sim_duress_applet;    /* sim/duress.c (AID F0 44 55 52 45 53 53 01) */
 extern const struct sim_applet_ops sim_desfire_card;     /* sim/desfire_*.c (SIM_APPLET_RAW) */

@@ -20,6 +20,7 @@ static const struct sim_applet_ops *const flexsecure_applets[] = {
 #ifdef SIM_HAVE_OPENPGP
 	&sim_openpgp_applet,
 #endif
+	&sim_fido_applet,
 	&sim_ykhmac_applet,
 	&sim_oath_applet,
 	&sim_duress_applet,

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Fidelity: python3-fido2 0.9.1 (an independent CTAP2 client) talks to the simulated FIDO2
+# applet over PC/SC: getInfo, makeCredential with packed self attestation verified by the
+# library, assertions verified against the attested key, RP binding of credential IDs, resident
+# keys with getNextAssertion, excludeList, reset; long messages use chaining and 61xx.
+. "$SK_SRC/tests/lib/common.sh"
+need skinkey-sim /usr/bin/python3
+
+sim trace on >/dev/null
+/usr/bin/python3 - "$SK_READER0" <<'PY'
+import hashlib, sys
+from smartcard.System import readers
+from fido2.pcsc import CtapPcscDevice
+from fido2.ctap import CtapError
+from fido2.ctap2 import Ctap2
+from fido2.attestation import Attestation, AttestationType
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+reader = [r for r in readers() if str(r) == sys.argv[1]][0]
+dev = CtapPcscDevice(reader.createConnection(), str(reader))
+ctap = Ctap2(dev)
+info = ctap.get_info()
+if "FIDO_2_0" not in info.versions:
+    fail("versions %r" % info.versions)
+if info.options.get("rk") is not True or info.options.get("clientPin") is not None:
+    fail("options %r" % info.options)
+ES256 = [{"type": "public-key", "alg": -7}]
+cdh = hashlib.sha256(b"client data 1").digest()
+# a long RP name and user name: the request needs command chaining (CLA 90)
+rp = {"id": "example.com", "name": "Example " + "x" * 200}
+user = {"id": b"user-1", "name": "alice", "displayName": "Alice " + "y" * 100}
+att = ctap.make_credential(cdh, rp, user, ES256)
+if att.fmt != "packed":
+    fail("fmt %s" % att.fmt)
+# self attestation: signature over authData | cdh with the new credential key
+res = Attestation.for_type(att.fmt)().verify(att.att_statement, att.auth_data, cdh)
+if res.attestation_type != AttestationType.SELF:
+    fail("attestation type %r" % res.attestation_type)
+cred = att.auth_data.credential_data
+if att.auth_data.rp_id_hash != hashlib.sha256(b"example.com").digest():
+    fail("rpIdHash")
+if len(cred.aaguid) != 16 or bytes(cred.aaguid) != bytes(info.aaguid):
+    fail("aaguid differs from getInfo")
+allow = [{"type": "public-key", "id": cred.credential_id}]
+cdh2 = hashlib.sha256(b"client data 2").digest()
+a = ctap.get_assertion("example.com", cdh2, allow)
+a.verify(cdh2, cred.public_key)
+if a.auth_data.counter <= att.auth_data.counter:
+    fail("signature counter did not grow")
+if not a.auth_data.flags & 0x01:
+    fail("UP flag missing")
+b = ctap.get_assertion("example.com", cdh2, allow, options={"up": False})
+if b.auth_data.flags & 0x01:
+    fail("UP set on a silent assertion")
+b.verify(cdh2, cred.public_key)
+# a credential ID is bound to its RP
+try:
+    ctap.get_assertion("evil.example", cdh2, allow)
+    fail("credential usable for another RP")
+except CtapError as e:
+    if e.code != CtapError.ERR.NO_CREDENTIALS:
+        fail("evil RP: %r" % e.code)
+# excludeList
+try:
+    ctap.make_credential(cdh, rp, user, ES256, exclude_list=allow)
+    fail("excludeList ignored")
+except CtapError as e:
+    if e.code != CtapError.ERR.CREDENTIAL_EXCLUDED:
+        fail("exclude: %r" % e.code)
+# only ES256
+try:
+    ctap.make_credential(cdh, rp, user, [{"type": "public-key", "alg": -8}])
+    fail("EdDSA accepted")
+except CtapError as e:
+    if e.code != CtapError.ERR.UNSUPPORTED_ALGORITHM:
+        fail("alg: %r" % e.code)
+# resident keys: two users on one RP, newest first, then getNextAssertion
+rrp = {"id": "rk.example", "name": "RK"}
+k1 = ctap.make_credential(cdh, rrp, {"id": b"u1", "name": "one"}, ES256, options={"rk": True})
+k2 = ctap.make_credential(cdh, rrp, {"id": b"u2", "name": "two"}, ES256, options={"rk": True})
+a1 = ctap.get_assertion("rk.example", cdh2)
+if a1.number_of_credentials != 2 or a1.user["id"] != b"u2" or a1.user.get("name") != "two":
+    fail("first rk assertion %r %r" % (a1.number_of_credentials, a1.user))
+a1.verify(cdh2, k2.auth_data.credential_data.public_key)
+a2 = ctap.get_next_assertion()
+if a2.user["id"] != b"u1":
+    fail("next rk assertion %r" % a2.user)
+a2.verify(cdh2, k1.auth_data.credential_data.public_key)
+try:
+    ctap.get_assertion("none.example", cdh2)
+    fail("assertion without credentials")
+except CtapError as e:
+    if e.code != CtapError.ERR.NO_CREDENTIALS:
+        fail("none: %r" % e.code)
+# reset forgets everything
+ctap.reset()
+try:
+    ctap.get_assertion("example.com", cdh2, allow)
+    fail("credential survived reset")
+except CtapError as e:
+    if e.code != CtapError.ERR.NO_CREDENTIALS:
+        fail("after reset: %r" % e.code)
+print("fido2 ok")
+PY
+sim trace off >/dev/null
+log=$(cat "$SKNS_LOG/sim-flexsecure.log")
+expect_match "$log" '> 90 10 80 00'        # chained NFCCTAP_MSG
+expect_match "$log" '< .* 61 [0-9A-F]{2}$'   # long answer split
+expect_match "$log" '> 00 C0 00 00'        # GET RESPONSE
+echo ok
