@@ -3,7 +3,9 @@ set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
 expect_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; }
-expect_match() { printf '%s' "$1" | grep -Eq -- "$2" || fail "${3:-no match}: '$2' not in: $1"; }
+# a here-string, not a pipe: grep -q exits at the first match and, under pipefail, a pipe's
+# writer would then die of SIGPIPE and turn a match into a failure
+expect_match() { grep -Eq -- "$2" <<< "$1" || fail "${3:-no match}: '$2' not in: $1"; }
 need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || fail "required tool missing: $t"; done; }
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds; fail on timeout
 wait_for() {
