@@ -36,5 +36,6 @@ int scd_pgp_auth(const char *chip, const uint8_t *in, size_t inlen, uint8_t **ou
 
 extern const struct skd_cmd skd_cmds_scd_ops[];
 extern const struct skd_cmd skd_cmds_scd_admin[];
+extern const struct skd_cmd skd_cmds_scd_writekey[];
 
 #endif

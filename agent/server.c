@@ -228,6 +228,7 @@ static int serve_loop(struct skd_conn *c)
 
 static int serve(int fd)
 {
+	assuan_fd_t stdio_fds[2] = { STDIN_FILENO, STDOUT_FILENO };
 	struct skd_conn c;
 	gpg_error_t e;
 	int r = SK_ERR_INTERNAL;
@@ -241,7 +242,7 @@ static int serve(int fd)
 		goto out;
 	}
 	if (fd < 0)
-		e = assuan_init_pipe_server(c.ctx, NULL);
+		e = assuan_init_pipe_server(c.ctx, stdio_fds);
 	else
 		e = assuan_init_socket_server(c.ctx, fd, ASSUAN_SOCKET_SERVER_ACCEPTED);
 	if (e != 0) {
