@@ -177,15 +177,19 @@ opgp_generate(struct opgp_state *s, const struct sim_apdu *a, struct sim_rbuf *r
 
 	if ((a->p1 != 0x80 && a->p1 != 0x81) || a->p2 != 0x00)
 		return OPGP_SW_WRONG_P1P2;
-	if (opgp_crt_key_ref(a->data, a->lc, &ref) != 0)
+	if (opgp_crt_key_ref(a->data, a->lc, &ref) != 0) {
+		fprintf(stderr, "sim openpgp: GENERATE: no B6/B8/A4 control reference template\n");
 		return OPGP_SW_WRONG_DATA;
+	}
 	if (a->p1 == 0x81) {
 		if (s->key[ref] == NULL)
 			return OPGP_SW_NOT_FOUND;
 		return opgp_put_pubkey(s->key[ref], r) == 0 ? OPGP_SW_OK : OPGP_SW_NO_MEMORY;
 	}
-	if (!s->pw3_83)
+	if (!s->pw3_83) {
+		fprintf(stderr, "sim openpgp: GENERATE refused: PW3 not verified\n");
 		return OPGP_SW_SEC_STATUS;
+	}
 	k = gen_key(s->algo[ref], s->algo_len[ref]);
 	if (k == NULL)
 		return OPGP_SW_UNKNOWN;

@@ -114,8 +114,10 @@ pso_cds(struct opgp_state *s, const struct sim_apdu *a, struct sim_rbuf *r, stru
 {
 	uint16_t sw;
 
-	if (!s->pw1_81)
+	if (!s->pw1_81) {
+		fprintf(stderr, "sim openpgp: PSO:CDS refused: PW1 (81) not verified\n");
 		return OPGP_SW_SEC_STATUS;
+	}
 	if (s->pw1_multi == 0)
 		s->pw1_81 = 0;  /* PW1 (81) is good for one signature only */
 	if (s->key[OPGP_KEY_SIG] == NULL)
@@ -207,8 +209,10 @@ pso_decipher(struct opgp_state *s, const struct sim_apdu *a, struct sim_rbuf *r)
 	uint16_t sw = OPGP_SW_WRONG_DATA;
 	int e;
 
-	if (!s->pw1_82)
+	if (!s->pw1_82) {
+		fprintf(stderr, "sim openpgp: PSO:DECIPHER refused: PW1 (82) not verified\n");
 		return OPGP_SW_SEC_STATUS;
+	}
 	if (k == NULL)
 		return OPGP_SW_NOT_FOUND;
 	if (EVP_PKEY_is_a(k, "RSA"))
@@ -242,8 +246,10 @@ opgp_internal_auth(struct opgp_state *s, const struct sim_apdu *a, struct sim_rb
 {
 	if (a->p1 != 0x00 || a->p2 != 0x00)
 		return OPGP_SW_WRONG_P1P2;
-	if (!s->pw1_82)
+	if (!s->pw1_82) {
+		fprintf(stderr, "sim openpgp: INTERNAL AUTHENTICATE refused: PW1 (82) not verified\n");
 		return OPGP_SW_SEC_STATUS;
+	}
 	if (s->key[OPGP_KEY_AUT] == NULL)
 		return OPGP_SW_NOT_FOUND;
 	return sign_with(s->key[OPGP_KEY_AUT], a, r);

@@ -149,8 +149,10 @@ opgp_put_data(struct opgp_state *s, unsigned tag, const uint8_t *d, size_t n, st
 {
 	if (tag >= 0x0101 && tag <= 0x0104)
 		return put_private(s, tag, d, n, env);
-	if (!s->pw3_83)
+	if (!s->pw3_83) {
+		fprintf(stderr, "sim openpgp: PUT DATA %04X refused: PW3 not verified\n", tag);
 		return OPGP_SW_SEC_STATUS;
+	}
 	switch (tag) {
 	case 0x5B: return set_blob(&s->name, d, n, OPGP_NAME_MAX, env);
 	case 0x5F2D: return set_blob(&s->lang, d, n, 8, env);
@@ -181,8 +183,10 @@ opgp_select_data(struct opgp_state *s, const struct sim_apdu *a)
 		d = v;
 		n = vlen;
 	}
-	if (opgp_tlv_find(d, n, 0x5C, &v, &vlen) != 0 || vlen != 2 || memcmp(v, want, 2) != 0)
+	if (opgp_tlv_find(d, n, 0x5C, &v, &vlen) != 0 || vlen != 2 || memcmp(v, want, 2) != 0) {
+		fprintf(stderr, "sim openpgp: SELECT DATA: only 7F21 has instances\n");
 		return OPGP_SW_WRONG_DATA;
+	}
 	s->cert_occurrence = a->p1;
 	return OPGP_SW_OK;
 }
