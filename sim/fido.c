@@ -2,8 +2,9 @@
  * SELECT answers "FIDO_2_0"; CTAP2 messages in 80 10 (NFCCTAP_MSG) with command chaining (CLA
  * 90, assembled by the framework) and 61xx/GET RESPONSE for long answers; 80 12 01 00 accepted;
  * INS 11 answers 6D00; no 9100 keep-alive. CTAP2: getInfo, makeCredential (ES256 only, packed
- * self attestation, resident keys), getAssertion / getNextAssertion, reset. Not emulated:
- * clientPIN, extensions (hmac-secret, credProtect), U2F/CTAP1 — getInfo does not offer them. */
+ * self attestation, resident keys), getAssertion / getNextAssertion, clientPIN protocol 1
+ * (fido_pin.c), reset. Not emulated: extensions (hmac-secret, credProtect), U2F/CTAP1 —
+ * getInfo does not offer them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,51 +18,6 @@
 
 static const uint8_t fido_aid[] = { 0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01, 0x01 };
 
-#define ST_OK              0x00
-#define ST_INVALID_CMD     0x01
-#define ST_INVALID_CBOR    0x12
-#define ST_MISSING_PARAM   0x14
-#define ST_EXCLUDED        0x19
-#define ST_UNSUPPORTED_ALG 0x26
-#define ST_STORE_FULL      0x28
-#define ST_UNSUPPORTED_OPT 0x2B
-#define ST_INVALID_OPT     0x2C
-#define ST_NO_CREDENTIALS  0x2E
-#define ST_NOT_ALLOWED     0x30
-#define ST_OTHER           0x7F
-
-#define MAX_RK   16
-#define TXT_MAX  64
-#define LIST_MAX 16
-
-struct fido_rk {
-	uint8_t used;
-	uint8_t rp_hash[32];
-	uint8_t user_id[TXT_MAX];
-	uint8_t user_id_len;
-	uint8_t user_name[TXT_MAX];
-	uint8_t user_name_len;
-	uint8_t cred_id[FIDO_CRED_ID_LEN];
-	uint32_t created;            /* counter value at creation: newest first */
-};
-
-struct fido {
-	uint8_t master[32];
-	uint8_t aaguid[16];
-	uint32_t counter;
-	struct fido_rk rk[MAX_RK];
-	/* volatile: getNextAssertion */
-	uint8_t next[LIST_MAX];
-	size_t nnext, inext;
-	uint8_t next_cdh[32];
-	int next_up;
-};
-
-struct blob {
-	const uint8_t *p;
-	size_t n;
-};
-
 static void *fi_create(void)
 {
 	struct fido *f = calloc(1, sizeof(*f));
@@ -70,6 +26,8 @@ static void *fi_create(void)
 		free(f);
 		f = NULL;
 	}
+	if (f != NULL)
+		f->pin_retries = PIN_RETRIES;
 	return f;
 }
 
@@ -86,6 +44,7 @@ static void fi_deselect(void *st)
 	struct fido *f = st;
 
 	f->nnext = f->inext = 0;
+	fido_pin_power_loss(f);
 }
 
 static uint16_t fi_select(void *st, struct sim_rbuf *r, struct sim_env *env)
@@ -99,11 +58,12 @@ static uint16_t fi_select(void *st, struct sim_rbuf *r, struct sim_env *env)
 
 static uint8_t get_info(const struct fido *f, struct sim_rbuf *r)
 {
-	if (ce_head(r, 5, 4) || ce_int(r, 1) || ce_head(r, 4, 1) || ce_text(r, "FIDO_2_0") ||
+	if (ce_head(r, 5, 5) || ce_int(r, 1) || ce_head(r, 4, 1) || ce_text(r, "FIDO_2_0") ||
 	    ce_int(r, 3) || ce_bytes(r, f->aaguid, 16) ||
-	    ce_int(r, 4) || ce_head(r, 5, 3) || ce_text(r, "rk") || ce_bool(r, 1) ||
+	    ce_int(r, 4) || ce_head(r, 5, 4) || ce_text(r, "rk") || ce_bool(r, 1) ||
 	    ce_text(r, "up") || ce_bool(r, 1) || ce_text(r, "plat") || ce_bool(r, 0) ||
-	    ce_int(r, 5) || ce_int(r, 1200))
+	    ce_text(r, "clientPin") || ce_bool(r, f->pin_set) ||
+	    ce_int(r, 5) || ce_int(r, 1200) || ce_int(r, 6) || ce_head(r, 4, 1) || ce_int(r, 1))
 		return ST_OTHER;
 	return ST_OK;
 }
@@ -111,7 +71,9 @@ static uint8_t get_info(const struct fido *f, struct sim_rbuf *r)
 /* --- request parsing ------------------------------------------------------------------- */
 
 struct mc_req {
-	struct blob cdh, rp_id, user_id, user_name;
+	struct blob cdh, rp_id, user_id, user_name, pin_auth;
+	int64_t pin_protocol;
+	int have_pin_auth;
 	struct blob exclude[LIST_MAX];
 	size_t nexclude;
 	int es256, rk, uv, up;
@@ -227,12 +189,14 @@ static int mc_field(struct cb *c, int64_t key, struct mc_req *q)
 	case 4: q->have_params = 1; return parse_params(c, &q->es256);
 	case 5: return parse_cred_list(c, q->exclude, &q->nexclude);
 	case 7: return parse_options(c, &q->rk, &q->up, &q->uv);
+	case 8: q->have_pin_auth = 1; return cb_bytes(c, &q->pin_auth.p, &q->pin_auth.n);
+	case 9: return cb_int(c, &q->pin_protocol);
 	default: return cb_skip(c, 1);
 	}
 }
 
 /* top-level request map with integer keys */
-static int parse_req(const uint8_t *p, size_t n, void *q, int (*field)(struct cb *, int64_t, void *))
+int fido_parse_req(const uint8_t *p, size_t n, void *q, int (*field)(struct cb *, int64_t, void *))
 {
 	struct cb c = { p, n, 0 };
 	size_t m, i;
@@ -264,13 +228,13 @@ static void put_be32(uint8_t *p, uint32_t v)
 }
 
 /* authData with attested credential data: rpIdHash | flags | counter | aaguid | L | id | COSE */
-static int attested_auth_data(const struct fido *f, const uint8_t rp_hash[32],
+static int attested_auth_data(const struct fido *f, const uint8_t rp_hash[32], uint8_t flags,
     const uint8_t *cred_id, const struct fido_key *k, struct sim_rbuf *ad)
 {
 	uint8_t hdr[37], len[2] = { 0, FIDO_CRED_ID_LEN };
 
 	memcpy(hdr, rp_hash, 32);
-	hdr[32] = 0x41;                        /* UP | AT */
+	hdr[32] = flags;
 	put_be32(hdr + 33, f->counter);
 	return sim_rbuf_put(ad, hdr, sizeof(hdr)) || sim_rbuf_put(ad, f->aaguid, 16) ||
 	    sim_rbuf_put(ad, len, 2) || sim_rbuf_put(ad, cred_id, FIDO_CRED_ID_LEN) ||
@@ -348,13 +312,18 @@ static uint8_t make_credential(struct fido *f, const uint8_t *p, size_t n, struc
 	struct fido_key k;
 	uint8_t rp_hash[32], cred_id[FIDO_CRED_ID_LEN], sig[80], st;
 	long slot = -1;
-	int siglen;
+	int siglen, uv = 0;
 
 	memset(&q, 0, sizeof(q));
 	q.up = 1;
-	if (parse_req(p, n, &q, mc_field_v) != 0)
+	if (fido_parse_req(p, n, &q, mc_field_v) != 0)
 		return ST_INVALID_CBOR;
 	if ((st = mc_check(&q)) != ST_OK)
+		return st;
+	if (!q.have_pin_auth && f->pin_set)
+		return ST_PIN_REQUIRED;
+	if (q.have_pin_auth &&
+	    (st = fido_check_pin_auth(f, &q.pin_auth, q.pin_protocol, q.cdh.p, &uv)) != ST_OK)
 		return st;
 	SHA256(q.rp_id.p, q.rp_id.n, rp_hash);
 	if (excluded(f, &q, rp_hash))
@@ -366,7 +335,7 @@ static uint8_t make_credential(struct fido *f, const uint8_t *p, size_t n, struc
 		goto out;
 	f->counter++;
 	env->dirty = 1;
-	if (attested_auth_data(f, rp_hash, cred_id, &k, &ad) != 0 ||
+	if (attested_auth_data(f, rp_hash, (uint8_t)(0x41 | (uv ? 0x04 : 0)), cred_id, &k, &ad) != 0 ||
 	    (siglen = fido_sign(&k, ad.p, ad.len, q.cdh.p, 32, sig, sizeof(sig))) < 0)
 		goto out;
 	if (q.rk)
@@ -385,7 +354,9 @@ out:
 /* --- getAssertion ---------------------------------------------------------------------- */
 
 struct ga_req {
-	struct blob rp_id, cdh;
+	struct blob rp_id, cdh, pin_auth;
+	int64_t pin_protocol;
+	int have_pin_auth;
 	struct blob allow[LIST_MAX];
 	size_t nallow;
 	int have_allow, up, uv, rk_dummy;
@@ -400,12 +371,14 @@ static int ga_field_v(struct cb *c, int64_t key, void *vq)
 	case 2: return cb_bytes(c, &q->cdh.p, &q->cdh.n);
 	case 3: q->have_allow = 1; return parse_cred_list(c, q->allow, &q->nallow);
 	case 5: return parse_options(c, &q->rk_dummy, &q->up, &q->uv);
+	case 6: q->have_pin_auth = 1; return cb_bytes(c, &q->pin_auth.p, &q->pin_auth.n);
+	case 7: return cb_int(c, &q->pin_protocol);
 	default: return cb_skip(c, 1);
 	}
 }
 
 /* one assertion for credential id (resident slot rk or -1) */
-static uint8_t assertion(struct fido *f, const uint8_t rp_hash[32], const uint8_t *cdh, int up,
+static uint8_t assertion(struct fido *f, const uint8_t rp_hash[32], const uint8_t *cdh, uint8_t flags,
     const uint8_t *cred_id, long rk, size_t count, struct sim_rbuf *r, struct sim_env *env)
 {
 	struct fido_key k;
@@ -418,7 +391,7 @@ static uint8_t assertion(struct fido *f, const uint8_t rp_hash[32], const uint8_
 	f->counter++;
 	env->dirty = 1;
 	memcpy(ad, rp_hash, 32);
-	ad[32] = up ? 0x01 : 0x00;
+	ad[32] = flags;
 	put_be32(ad + 33, f->counter);
 	if ((siglen = fido_sign(&k, ad, sizeof(ad), cdh, 32, sig, sizeof(sig))) < 0)
 		goto out;
@@ -466,12 +439,14 @@ static uint8_t get_assertion(struct fido *f, const uint8_t *p, size_t n, struct 
 	struct ga_req q;
 	uint8_t rp_hash[32];
 	struct fido_key k;
+	uint8_t flags, st;
 	size_t i;
+	int uv = 0;
 
 	memset(&q, 0, sizeof(q));
 	q.up = 1;
-	fi_deselect(f);
-	if (parse_req(p, n, &q, ga_field_v) != 0)
+	f->nnext = f->inext = 0;
+	if (fido_parse_req(p, n, &q, ga_field_v) != 0)
 		return ST_INVALID_CBOR;
 	if (q.rp_id.p == NULL || q.cdh.p == NULL)
 		return ST_MISSING_PARAM;
@@ -479,13 +454,17 @@ static uint8_t get_assertion(struct fido *f, const uint8_t *p, size_t n, struct 
 		return ST_INVALID_CBOR;
 	if (q.uv)
 		return ST_UNSUPPORTED_OPT;
+	if (q.have_pin_auth &&
+	    (st = fido_check_pin_auth(f, &q.pin_auth, q.pin_protocol, q.cdh.p, &uv)) != ST_OK)
+		return st;
+	flags = (uint8_t)((q.up ? 0x01 : 0) | (uv ? 0x04 : 0));
 	SHA256(q.rp_id.p, q.rp_id.n, rp_hash);
 	if (q.have_allow) {
 		for (i = 0; i < q.nallow; i++) {
 			if (fido_cred_unwrap(f->master, rp_hash, q.allow[i].p, q.allow[i].n, &k) != 0)
 				continue;
 			OPENSSL_cleanse(&k, sizeof(k));
-			return assertion(f, rp_hash, q.cdh.p, q.up, q.allow[i].p, -1, 1, r, env);
+			return assertion(f, rp_hash, q.cdh.p, flags, q.allow[i].p, -1, 1, r, env);
 		}
 		return ST_NO_CREDENTIALS;
 	}
@@ -494,8 +473,8 @@ static uint8_t get_assertion(struct fido *f, const uint8_t *p, size_t n, struct 
 		return ST_NO_CREDENTIALS;
 	f->inext = 1;
 	memcpy(f->next_cdh, q.cdh.p, 32);
-	f->next_up = q.up;
-	return assertion(f, rp_hash, q.cdh.p, q.up, f->rk[f->next[0]].cred_id, f->next[0], f->nnext,
+	f->next_flags = flags;
+	return assertion(f, rp_hash, q.cdh.p, flags, f->rk[f->next[0]].cred_id, f->next[0], f->nnext,
 	    r, env);
 }
 
@@ -506,13 +485,16 @@ static uint8_t get_next_assertion(struct fido *f, struct sim_rbuf *r, struct sim
 	if (f->inext >= f->nnext)
 		return ST_NOT_ALLOWED;
 	e = &f->rk[f->next[f->inext++]];
-	return assertion(f, e->rp_hash, f->next_cdh, f->next_up, e->cred_id, f->next[f->inext - 1],
+	return assertion(f, e->rp_hash, f->next_cdh, f->next_flags, e->cred_id, f->next[f->inext - 1],
 	    1, r, env);
 }
 
 static uint8_t reset(struct fido *f, struct sim_env *env)
 {
 	OPENSSL_cleanse(f->rk, sizeof(f->rk));
+	OPENSSL_cleanse(f->pin_hash, sizeof(f->pin_hash));
+	f->pin_set = 0;
+	f->pin_retries = PIN_RETRIES;
 	env->random(f->master, 32);
 	f->counter = 0;
 	fi_deselect(f);
@@ -534,6 +516,7 @@ static uint16_t ctap(struct fido *f, const struct sim_apdu *a, struct sim_rbuf *
 	case 0x01: st = make_credential(f, a->data + 1, a->lc - 1, &body, env); break;
 	case 0x02: st = get_assertion(f, a->data + 1, a->lc - 1, &body, env); break;
 	case 0x04: st = get_info(f, &body); break;
+	case 0x06: st = fido_client_pin(f, a->data + 1, a->lc - 1, &body, env); break;
 	case 0x07: st = reset(f, env); break;
 	case 0x08: st = get_next_assertion(f, &body, env); break;
 	default: st = ST_INVALID_CMD; break;
@@ -560,9 +543,9 @@ static uint16_t fi_process(void *st, const struct sim_apdu *a, struct sim_rbuf *
 
 /* --- persistence ----------------------------------------------------------------------- */
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 #define RK_BLOB (1 + 32 + 1 + TXT_MAX + 1 + TXT_MAX + FIDO_CRED_ID_LEN + 4)
-#define HDR_BLOB (1 + 32 + 16 + 4)
+#define HDR_BLOB (1 + 32 + 16 + 4 + 16 + 1 + 1)
 
 static void rk_put(uint8_t *p, const struct fido_rk *k)
 {
@@ -608,6 +591,9 @@ static int fi_save(void *st, struct sim_rbuf *out)
 	memcpy(hdr + 1, f->master, 32);
 	memcpy(hdr + 33, f->aaguid, 16);
 	put_be32(hdr + 49, f->counter);
+	memcpy(hdr + 53, f->pin_hash, 16);
+	hdr[69] = f->pin_set;
+	hdr[70] = f->pin_retries;
 	if (sim_rbuf_put(out, hdr, sizeof(hdr)) != 0)
 		goto out;
 	for (i = 0; i < MAX_RK; i++) {
@@ -632,6 +618,11 @@ static int fi_load(void *st, const uint8_t *p, size_t n)
 	memcpy(t->master, p + 1, 32);
 	memcpy(t->aaguid, p + 33, 16);
 	t->counter = (uint32_t)p[49] << 24 | (uint32_t)p[50] << 16 | (uint32_t)p[51] << 8 | p[52];
+	if (p[69] > 1 || p[70] > PIN_RETRIES)
+		goto out;
+	memcpy(t->pin_hash, p + 53, 16);
+	t->pin_set = p[69];
+	t->pin_retries = p[70];
 	for (i = 0; i < MAX_RK; i++)
 		if (rk_get(p + HDR_BLOB + (size_t)i * RK_BLOB, &t->rk[i]) != 0)
 			goto out;

@@ -7,8 +7,10 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "fido_int.h"
 #include "sim_core.h"
@@ -130,4 +132,73 @@ out:
 	EVP_MD_CTX_free(mctx);
 	EVP_PKEY_free(pk);
 	return r;
+}
+
+static EVP_PKEY *peer_key(const uint8_t pub[FIDO_PUB_LEN])
+{
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EVP_PKEY *pk = NULL;
+	char group[] = "prime256v1";
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(uintptr_t)pub,
+	    FIDO_PUB_LEN);
+	params[2] = OSSL_PARAM_construct_end();
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;   /* not a point on P-256 */
+	EVP_PKEY_CTX_free(ctx);
+	return pk;
+}
+
+int fido_ecdh_secret(const struct fido_key *mine, const uint8_t peer[FIDO_PUB_LEN],
+    uint8_t secret[32])
+{
+	EVP_PKEY *me = key_of(mine), *them = peer_key(peer);
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t z[32];
+	size_t zlen = sizeof(z);
+	int r = -1;
+
+	if (me == NULL || them == NULL || (ctx = EVP_PKEY_CTX_new(me, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, them) != 1 ||
+	    EVP_PKEY_derive(ctx, z, &zlen) != 1 || zlen != 32) {
+		sim_log("fido: ECDH with the platform key failed");
+		goto out;
+	}
+	SHA256(z, 32, secret);
+	r = 0;
+out:
+	OPENSSL_cleanse(z, sizeof(z));
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(me);
+	EVP_PKEY_free(them);
+	return r;
+}
+
+int fido_aes256cbc(const uint8_t key[32], int enc, const uint8_t *in, size_t n, uint8_t *out)
+{
+	static const uint8_t iv[16];
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int k = 0, fin = 0, r = -1;
+
+	if (ctx == NULL || n % 16 != 0 || n > 1024 ||
+	    EVP_CipherInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, iv, enc) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+	    EVP_CipherUpdate(ctx, out, &k, in, (int)n) != 1 || EVP_CipherFinal_ex(ctx, out + k, &fin) != 1)
+		goto out;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return r;
+}
+
+int fido_hmac256(const uint8_t *key, size_t klen, const uint8_t *a, size_t alen, uint8_t out[32])
+{
+	unsigned int len = 0;
+
+	if (HMAC(EVP_sha256(), key, (int)klen, a, alen, out, &len) == NULL || len != 32)
+		return -1;
+	return 0;
 }

@@ -50,4 +50,84 @@ int fido_cred_unwrap(const uint8_t master[32], const uint8_t rp_hash[32], const 
 int fido_sign(const struct fido_key *k, const uint8_t *a, size_t alen, const uint8_t *b,
     size_t blen, uint8_t *sig, size_t cap);
 
+#define ST_OK              0x00
+#define ST_INVALID_CMD     0x01
+#define ST_INVALID_CBOR    0x12
+#define ST_MISSING_PARAM   0x14
+#define ST_EXCLUDED        0x19
+#define ST_UNSUPPORTED_ALG 0x26
+#define ST_STORE_FULL      0x28
+#define ST_UNSUPPORTED_OPT 0x2B
+#define ST_INVALID_OPT     0x2C
+#define ST_NO_CREDENTIALS  0x2E
+#define ST_NOT_ALLOWED     0x30
+#define ST_PIN_INVALID     0x31
+#define ST_PIN_BLOCKED     0x32
+#define ST_PIN_AUTH_INVALID 0x33
+#define ST_PIN_AUTH_BLOCKED 0x34
+#define ST_PIN_NOT_SET     0x35
+#define ST_PIN_REQUIRED    0x36
+#define ST_PIN_POLICY      0x37
+#define ST_OTHER           0x7F
+
+#define MAX_RK   16
+#define TXT_MAX  64
+#define LIST_MAX 16
+
+struct fido_rk {
+	uint8_t used;
+	uint8_t rp_hash[32];
+	uint8_t user_id[TXT_MAX];
+	uint8_t user_id_len;
+	uint8_t user_name[TXT_MAX];
+	uint8_t user_name_len;
+	uint8_t cred_id[FIDO_CRED_ID_LEN];
+	uint32_t created;            /* counter value at creation: newest first */
+};
+
+struct fido {
+	uint8_t master[32];
+	uint8_t aaguid[16];
+	uint32_t counter;
+	struct fido_rk rk[MAX_RK];
+	/* clientPIN (protocol 1) */
+	uint8_t pin_hash[16];        /* LEFT(SHA-256(PIN), 16) */
+	uint8_t pin_set;
+	uint8_t pin_retries;
+	/* volatile: clientPIN session */
+	struct fido_key ka;          /* key agreement key, regenerated per power cycle / mismatch */
+	int ka_valid;
+	uint8_t pin_token[32];
+	int token_valid;
+	int mismatches;              /* consecutive wrong PINs since power-up */
+	/* volatile: getNextAssertion */
+	uint8_t next[LIST_MAX];
+	size_t nnext, inext;
+	uint8_t next_cdh[32];
+	uint8_t next_flags;
+};
+
+struct blob {
+	const uint8_t *p;
+	size_t n;
+};
+
+#define PIN_RETRIES 8
+
+/* fido_pin.c: authenticatorClientPIN (0x06) and the pinAuth check of make/getAssertion.
+ * pin_auth NULL: no pinAuth parameter. Returns ST_OK with *uv = 1 when pinAuth verified. */
+uint8_t fido_client_pin(struct fido *f, const uint8_t *p, size_t n, struct sim_rbuf *r,
+    struct sim_env *env);
+uint8_t fido_check_pin_auth(struct fido *f, const struct blob *pin_auth, int64_t protocol,
+    const uint8_t cdh[32], int *uv);
+void fido_pin_power_loss(struct fido *f);
+
+/* fido_crypto.c additions */
+int fido_ecdh_secret(const struct fido_key *mine, const uint8_t peer[FIDO_PUB_LEN],
+    uint8_t secret[32]);                                         /* SHA-256 of the x coordinate */
+int fido_aes256cbc(const uint8_t key[32], int enc, const uint8_t *in, size_t n, uint8_t *out);
+int fido_hmac256(const uint8_t *key, size_t klen, const uint8_t *a, size_t alen, uint8_t out[32]);
+/* parse_req helper shared with fido_pin.c */
+int fido_parse_req(const uint8_t *p, size_t n, void *q, int (*field)(struct cb *, int64_t, void *));
+
 #endif

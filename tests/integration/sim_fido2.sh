@@ -14,6 +14,7 @@ from fido2.pcsc import CtapPcscDevice
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
 from fido2.attestation import Attestation, AttestationType
+from fido2.ctap2.pin import ClientPin, PinProtocolV1
 
 def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
@@ -25,7 +26,7 @@ ctap = Ctap2(dev)
 info = ctap.get_info()
 if "FIDO_2_0" not in info.versions:
     fail("versions %r" % info.versions)
-if info.options.get("rk") is not True or info.options.get("clientPin") is not None:
+if info.options.get("rk") is not True or info.options.get("clientPin") is not False:
     fail("options %r" % info.options)
 ES256 = [{"type": "public-key", "alg": -7}]
 cdh = hashlib.sha256(b"client data 1").digest()
@@ -103,6 +104,52 @@ try:
 except CtapError as e:
     if e.code != CtapError.ERR.NO_CREDENTIALS:
         fail("after reset: %r" % e.code)
+# clientPIN protocol 1: set, token, UV flag, wrong PIN counting, change
+cp = ClientPin(ctap, PinProtocolV1())
+if cp.get_pin_retries()[0] != 8:
+    fail("factory PIN retries")
+cp.set_pin("1234")
+ctap = Ctap2(dev)
+if ctap.info.options.get("clientPin") is not True:
+    fail("clientPin not reported set")
+try:
+    ctap.make_credential(cdh, rp, user, ES256)
+    fail("makeCredential without PIN accepted")
+except CtapError as e:
+    if e.code != CtapError.ERR.PIN_REQUIRED:
+        fail("no pinAuth: %r" % e.code)
+cp = ClientPin(ctap, PinProtocolV1())
+token = cp.get_pin_token("1234")
+att = ctap.make_credential(cdh, rp, user, ES256, pin_uv_param=cp.protocol.authenticate(token, cdh),
+                           pin_uv_protocol=1)
+if not att.auth_data.flags & 0x04:
+    fail("UV flag missing after pinAuth")
+try:
+    ctap.make_credential(cdh, rp, user, ES256, pin_uv_param=b"\0" * 16, pin_uv_protocol=1)
+    fail("forged pinAuth accepted")
+except CtapError as e:
+    if e.code != CtapError.ERR.PIN_AUTH_INVALID:
+        fail("forged pinAuth: %r" % e.code)
+try:
+    cp.get_pin_token("9999")
+    fail("wrong PIN accepted")
+except CtapError as e:
+    if e.code != CtapError.ERR.PIN_INVALID:
+        fail("wrong PIN: %r" % e.code)
+if cp.get_pin_retries()[0] != 7:
+    fail("retries after a wrong PIN: %r" % (cp.get_pin_retries(),))
+cp.change_pin("1234", "56789")
+token = cp.get_pin_token("56789")
+if cp.get_pin_retries()[0] != 8:
+    fail("retries not refilled")
+a = ctap.get_assertion("example.com", cdh2, [{"type": "public-key", "id": att.auth_data.credential_data.credential_id}],
+                       pin_uv_param=cp.protocol.authenticate(token, cdh2), pin_uv_protocol=1)
+if a.auth_data.flags & 0x05 != 0x05:
+    fail("assertion flags %x" % a.auth_data.flags)
+a.verify(cdh2, att.auth_data.credential_data.public_key)
+ctap.reset()
+if Ctap2(dev).info.options.get("clientPin") is not False:
+    fail("PIN survived reset")
 print("fido2 ok")
 PY
 sim trace off >/dev/null
