@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# ff_firefox_login.sh — Firefox ESR (headless) with skinkey-pkcs11.so in a fresh NSS profile
+# logs in to `openssl s_server -Verify` on 127.0.0.1 with a client certificate issued to the
+# chip's P-256 authentication key and stored on the chip (DO 7F21). No in-browser PIN: the
+# user unlocked the chip session once through skinkeyd's pinentry (an ssh-agent signature on
+# skinkeyd's S.ssh socket), and from then on the token reports the user as logged in.
+# Checked: modutil -list shows the module and its tokens; before the unlock the token is not
+# logged in and Firefox cannot authenticate (and costs no PIN retry); after it, s_server saw
+# and verified the chip's certificate, the chip made the signature, no PIN was asked again,
+# the screenshot shows s_server's session page, and Firefox connected nowhere but 127.0.0.1.
+# The screenshot is kept in $SK_ARTIFACTS (when set) and in the scratch tree.
+source "$SK_SRC/pkcs11/itest_lib.sh"
+source "$SK_SRC/tests/lib/ff_lib.sh"
+need firefox-esr openssl certutil modutil ssh-add ssh-keygen ss strace timeout /usr/bin/python3
+
+w=$SKNS_SCRATCH/ff
+log=$SKNS_LOG
+mkdir -p "$w" && cd "$w"
+trap 'rc=$?; [ $rc -ne 0 ] && ff_dump "$log"; exit $rc' EXIT
+
+# PINs no client can supply are asked by skinkeyd through the scripted pinentry; every prompt
+# is counted in ~/.test-pins.log. The config must exist before the daemon autostarts.
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+printf 'pinentry-program = %s\nlog-level = debug\n' "$SK_SRC/tests/lib/pinentry-test" \
+	> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+printf 'user=123456\nadmin=12345678\n' > "$HOME/.test-pins"
+: > "$HOME/.test-pins.log"
+prompts() { grep -c '^user$' "$HOME/.test-pins.log" || true; }
+
+# --- the chip's P-256 authentication key and its certificate --------------------------------
+p11_tokens
+out=$(p11 --token-label "$PGP" --login --login-type so --so-pin 12345678 --keypairgen \
+	--key-type EC:prime256v1 --id 03 2>&1) || fail "P-256 key generation on the chip: $out"
+out=$(p11 --token-label "$PGP" --read-object --type pubkey --id 03 -o aut.spki.der 2>&1) ||
+	fail "reading the public key through the module: $out"
+openssl pkey -pubin -inform DER -in aut.spki.der -out aut.pub.pem 2>/dev/null ||
+	fail "the module's public key is not a DER SubjectPublicKeyInfo"
+openssl pkey -pubin -in aut.pub.pem -text -noout | grep -q 'prime256v1' ||
+	fail "the chip's key is not on P-256: $(openssl pkey -pubin -in aut.pub.pem -text -noout)"
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+	-subj "/O=skinkey test/CN=skinkey test CA" -days 2 -out ca.pem 2>/dev/null || fail "test CA"
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > srv.ext
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+	-subj /CN=127.0.0.1 -out srv.csr 2>/dev/null || fail "server key"
+openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+	-extfile srv.ext -out srv.pem 2>/dev/null || fail "server certificate"
+user_cn="ff-login-$RANDOM$RANDOM"
+printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' > cli.ext
+openssl x509 -new -CA ca.pem -CAkey ca.key -force_pubkey aut.pub.pem \
+	-subj "/O=skinkey test/CN=$user_cn" -days 2 -extfile cli.ext -outform DER \
+	-out cli.der 2>/dev/null || fail "client certificate for the chip's key"
+out=$(p11 --token-label "$PGP" --login --login-type so --so-pin 12345678 \
+	--write-object cli.der --type cert --id 03 2>&1) || fail "writing the certificate to 7F21: $out"
+
+# The module lists the certificate (read back from the chip) without a login, and no
+# private key yet: nobody unlocked PW1.
+objs=$(p11 --token-label "$PGP" --list-objects 2>&1) || fail "listing objects: $objs"
+expect_match "$objs" "Certificate Object" "certificate listed by the module"
+expect_match "$objs" "CN=$user_cn|CN = $user_cn" "certificate subject as the module lists it"
+printf '%s' "$objs" | grep -q 'Private Key Object' &&
+	fail "a private key is visible before the user unlocked the chip: $objs"
+
+# --- Firefox profile -----------------------------------------------------------------------
+prof=$w/profile
+ff_profile "$prof" "$SO" ca.pem
+mods=$(modutil -list -dbdir "sql:$prof" 2>&1) || fail "modutil -list: $mods"
+printf '%s\n' "$mods" > "$log/modutil-list.txt"
+expect_match "$mods" "[0-9]+\. skinkey" "modutil -list names the module"
+expect_match "$mods" "library name: [^ ]*skinkey-pkcs11\.so" "modutil -list shows the library"
+expect_match "$mods" "slots: 2 slots attached" "modutil -list: one slot per applet"
+expect_match "$mods" "token: $PGP" "modutil -list shows the OpenPGP token"
+expect_match "$mods" "token: $HMAC" "modutil -list shows the HMAC token"
+mod=$(modutil -list skinkey -dbdir "sql:$prof" 2>&1) || fail "modutil -list skinkey: $mod"
+printf '%s\n' "$mod" >> "$log/modutil-list.txt"
+expect_match "$mod" "Status: Enabled" "the module's slots are enabled"
+expect_match "$mod" "Token Name: $PGP" "modutil -list skinkey: the OpenPGP token"
+
+port=$((44800 + RANDOM % 400))
+openssl s_server -accept "127.0.0.1:$port" -cert srv.pem -key srv.key -CAfile ca.pem \
+	-Verify 1 -verify_return_error -www >> "$log/s_server.log" 2>&1 &
+wait_for 10 sh -c "ss -ltn | grep -q '127.0.0.1:$port '" || fail "s_server did not listen on $port"
+url="https://127.0.0.1:$port/"
+
+# --- before the unlock: no login, so no client certificate, and no PIN sent ----------------
+tries=$(pw1_tries)
+[ -n "$tries" ] && [ "$tries" -gt 0 ] || fail "cannot read PW1 retries from the chip: '$tries'"
+: > "$log/s_server.log"
+ff_start "$prof" "$url" "$w/locked.png" "$log" 30
+# Firefox reaches the TLS handshake, where NSS would need a PIN; headless, it can only wait.
+wait_for 25 sh -c "ss -tn state established '( dport = :$port )' | grep -q 127.0.0.1" ||
+	{ ff_stop; fail "Firefox (locked token) never connected to s_server"; }
+sleep 3
+kill -0 "$FF_PID" 2>/dev/null || note "Firefox gave up on the locked token by itself"
+ff_stop
+mv "$log/firefox.log" "$log/firefox-locked.log"; mv "$log/firefox.strace" "$log/firefox-locked.strace"
+grep -q 'S.skinkeyd' "$log/firefox-locked.strace" || fail "Firefox did not load the module (no daemon connection)"
+grep -Eq "CN ?= ?$user_cn" "$log/s_server.log" &&
+	fail "the server got the chip's certificate although nobody unlocked the chip"
+expect_eq "$(pw1_tries)" "$tries" "PW1 retries after the locked attempt"
+expect_eq "$(prompts)" 0 "pinentry prompts caused by the locked attempt"
+
+# --- the user unlocks the chip session once, through skinkeyd's pinentry -------------------
+export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
+wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket at $SSH_AUTH_SOCK"
+ssh-add -L > aut.ssh.pub 2>&1 || fail "ssh-add -L: $(cat aut.ssh.pub)"
+grep -q '^ecdsa-sha2-nistp256 ' aut.ssh.pub || fail "agent does not list the P-256 key: $(cat aut.ssh.pub)"
+want=$(ssh-keygen -i -m PKCS8 -f aut.pub.pem | awk '{print $2}')
+expect_eq "$(awk '/^ecdsa-sha2-nistp256 /{print $2}' aut.ssh.pub)" "$want" \
+	"agent key vs the certificate's key"
+echo "unlock $user_cn" > unlock.txt
+ssh-keygen -Y sign -q -f aut.ssh.pub -n skinkey-test unlock.txt </dev/null > "$log/unlock.log" 2>&1 ||
+	fail "signing through skinkeyd's ssh-agent socket: $(cat "$log/unlock.log")"
+printf 'ff %s\n' "$(cat aut.ssh.pub)" > allowed
+ssh-keygen -Y verify -f allowed -I ff -n skinkey-test -s unlock.txt.sig < unlock.txt > /dev/null ||
+	fail "the unlock signature does not verify"
+expect_eq "$(prompts)" 1 "pinentry prompts for the unlock"
+expect_eq "$(pw1_tries)" "$tries" "PW1 retries after the unlock"
+
+# The token now reports the user as logged in: the private key is visible without a login,
+# and NSS lists it without asking for a password (stdin is empty: a prompt would fail).
+objs=$(p11 --token-label "$PGP" --list-objects 2>&1) || fail "listing objects: $objs"
+expect_match "$objs" "Private Key Object" "private key visible after the unlock"
+keys=$(certutil -K -d "sql:$prof" -h "$PGP" < /dev/null 2>&1) ||
+	fail "NSS wants a password for the unlocked token: $keys"
+expect_match "$keys" "ec " "NSS lists the chip's EC key"
+
+# --- Firefox logs in -----------------------------------------------------------------------
+: > "$log/s_server.log"
+sim reset-stats > /dev/null
+rc=0; ff_screenshot "$prof" "$url" "$w/page.png" "$log" 45 || rc=$?
+[ "$rc" -ne 124 ] || fail "Firefox timed out"
+[ "$rc" -eq 0 ] || note "firefox exited with $rc"
+grep -q 'S.skinkeyd' "$log/firefox.strace" || fail "Firefox did not load the module (no daemon connection)"
+apdus=$(sim_apdus)
+srv=$(cat "$log/s_server.log")
+expect_match "$srv" "depth=0 .*CN ?= ?$user_cn" "s_server saw the chip's client certificate"
+printf '%s\n' "$srv" | grep -E -A1 "depth=0 .*CN ?= ?$user_cn" | grep -q 'verify return:1' ||
+	fail "s_server did not verify the client certificate: $srv"
+printf '%s\n' "$srv" | grep -qi 'verify error' && fail "certificate verification error: $srv"
+[ "${apdus:-0}" -gt 0 ] || fail "Firefox never reached the chip (no client signature by the chip)"
+expect_eq "$(prompts)" 1 "pinentry prompts after Firefox (no new PIN request)"
+expect_eq "$(pw1_tries)" "$tries" "PW1 retries after Firefox"
+
+# what the browser showed: s_server's session page with the chip's certificate
+[ -s "$w/page.png" ] || fail "Firefox wrote no screenshot"
+info=$(/usr/bin/python3 "$SK_SRC/tests/lib/ff_png.py" "$w/page.png" 2>&1) ||
+	fail "the screenshot is not s_server's page: $info"
+note "screenshot $w/page.png: $info (width height white rows-with-text)"
+if [ -n "${SK_ARTIFACTS:-}" ]; then
+	mkdir -p "$SK_ARTIFACTS"
+	cp "$w/page.png" "$SK_ARTIFACTS/ff_firefox_login.png" || fail "copy screenshot to $SK_ARTIFACTS"
+	cp "$log/s_server.log" "$SK_ARTIFACTS/ff_firefox_login.s_server.log" || true
+fi
+
+# Firefox stayed on loopback in both runs (the namespace has nothing else, this shows it tried
+# nothing else either).
+for s in "$log/firefox-locked.strace" "$log/firefox.strace"; do
+	grep -q 'AF_INET' "$s" || fail "no inet connect() recorded in $s: strace saw nothing?"
+	bad=$(ff_foreign_connects "$s")
+	[ -z "$bad" ] || fail "Firefox connected beyond 127.0.0.1: $bad"
+done
+echo "ff_firefox_login: ok"
