@@ -13,6 +13,7 @@
 #include "common/card.h"
 #include "common/pcsc.h"
 #include "common/sk_err.h"
+#include "desfire.h"
 #include "pgp.h"
 #include "skd_int.h"
 
@@ -159,6 +160,35 @@ static void publish(int idx, uint64_t seq, const char *chip, const char *applets
 	pthread_mutex_unlock(&mgr_mu);
 }
 
+/* A MIFARE DESFire (the vault chip): GetVersion (three frames) carries the 7-byte UID. */
+static int desfire_id(struct sk_card *sc, char *chip, size_t n)
+{
+	struct desfire_io io;
+	struct desfire *df = NULL;
+	struct desfire_version v;
+	int r;
+
+	desfire_io_from_card(sc, &io);
+	if ((r = desfire_new(&io, &df)) != 0)
+		return r;
+	if ((r = desfire_get_version(df, &v)) == 0) {
+		static const uint8_t zero[7];
+		if (memcmp(v.uid, zero, sizeof(zero)) == 0) {
+			/* random-ID chips hide the UID until authenticated: not supported yet */
+			sk_warn("DESFire chip with a random UID: cannot identify it");
+			r = SK_ERR_UNSUPPORTED;
+		} else {
+			snprintf(chip, n, "df-%02x%02x%02x%02x%02x%02x%02x", v.uid[0], v.uid[1],
+			    v.uid[2], v.uid[3], v.uid[4], v.uid[5], v.uid[6]);
+			if (v.hw_major != DESFIRE_HW_MAJOR_EV3)
+				sk_info("%s: DESFire hardware %u.%u, not EV3", chip, v.hw_major,
+				    v.hw_minor);
+		}
+	}
+	desfire_free(&df);
+	return r;
+}
+
 /* Under card_mu with a transaction open. */
 static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
 {
@@ -166,6 +196,13 @@ static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
 	int r;
 
 	if ((r = quick_id(sc, chip, sizeof(chip))) != 0) {
+		if (r != SK_ERR_CARD_REMOVED && desfire_id(sc, chip, sizeof(chip)) == 0) {
+			skd_state_chip_seen(chip, "desfire", now_s());
+			skd_cache_put(chip, "reader", (const uint8_t *)name, strlen(name));
+			publish(idx, seq, chip, "desfire");
+			sk_info("chip %s in %s (DESFire)", chip, name);
+			return 0;
+		}
 		sk_info("%s: no usable OpenPGP applet (%s): unknown chip", name, sk_strerror(r));
 		return r;
 	}
