@@ -148,7 +148,7 @@ int ce_head(struct sim_rbuf *r, uint8_t major, uint64_t v)
 	size_t n, i;
 
 	if (v < 24) {
-		b[0] = (uint8_t)(major << 5 | v);
+		b[0] = (uint8_t)((uint64_t)major << 5 | v);
 		return sim_rbuf_put(r, b, 1);
 	}
 	n = v <= 0xFF ? 1 : v <= 0xFFFF ? 2 : v <= 0xFFFFFFFFu ? 4 : 8;
