@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """ff_png.py PNG — checks a Firefox --screenshot of openssl s_server's -www page (stdlib only).
 
-Prints "width height white_bg dark_rows" and exits 0 when the PNG is well formed (signature,
+Prints "width height white_bg dark_rows black_pixels" and exits 0 when the PNG is well formed (signature,
 CRCs, one IHDR, IDAT, IEND, 8-bit RGB/RGBA, not interlaced, filter bytes 0..4, exact data
-length) and looks like the s_server page: a plain white background (#ffffff at the corners,
-Firefox's error pages use a tinted one) with many rows of dark text in the left part.
+length) and looks like the s_server page: a plain white background (#ffffff at the corners)
+with many rows of black (#000000) text in the left third, as the full-page capture of
+s_server's long session report shows. Firefox's own error pages are short and use tinted colours.
 Exit 1 with a reason on stderr otherwise.
 """
 import struct
@@ -106,20 +107,24 @@ def main():
 
     corners = [rgb(w - 1, 0), rgb(w - 1, h - 1), rgb(w // 2, h - 1)]
     white_bg = all(c == (255, 255, 255) for c in corners)
-    # rows of the left third holding dark (text) pixels
-    dark_rows = 0
+    # rows of the left third holding dark (text) pixels, and pure black pixels: s_server's page
+    # is default black text, Firefox's own pages (errors) use tinted text colours
+    dark_rows, black = 0, 0
     for y in range(h):
-        line = rows[y]
+        line, dark = rows[y], False
         for x in range(0, w // 3):
             r, g, b = line[x * bpp:x * bpp + 3]
             if r < 96 and g < 96 and b < 96:
-                dark_rows += 1
-                break
-    print("%d %d %d %d" % (w, h, int(white_bg), dark_rows))
+                dark = True
+                black += (r | g | b) == 0
+        dark_rows += dark
+    print("%d %d %d %d %d" % (w, h, int(white_bg), dark_rows, black))
     if not white_bg:
         die("background is not plain white (corners %s): not the s_server page" % corners)
-    if dark_rows < 200:
+    if dark_rows < 600:
         die("only %d rows with text: not the s_server session page" % dark_rows)
+    if black < 2000:
+        die("only %d black pixels: not s_server's plain text" % black)
 
 
 if __name__ == "__main__":
