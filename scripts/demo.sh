@@ -7,6 +7,11 @@ set -euo pipefail
 . "$SK_SRC/tests/lib/gpgcard.sh"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+# The demo answers PIN prompts itself (the simulated chip's factory PINs 123456 / 12345678);
+# with a real chip, pinentry asks you.
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+echo "pinentry-program = $SK_SRC/tests/lib/pinentry-test" > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+
 step "skinkey status (starts skinkeyd; the simulated implant is in the field)"
 skinkey status
 
