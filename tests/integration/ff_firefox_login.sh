@@ -136,17 +136,27 @@ expect_match "$keys" "ec " "NSS lists the chip's EC key"
 # --- Firefox logs in -----------------------------------------------------------------------
 : > "$log/s_server.log"
 sim reset-stats > /dev/null
+sim trace on > /dev/null || fail "skinkey-sim ctl trace on"
+simlog=$log/sim-flexsecure.log
+simlines=$(wc -l < "$simlog")
 rc=0; ff_screenshot "$prof" "$url" "$w/page.png" "$log" 45 || rc=$?
 [ "$rc" -ne 124 ] || fail "Firefox timed out"
 [ "$rc" -eq 0 ] || note "firefox exited with $rc"
 grep -q 'S.skinkeyd' "$log/firefox.strace" || fail "Firefox did not load the module (no daemon connection)"
 apdus=$(sim_apdus)
+sim trace off > /dev/null || true
+tail -n +"$((simlines + 1))" "$simlog" > "$log/sim-trace-firefox.txt"
 srv=$(cat "$log/s_server.log")
 expect_match "$srv" "depth=0 .*CN ?= ?$user_cn" "s_server saw the chip's client certificate"
 printf '%s\n' "$srv" | grep -E -A1 "depth=0 .*CN ?= ?$user_cn" | grep -q 'verify return:1' ||
 	fail "s_server did not verify the client certificate: $srv"
 printf '%s\n' "$srv" | grep -qi 'verify error' && fail "certificate verification error: $srv"
 [ "${apdus:-0}" -gt 0 ] || fail "Firefox never reached the chip (no client signature by the chip)"
+# the TLS 1.3 CertificateVerify signature: INTERNAL AUTHENTICATE with the AUT key, answered 9000
+grep -Eq '^skinkey-sim: > [01]0 88 00 00 ' "$log/sim-trace-firefox.txt" ||
+	fail "no INTERNAL AUTHENTICATE reached the chip during the Firefox run ($apdus APDUs)"
+grep -A1 -E '^skinkey-sim: > [01]0 88 00 00 ' "$log/sim-trace-firefox.txt" | grep -Eq '^skinkey-sim: < .* 90 00$' ||
+	fail "the chip refused INTERNAL AUTHENTICATE: $(grep -A1 ' 88 00 00 ' "$log/sim-trace-firefox.txt")"
 expect_eq "$(prompts)" 1 "pinentry prompts after Firefox (no new PIN request)"
 expect_eq "$(pw1_tries)" "$tries" "PW1 retries after Firefox"
 
