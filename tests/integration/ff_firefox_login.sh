@@ -7,7 +7,8 @@
 # Checked: modutil -list shows the module and its tokens; before the unlock the token is not
 # logged in and Firefox cannot authenticate (and costs no PIN retry); after it, s_server saw
 # and verified the chip's certificate, the chip made the signature, no PIN was asked again,
-# the screenshot shows s_server's session page, and Firefox connected nowhere but 127.0.0.1.
+# the screenshot shows s_server's session page, the chip's trace shows the TLS signature, the
+# login ends when the chip leaves the field, and Firefox connected nowhere but 127.0.0.1.
 # The screenshot is kept in $SK_ARTIFACTS (when set) and in the scratch tree.
 source "$SK_SRC/pkcs11/itest_lib.sh"
 source "$SK_SRC/tests/lib/ff_lib.sh"
@@ -30,6 +31,9 @@ printf 'pinentry-program = %s\nlog-level = debug\n' "$SK_SRC/tests/lib/pinentry-
 printf 'user=123456\nadmin=12345678\n' > "$HOME/.test-pins"
 : > "$HOME/.test-pins.log"
 prompts() { grep -c '^user$' "$HOME/.test-pins.log" || true; }
+
+# skinkeyd started here (not autostarted by the module) so that its log lands in $SKNS_LOG
+skinkeyd --daemon --log-file "$log/skinkeyd.log" || fail "skinkeyd did not start"
 
 # --- the chip's P-256 authentication key and its certificate --------------------------------
 p11_tokens
@@ -170,6 +174,17 @@ if [ -n "${SK_ARTIFACTS:-}" ]; then
 	cp "$w/page.png" "$SK_ARTIFACTS/ff_firefox_login.png" || fail "copy screenshot to $SK_ARTIFACTS"
 	cp "$log/s_server.log" "$SK_ARTIFACTS/ff_firefox_login.s_server.log" || true
 fi
+
+# The unlock belongs to the chip session: once the chip leaves the field the token is locked
+# again (pin-cache = presence), also for a module that stays loaded (a running Firefox).
+sim remove > /dev/null || fail "skinkey-sim ctl remove"
+skd_wait_present 0
+sim tap > /dev/null || fail "skinkey-sim ctl tap"
+skd_wait_present 1
+objs=$(p11 --token-label "$PGP" --list-objects 2>&1) || fail "listing objects after a re-tap: $objs"
+printf '%s' "$objs" | grep -q 'Private Key Object' &&
+	fail "the token still reports a login after the chip left the field: $objs"
+expect_match "$objs" "Certificate Object" "certificate still listed (from the cache) after a re-tap"
 
 # Firefox stayed on loopback in both runs (the namespace has nothing else, this shows it tried
 # nothing else either).
