@@ -4,8 +4,8 @@
 # chip's P-256 authentication key and stored on the chip (DO 7F21). No in-browser PIN: the
 # user unlocked the chip session once through skinkeyd's pinentry (an ssh-agent signature on
 # skinkeyd's S.ssh socket), and from then on the token reports the user as logged in.
-# Checked: modutil -list shows the module and its tokens; before the unlock the token is not
-# logged in and Firefox cannot authenticate (and costs no PIN retry); after it, s_server saw
+# Checked: modutil -list shows the module and its tokens; an open session (a ctypes client)
+# turns from public to user functions with the unlock; before it, Firefox cannot authenticate (and costs no PIN retry); after it, s_server saw
 # and verified the chip's certificate, the chip made the signature, no PIN was asked again,
 # the screenshot shows s_server's session page, the chip's trace shows the TLS signature, the
 # login ends when the chip leaves the field, and Firefox connected nowhere but 127.0.0.1.
@@ -16,7 +16,7 @@ source "$SK_SRC/tests/lib/ff_lib.sh"
 # scripts/test.sh leaves suite 'firefox' out of sanitizer runs. Run here anyway, say why.
 [ "${SK_SANITIZED:-0}" != 1 ] ||
 	fail "$SK_BUILD is a sanitizer build: Firefox cannot load its module (use a plain build)"
-need firefox-esr openssl certutil modutil ssh-add ssh-keygen ss strace timeout /usr/bin/python3
+need firefox-esr openssl certutil modutil ssh-add ssh-keygen ss strace timeout /usr/bin/python3 cmp
 
 w=$SKNS_SCRATCH/ff
 log=$SKNS_LOG
@@ -72,6 +72,18 @@ expect_match "$objs" "Certificate Object" "certificate listed by the module"
 expect_match "$objs" "CN=$user_cn|CN = $user_cn" "certificate subject as the module lists it"
 printf '%s' "$objs" | grep -q 'Private Key Object' &&
 	fail "a private key is visible before the user unlocked the chip: $objs"
+
+# A long-lived client with one open session, like a running Firefox: what C_GetSessionInfo
+# says about that same session before the unlock, after it, and after the chip left.
+coproc P11S { exec /usr/bin/python3 "$SK_SRC/tests/lib/ff_p11state.py" "$SO" "$PGP" 2>>"$log/p11state.log"; }
+read -r -t 20 -u "${P11S[0]}" l && [ "$l" = ready ] || fail "ff_p11state.py: $(cat "$log/p11state.log")"
+p11state() {
+	local l
+	echo check >&"${P11S[1]}"
+	read -r -t 20 -u "${P11S[0]}" l || fail "ff_p11state.py did not answer: $(cat "$log/p11state.log")"
+	echo "$l"
+}
+expect_eq "$(p11state)" "state=0" "session state before the unlock (CKS_RO_PUBLIC_SESSION)"
 
 # --- Firefox profile -----------------------------------------------------------------------
 prof=$w/profile
@@ -129,6 +141,7 @@ ssh-keygen -Y verify -f allowed -I ff -n skinkey-test -s unlock.txt.sig < unlock
 expect_eq "$(prompts)" 1 "pinentry prompts for the unlock"
 expect_eq "$(pw1_tries)" "$tries" "PW1 retries after the unlock"
 
+expect_eq "$(p11state)" "state=1" "the open session after the unlock (CKS_RO_USER_FUNCTIONS)"
 # The token now reports the user as logged in: the private key is visible without a login,
 # and NSS lists it without asking for a password (stdin is empty: a prompt would fail).
 objs=$(p11 --token-label "$PGP" --list-objects 2>&1) || fail "listing objects: $objs"
@@ -161,6 +174,7 @@ grep -Eq '^skinkey-sim: > [01]0 88 00 00 ' "$log/sim-trace-firefox.txt" ||
 	fail "no INTERNAL AUTHENTICATE reached the chip during the Firefox run ($apdus APDUs)"
 grep -A1 -E '^skinkey-sim: > [01]0 88 00 00 ' "$log/sim-trace-firefox.txt" | grep -Eq '^skinkey-sim: < .* 90 00$' ||
 	fail "the chip refused INTERNAL AUTHENTICATE: $(grep -A1 ' 88 00 00 ' "$log/sim-trace-firefox.txt")"
+expect_eq "$(p11state)" "state=1" "the open session after Firefox"
 expect_eq "$(prompts)" 1 "pinentry prompts after Firefox (no new PIN request)"
 expect_eq "$(pw1_tries)" "$tries" "PW1 retries after Firefox"
 
@@ -176,11 +190,19 @@ if [ -n "${SK_ARTIFACTS:-}" ]; then
 fi
 
 # The unlock belongs to the chip session: once the chip leaves the field the token is locked
-# again (pin-cache = presence), also for a module that stays loaded (a running Firefox).
+# again (pin-cache = presence): for the session that stayed open (public again, or closed
+# with the chip) and for a new process.
 sim remove > /dev/null || fail "skinkey-sim ctl remove"
 skd_wait_present 0
 sim tap > /dev/null || fail "skinkey-sim ctl tap"
 skd_wait_present 1
+st=$(p11state)
+case "$st" in
+	state=0|state=2|rv=0xb0|rv=0xb3|rv=0x32) ;;   # public; SESSION_CLOSED, _HANDLE_INVALID, DEVICE_REMOVED
+	*) fail "the open session still reports a login after the chip left the field: $st" ;;
+esac
+note "the open session after the chip came back: $st"
+exec {P11S[1]}>&-
 objs=$(p11 --token-label "$PGP" --list-objects 2>&1) || fail "listing objects after a re-tap: $objs"
 printf '%s' "$objs" | grep -q 'Private Key Object' &&
 	fail "the token still reports a login after the chip left the field: $objs"
