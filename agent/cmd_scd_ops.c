@@ -186,8 +186,8 @@ static int run_op(struct skd_conn *c, const char *chip, const struct opgp_info *
 		if (r == 0)
 			r = o->kind == OP_DECRYPT ? run_decrypt(skd_card_raw(h), &info->algo[o->slot], o) :
 			    run_sign(skd_card_raw(h), o);
-		if (ref == OPGP_PW1_SIGN && (r == 0 || r == SK_ERR_PIN_WRONG))
-			skd_pgp_refresh(skd_card_raw(h), chip, NULL, 0);   /* counters moved */
+		if (r == 0 && o->kind == OP_SIGN && o->slot == OPGP_KEY_SIG)
+			skd_pgp_note_signature(chip);   /* no re-read: the counter moved by one */
 		scd_release(&h, r);
 		/* HACKING.md rule 4: state lost (reset, deselected) -> select, verify, retry once */
 		if (r != SK_ERR_CARD_RESET && r != SK_ERR_DENIED)

@@ -196,6 +196,45 @@ static void pin_prompt(const struct opgp_info *info, int ref, char *buf, size_t 
 			*p = ' ';
 }
 
+/* Keep the cached PIN counters true without re-reading the chip on the common path: a
+ * refusal tells the tries left; an accepted VERIFY resets the counter to the card's maximum,
+ * which only C4 tells: read it (one APDU, the applet is selected) only when the cache
+ * remembers an earlier failure. */
+void skd_pgp_note_pin(struct sk_card *sc, const char *chip, int ref, int r, int tries)
+{
+	struct opgp_info info;
+	uint8_t *t, *c4 = NULL;
+	size_t n = 0;
+
+	if (skd_pgp_info(chip, &info) != 0)
+		return;
+	t = ref == OPGP_PW3 ? &info.pw.pw3_tries : &info.pw.pw1_tries;
+	if (r == SK_ERR_PIN_WRONG || r == SK_ERR_PIN_BLOCKED) {
+		if (tries < 0)
+			return;
+		*t = (uint8_t)tries;
+	} else if (r == 0 && *t < 3) {
+		if (opgp_get_data(sc, 0xC4, &c4, &n) != 0 || opgp_parse_pw_status(c4, n, &info.pw) != 0) {
+			free(c4);
+			return;
+		}
+		free(c4);
+	} else {
+		return;
+	}
+	skd_cache_put(chip, INFO_KEY, (const uint8_t *)&info, sizeof(info));
+}
+
+void skd_pgp_note_signature(const char *chip)
+{
+	struct opgp_info info;
+
+	if (skd_pgp_info(chip, &info) != 0)
+		return;
+	info.sig_counter++;
+	skd_cache_put(chip, INFO_KEY, (const uint8_t *)&info, sizeof(info));
+}
+
 int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct opgp_info *info)
 {
 	struct sk_card *sc = skd_card_raw(h);
@@ -203,16 +242,27 @@ int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct
 	char prompt[400], *pin = NULL;
 	int r, tries = -1, cached = 0;
 
-	if (opgp_verify_status(sc, (uint8_t)ref, &tries) == 0)
-		return 0;
-	if (tries == 0) {
-		sk_warn("%s: PIN %02X is blocked: not sending a PIN", chip, ref);
-		return SK_ERR_PIN_BLOCKED;
+	/* A forced signature PIN is never still valid: skip asking the card (one APDU less). */
+	if (!(ref == OPGP_PW1_SIGN && !info->pw.pw1_multi)) {
+		if (opgp_verify_status(sc, (uint8_t)ref, &tries) == 0)
+			return 0;
+		if (tries == 0) {
+			sk_warn("%s: PIN %02X is blocked: not sending a PIN", chip, ref);
+			return SK_ERR_PIN_BLOCKED;
+		}
 	}
 	pin_prompt(info, ref, prompt, sizeof(prompt));
 	if ((r = skd_pin_obtain(c, chip, ref, prompt, &pin, &cached)) != 0)
 		goto out;
-	r = opgp_verify(sc, (uint8_t)ref, pin, strlen(pin), &tries);
+	/* A PIN this chip already accepted goes with the cached PW status and KDF-DO (the caller
+	 * selected the applet in this transaction); a newly entered one is checked against a
+	 * fresh read of both, so a stale cache can never cost a retry for it. */
+	if (cached)
+		r = opgp_verify_selected(sc, (uint8_t)ref, pin, strlen(pin), &info->pw, &info->kdf,
+		    &tries);
+	else
+		r = opgp_verify(sc, (uint8_t)ref, pin, strlen(pin), &tries);
+	skd_pgp_note_pin(sc, chip, ref, r, tries);
 	if (r == 0) {
 		skd_pin_cache_put(chip, ref, pin);
 		/* PW1 for signing also unlocks PW1 for other uses: same PIN */

@@ -29,6 +29,10 @@ int skd_pgp_cached_grip(const char *chip, int slot, char grip[41]);
 
 /* Make sure PIN ref (0x81/0x82/0x83) is verified on the held card: already verified -> 0;
  * else the cached PIN (policy) or INQUIRE NEEDPIN, one VERIFY, never retried. */
+/* Cache bookkeeping after a VERIFY (result r, tries as opgp_verify reports) and after a
+ * PSO:CDS the card accepted (its signature counter moved by one). */
+void skd_pgp_note_pin(struct sk_card *sc, const char *chip, int ref, int r, int tries);
+void skd_pgp_note_signature(const char *chip);
 int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct opgp_info *info);
 
 #endif

@@ -47,7 +47,7 @@ for backend in ${BENCH_BACKENDS:-gnupg skinkey}; do
 		gpg --card-status >/dev/null 2>&1   # creates the secret key stubs for this GNUPGHOME
 	fi
 	sim latency "$latency" >/dev/null
-	for what in cold warm sign; do : > "$HOME/$what.a"; : > "$HOME/$what.t"; done
+	for what in cold warm sign sign2; do : > "$HOME/$what.a"; : > "$HOME/$what.t"; done
 	for _ in $(seq "$runs"); do
 		kill_backends
 		read -r a t < <(measure gpg --card-status); echo "$a" >> "$HOME/cold.a"; echo "$t" >> "$HOME/cold.t"
@@ -55,8 +55,11 @@ for backend in ${BENCH_BACKENDS:-gnupg skinkey}; do
 		read -r a t < <(measure gpg --batch --yes -u bench@example.org -o "$HOME/msg.sig" --sign "$HOME/msg.txt")
 		echo "$a" >> "$HOME/sign.a"; echo "$t" >> "$HOME/sign.t"
 		gpg --verify "$HOME/msg.sig" >/dev/null 2>&1 || fail "$backend: signature does not verify"
+		read -r a t < <(measure gpg --batch --yes -u bench@example.org -o "$HOME/msg.sig" --sign "$HOME/msg.txt")
+		echo "$a" >> "$HOME/sign2.a"; echo "$t" >> "$HOME/sign2.t"
+		gpg --verify "$HOME/msg.sig" >/dev/null 2>&1 || fail "$backend: second signature does not verify"
 	done
-	for what in cold warm sign; do
+	for what in cold warm sign sign2; do
 		res[$backend.$what.a]=$(median < "$HOME/$what.a")
 		res[$backend.$what.t]=$(median < "$HOME/$what.t")
 	done
@@ -69,4 +72,5 @@ printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..48})" "$(printf -- '-%.0s' 
 row() { printf '| %-46s | %14s | %14s | %14s | %14s |\n' "$1" "${res[skinkey.$2.a]:--}" "${res[skinkey.$2.t]:--}" "${res[gnupg.$2.a]}" "${res[gnupg.$2.t]}"; }
 row "gpg --card-status (daemon fresh)" cold
 row "gpg --card-status (warm)" warm
-row "gpg --sign (Ed25519; forced PIN: VERIFY + CDS)" sign
+row "first gpg --sign after start (PIN entered)" sign
+row "next gpg --sign (Ed25519, forced PIN)" sign2

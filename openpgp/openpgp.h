@@ -159,6 +159,12 @@ int opgp_factory_reset(struct sk_card *card, const char *pw3, size_t pw3_len);
  * *tries_left (may be NULL) set to what the card answered; never retried. On success
  * *tries_left is the counter read just before the VERIFY (the card has now reset it). */
 int opgp_verify(struct sk_card *card, uint8_t ref, const char *pin, size_t len, int *tries_left);
+/* The same VERIFY without the SELECT and the C4/F9 reads, for a caller that (1) selected the
+ * OpenPGP applet itself in the PC/SC transaction it holds and (2) knows the card's current PW
+ * status and KDF-DO (skinkeyd's cache, for a PIN this chip already accepted). Same local
+ * refusals (length, blocked counter), same results. */
+int opgp_verify_selected(struct sk_card *card, uint8_t ref, const char *pin, size_t len,
+    const struct opgp_pw_status *pw, const struct opgp_kdf *kdf, int *tries_left);
 /* Empty VERIFY: 0 = verified now, else *tries_left holds the counter (SK_ERR_PIN_REQUIRED). */
 int opgp_verify_status(struct sk_card *card, uint8_t ref, int *tries_left);
 int opgp_unverify(struct sk_card *card, uint8_t ref);

@@ -148,35 +148,66 @@ static int begin_select(struct sk_card *card, int do_select)
 	return r;
 }
 
+/* The VERIFY itself, given the PW status and KDF-DO that hold on the card right now. */
+static int verify_with_state(struct sk_card *card, uint8_t ref, const char *pin, size_t len,
+    const struct opgp_pw_status *pw, const struct opgp_kdf *kdf, int *tries_left)
+{
+	uint8_t blk[PIN_BLOCK_MAX];
+	size_t n = 0;
+	int r;
+
+	*tries_left = tries_for(pw, ref);
+	if ((r = check_card_state(pw, kdf, ref, len)) != 0 ||
+	    (r = add_pin(kdf, ref, pin, len, blk, &n)) != 0)
+		goto out;
+	r = send_pin_cmd(card, "VERIFY", 0x20, 0x00, ref, blk, n, tries_left);
+	if (r == 0)
+		*tries_left = tries_for(pw, ref);
+out:
+	sk_wipe(blk, sizeof(blk));
+	return r;
+}
+
+static int verify_args(struct sk_card *card, uint8_t ref, const char *pin, size_t len,
+    int **tries_left, int *dummy)
+{
+	if (*tries_left == NULL)
+		*tries_left = dummy;
+	**tries_left = -1;
+	if (card == NULL || pin == NULL || (ref != OPGP_PW1_SIGN && ref != OPGP_PW1_OTHER &&
+	    ref != OPGP_PW3))
+		return SK_ERR_ARG;
+	return check_len_raw(ref, len);
+}
+
 int opgp_verify(struct sk_card *card, uint8_t ref, const char *pin, size_t len, int *tries_left)
 {
 	struct opgp_pw_status pw;
 	struct opgp_kdf kdf;
-	uint8_t blk[PIN_BLOCK_MAX];
-	size_t n = 0;
 	int r, dummy = -1;
 
-	if (tries_left == NULL)
-		tries_left = &dummy;
-	*tries_left = -1;
-	if (card == NULL || pin == NULL || (ref != OPGP_PW1_SIGN && ref != OPGP_PW1_OTHER &&
-	    ref != OPGP_PW3))
-		return SK_ERR_ARG;
-	if ((r = check_len_raw(ref, len)) != 0)
+	if ((r = verify_args(card, ref, pin, len, &tries_left, &dummy)) != 0)
 		return r;
 	if ((r = begin_select(card, 1)) != 0)
 		return r;
-	if ((r = opgp_read_pin_state(card, &pw, &kdf)) != 0)
-		goto out;
-	*tries_left = tries_for(&pw, ref);
-	if ((r = check_card_state(&pw, &kdf, ref, len)) != 0 ||
-	    (r = add_pin(&kdf, ref, pin, len, blk, &n)) != 0)
-		goto out;
-	r = send_pin_cmd(card, "VERIFY", 0x20, 0x00, ref, blk, n, tries_left);
-	if (r == 0)
-		*tries_left = tries_for(&pw, ref);
-out:
-	sk_wipe(blk, sizeof(blk));
+	if ((r = opgp_read_pin_state(card, &pw, &kdf)) == 0)
+		r = verify_with_state(card, ref, pin, len, &pw, &kdf, tries_left);
+	(void)sk_card_end(card);
+	return r;
+}
+
+int opgp_verify_selected(struct sk_card *card, uint8_t ref, const char *pin, size_t len,
+    const struct opgp_pw_status *pw, const struct opgp_kdf *kdf, int *tries_left)
+{
+	int r, dummy = -1;
+
+	if ((r = verify_args(card, ref, pin, len, &tries_left, &dummy)) != 0)
+		return r;
+	if (pw == NULL || kdf == NULL)
+		return SK_ERR_ARG;
+	if ((r = sk_card_begin(card)) != 0)
+		return r;
+	r = verify_with_state(card, ref, pin, len, pw, kdf, tries_left);
 	(void)sk_card_end(card);
 	return r;
 }

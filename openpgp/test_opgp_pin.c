@@ -187,9 +187,37 @@ static void test_other_pin_cmds(void)
 	run(set_rc_kdf, 3, set_rc, 0, "resetting code hashed with the RC salt");
 }
 
+/* opgp_verify_selected: the caller's known state, one APDU (the VERIFY), same refusals. */
+static struct opgp_pw_status known_pw = { 0, 32, 32, 32, 3, 0, 3 };
+static struct opgp_kdf known_kdf;
+
+static int verify_sel(struct sk_card *c)
+{
+	return opgp_verify_selected(c, OPGP_PW1_OTHER, "123456", 6, &known_pw, &known_kdf, &tries);
+}
+
+static void test_verify_selected(void)
+{
+	static const struct mock_step ok[] = { { "00 20 00 82 06 313233343536", "9000" } };
+	static const struct mock_step wrong[] = { { "00 20 00 82 06 313233343536", "63C2" } };
+
+	memset(&known_kdf, 0, sizeof(known_kdf));
+	run(ok, 1, verify_sel, 0, "verify_selected: VERIFY only");
+	CHECK_EQ(tries, 3);
+	run(wrong, 1, verify_sel, SK_ERR_PIN_WRONG, "verify_selected: refused, not retried");
+	CHECK_EQ(tries, 2);
+	known_pw.pw1_tries = 0;
+	run(NULL, 0, verify_sel, SK_ERR_PIN_BLOCKED, "verify_selected: known blocked: no APDU");
+	known_pw.pw1_tries = 3;
+	known_pw.pw1_max = 5;
+	run(NULL, 0, verify_sel, SK_ERR_PIN_FORMAT, "verify_selected: over max: no APDU");
+	known_pw.pw1_max = 32;
+}
+
 int main(void)
 {
 	test_verify();
+	test_verify_selected();
 	test_other_pin_cmds();
 	return test_result("test_opgp_pin");
 }
