@@ -156,8 +156,9 @@ sim reset-stats > /dev/null
 sim trace on > /dev/null || fail "skinkey-sim ctl trace on"
 simlog=$log/sim-flexsecure.log
 simlines=$(wc -l < "$simlog")
-rc=0; ff_screenshot "$prof" "$url" "$w/page.png" "$log" 45 || rc=$?
-[ "$rc" -ne 124 ] || fail "Firefox timed out"
+rc=0; ff_screenshot "$prof" "$url" "$w/page.png" "$log" 30 || rc=$?
+[ "$rc" -ne 124 ] ||
+	fail "Firefox timed out (stalled on a PIN it cannot ask? the token must report the user as logged in)"
 [ "$rc" -eq 0 ] || note "firefox exited with $rc"
 grep -q 'S.skinkeyd' "$log/firefox.strace" || fail "Firefox did not load the module (no daemon connection)"
 apdus=$(sim_apdus)

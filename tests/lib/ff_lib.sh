@@ -1,6 +1,6 @@
 # ff_lib.sh — sourced by tests/integration/ff_*.sh (inside tests/lib/skns.sh): a fresh
 # Firefox ESR profile with a PKCS#11 module in its NSS database and prefs that keep Firefox
-# off the network, a headless screenshot run under strace (every connect() is recorded), and
+# off the network, a headless screenshot run under strace (every connect/sendto is recorded), and
 # failure dumps.
 
 # ff_profile DIR MODULE_SO CA_PEM: NSS db, module "skinkey", trusted test CA, user.js.
@@ -123,12 +123,12 @@ PREFS
 
 # ff_start PROFILE URL PNG LOGDIR TIMEOUT: starts headless Firefox in the background to
 # render URL into PNG; sets FF_PID (the timeout(1) process: signalling it reaches Firefox's
-# whole process group). Every connect() of Firefox and its children goes to
+# whole process group). Every connect(), sendto() and sendmmsg() of Firefox and its children goes to
 # LOGDIR/firefox.strace; stdout/stderr to LOGDIR/firefox.log.
 ff_start() {
 	local prof=$1 url=$2 png=$3 log=$4 t=$5
 	MOZ_HEADLESS=1 MOZ_CRASHREPORTER_DISABLE=1 MOZ_DISABLE_AUTO_SAFE_MODE=1 MOZ_REMOTE_SETTINGS_DEVTOOLS=1 \
-		timeout -k 5 "$t" strace -f -qq -e trace=connect -o "$log/firefox.strace" \
+		timeout -k 5 "$t" strace -f -qq -s 0 -e trace=connect,sendto,sendmmsg -o "$log/firefox.strace" \
 		firefox-esr --headless --no-remote --profile "$prof" \
 		--screenshot "$png" "$url" > "$log/firefox.log" 2>&1 &
 	FF_PID=$!
@@ -165,7 +165,8 @@ ff_dump() {
 	for f in firefox.log s_server.log; do
 		[ -s "$log/$f" ] && { echo "--- $f"; tail -n 60 "$log/$f"; }
 	done
-	[ -s "$log/firefox.strace" ] && { echo "--- firefox connect() calls"; grep -E 'AF_INET|AF_UNIX' "$log/firefox.strace" | sort | uniq -c | sort -rn | head -n 30; }
+	[ -s "$log/firefox.strace" ] && { echo "--- firefox connect() calls"; grep -E 'AF_INET|AF_UNIX' "$log/firefox.strace" |
+		sed -E 's/^[0-9]+ +//; s/connect\([0-9]+, /connect(/' | sort | uniq -c | sort -rn | head -n 30; }
 	[ -s "$log/skinkeyd.log" ] && { echo "--- skinkeyd.log"; tail -n 40 "$log/skinkeyd.log"; }
 	return 0
 } >&2
