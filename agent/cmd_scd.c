@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+#include "common/hex.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "scd.h"
@@ -112,23 +114,6 @@ int scd_release(struct skd_card **h, int r)
 	return r;
 }
 
-static int hexval(int ch)
-{
-	return isdigit(ch) ? ch - '0' : toupper(ch) - 'A' + 10;
-}
-
-static int hex20(const char *s, uint8_t out[20])
-{
-	for (int i = 0; i < 40; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-	if (s[40] != '\0' && s[40] != ' ')
-		return -1;
-	for (int i = 0; i < 20; i++)
-		out[i] = (uint8_t)(hexval((unsigned char)s[2 * i]) << 4 | hexval((unsigned char)s[2 * i + 1]));
-	return 0;
-}
-
 int scd_keyslot(const char *chip, const struct opgp_info *info, const char *keyid, int *slot)
 {
 	const char *slash = strchr(keyid, '/');
@@ -142,7 +127,8 @@ int scd_keyslot(const char *chip, const struct opgp_info *info, const char *keyi
 		*slot = keyid[8] - '1';
 		return 0;
 	}
-	if (strlen(keyid) < 40 || hex20(keyid, f) != 0)
+	if (strlen(keyid) < 40 || (keyid[40] != '\0' && keyid[40] != ' ') ||
+	    sk_hex_decode_exact(keyid, 40, f, sizeof(f)) != 0)
 		return SK_ERR_NOT_FOUND;
 	for (int i = 0; i < 3; i++) {
 		if (memcmp(info->fpr[i], f, 20) == 0) {
@@ -259,28 +245,20 @@ static gpg_error_t cmd_setdata(assuan_context_t ctx, char *line)
 {
 	struct skd_conn *c = skd_conn_get(ctx);
 	int append = scd_has_option(line, "--append");
-	uint8_t *bin = NULL;
-	size_t n, k;
+	struct sk_buf *bin = NULL;
 	int r;
 
 	line = scd_skip_options(line);
 	if (!append)
 		skd_conn_cleardata(c);
-	n = strlen(line);
-	if (n == 0 || n % 2 != 0)
-		return assuan_set_error(ctx, gpg_error(GPG_ERR_ASS_PARAMETER), "SETDATA: bad hex");
-	if ((bin = malloc(n / 2)) == NULL)
+	if ((bin = sk_buf_new_secure(65536)) == NULL)
 		return gpg_error(GPG_ERR_ENOMEM);
-	for (k = 0; k < n / 2; k++) {
-		if (!isxdigit((unsigned char)line[2 * k]) || !isxdigit((unsigned char)line[2 * k + 1])) {
-			sk_freezero(bin, n / 2);
-			return assuan_set_error(ctx, gpg_error(GPG_ERR_ASS_PARAMETER), "SETDATA: bad hex");
-		}
-		bin[k] = (uint8_t)(hexval((unsigned char)line[2 * k]) << 4 |
-		    hexval((unsigned char)line[2 * k + 1]));
+	if (line[0] == '\0' || sk_hex_decode(line, strlen(line), bin) != 0) {
+		sk_buf_free(&bin);
+		return assuan_set_error(ctx, gpg_error(GPG_ERR_ASS_PARAMETER), "SETDATA: bad hex");
 	}
-	r = skd_conn_setdata(c, bin, n / 2);
-	sk_freezero(bin, n / 2);
+	r = skd_conn_setdata(c, sk_buf_ptr(bin), sk_buf_len(bin));
+	sk_buf_free(&bin);
 	return r ? skd_fail(ctx, r, "SETDATA") : 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/card.h"
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
@@ -242,8 +243,11 @@ int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct
 	char prompt[400], *pin = NULL;
 	int r, tries = -1, cached = 0;
 
-	/* A forced signature PIN is never still valid: skip asking the card (one APDU less). */
-	if (!(ref == OPGP_PW1_SIGN && !info->pw.pw1_multi)) {
+	/* Nothing to ask the card when the answer is known: a forced signature PIN is never still
+	 * valid, and right after a SELECT no PIN is (the applet resets its PIN state). */
+	static const uint8_t aid[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+	if (!(ref == OPGP_PW1_SIGN && !info->pw.pw1_multi) &&
+	    !sk_card_just_selected(sc, aid, sizeof(aid))) {
 		if (opgp_verify_status(sc, (uint8_t)ref, &tries) == 0)
 			return 0;
 		if (tries == 0) {
@@ -270,6 +274,9 @@ int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct
 			skd_pin_cache_put(chip, OPGP_PW1_OTHER, pin);
 		else if (ref == OPGP_PW1_OTHER)
 			skd_pin_cache_put(chip, OPGP_PW1_SIGN, pin);
+		/* a good PIN resets a spent counter: keep the cached view (status, LEARN) true */
+		if ((ref == OPGP_PW3 ? info->pw.pw3_tries : info->pw.pw1_tries) < 3)
+			skd_pgp_refresh(sc, chip, NULL, 0);
 	} else if (r == SK_ERR_PIN_WRONG) {
 		sk_warn("%s: the chip refused PIN %02X (%d tries left)%s", chip, ref, tries,
 		    cached ? "; dropped from the cache" : "");

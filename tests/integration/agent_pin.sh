@@ -20,7 +20,7 @@ card_tries() {
 # checkpin PIN: CHECKPIN answering INQUIRE NEEDPIN with PIN; prints the daemon's reply
 checkpin() {
 	printf '%s' "$1" > "$S/pin"
-	skd "/definqfile NEEDPIN $S/pin" "SERIALNO" "CHECKPIN $chip" 2>&1
+	skd "/definqfile NEEDPIN $S/pin" "SERIALNO" "CHECKPIN $chip" 2>&1 | tail -n 1   # CHECKPIN's answer
 }
 
 expect_eq "$(card_tries)" 3 "factory PW1 counter"
