@@ -110,6 +110,9 @@ url="https://127.0.0.1:$port/"
 tries=$(pw1_tries)
 [ -n "$tries" ] && [ "$tries" -gt 0 ] || fail "cannot read PW1 retries from the chip: '$tries'"
 : > "$log/s_server.log"
+simlog=$log/sim-flexsecure.log
+sim trace on > /dev/null || fail "skinkey-sim ctl trace on"
+simlines=$(wc -l < "$simlog")
 ff_start "$prof" "$url" "$w/locked.png" "$log" 30
 # Firefox reaches the TLS handshake, where NSS would need a PIN; headless, it can only wait.
 wait_for 25 sh -c "ss -tn state established '( dport = :$port )' | grep -q 127.0.0.1" ||
@@ -121,6 +124,10 @@ mv "$log/firefox.log" "$log/firefox-locked.log"; mv "$log/firefox.strace" "$log/
 grep -q 'S.skinkeyd' "$log/firefox-locked.strace" || fail "Firefox did not load the module (no daemon connection)"
 grep -Eq "CN ?= ?$user_cn" "$log/s_server.log" &&
 	fail "the server got the chip's certificate although nobody unlocked the chip"
+sim trace off > /dev/null || true
+tail -n +"$((simlines + 1))" "$simlog" > "$log/sim-trace-locked.txt"
+grep -Eq '^skinkey-sim: > [01]0 (88|2A) ' "$log/sim-trace-locked.txt" &&
+	fail "the chip signed for Firefox although nobody unlocked it: $(grep -E ' (88|2A) ' "$log/sim-trace-locked.txt")"
 expect_eq "$(pw1_tries)" "$tries" "PW1 retries after the locked attempt"
 expect_eq "$(prompts)" 0 "pinentry prompts caused by the locked attempt"
 
@@ -154,7 +161,6 @@ expect_match "$keys" "ec " "NSS lists the chip's EC key"
 : > "$log/s_server.log"
 sim reset-stats > /dev/null
 sim trace on > /dev/null || fail "skinkey-sim ctl trace on"
-simlog=$log/sim-flexsecure.log
 simlines=$(wc -l < "$simlog")
 rc=0; ff_screenshot "$prof" "$url" "$w/page.png" "$log" 30 || rc=$?
 [ "$rc" -ne 124 ] ||
