@@ -341,26 +341,36 @@ static gpg_error_t cmd_vault_add(assuan_context_t ctx, char *line)
 	unsigned char *sec = NULL;
 	size_t slen = 0;
 	uint8_t *kv = NULL;
-	char *tok[3];
+	char *tok[3], *site = NULL, *user = NULL;
 	uint64_t id = 0;
 	int type, r;
 
 	if (tokens(line, tok, 3) != 3 || (type = vault_type_from_name(tok[0])) < 0)
 		return skd_fail(ctx, SK_ERR_ARG, "VAULT_ADD <type> <site> <user>");
+	/* the INQUIRE reuses Assuan's line buffer, where the tokens point: copy them first */
+	site = strdup(tok[1]);
+	user = strdup(tok[2]);
+	if (site == NULL || user == NULL) {
+		r = SK_ERR_NOMEM;
+		goto out_unlocked;
+	}
 	if ((r = inquire_secret(ctx, "VAULT_SECRET", &sec, &slen)) != 0)
-		return skd_fail(ctx, r, "VAULT_ADD");
+		goto out_unlocked;
 	pthread_mutex_lock(&vault_mu);
 	r = SK_ERR_NOMEM;
 	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
 		goto out;
 	if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0 ||
-	    (r = vault_cred_add(st, kv, type, tok[1], tok[2], sec, slen, &id)) != 0)
+	    (r = vault_cred_add(st, kv, type, site, user, sec, slen, &id)) != 0)
 		goto out;
 	skd_status(ctx, "VAULT_ID", "%llu", (unsigned long long)id);
 out:
 	pthread_mutex_unlock(&vault_mu);
+out_unlocked:
 	sk_secure_free(kv);
 	inquired_free(ctx, &sec, slen);
+	free(site);
+	free(user);
 	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_ADD");
 }
 
@@ -433,6 +443,65 @@ out:
 	vault_secret_free(&sec, slen);
 	if (r != 0)
 		return skd_fail(ctx, r, "VAULT_GET");
+	return e;
+}
+
+/* One export line: id TAB type TAB site TAB user TAB secret LF, fields percent-escaped. */
+static gpg_error_t export_one(assuan_context_t ctx, const struct vault_cred *v,
+    const uint8_t *sec, size_t slen)
+{
+	char *s = skd_escape(v->site, strlen(v->site)), *u = skd_escape(v->user, strlen(v->user));
+	char *x = skd_escape(sec, slen), head[64];
+	const char *t = vault_type_name(v->type);
+	gpg_error_t e = skd_gpg_err(SK_ERR_NOMEM);
+
+	snprintf(head, sizeof(head), "%llu\t%s\t", (unsigned long long)v->id, t ? t : "?");
+	if (s != NULL && u != NULL && x != NULL &&
+	    (e = skd_send_data(ctx, head, strlen(head))) == 0 &&
+	    (e = skd_send_data(ctx, s, strlen(s))) == 0 && (e = skd_send_data(ctx, "\t", 1)) == 0 &&
+	    (e = skd_send_data(ctx, u, strlen(u))) == 0 && (e = skd_send_data(ctx, "\t", 1)) == 0 &&
+	    (e = skd_send_data(ctx, x, strlen(x))) == 0)
+		e = skd_send_data(ctx, "\n", 1);
+	free(s);
+	free(u);
+	if (x != NULL)
+		sk_freezero(x, strlen(x));
+	return e;
+}
+
+/* VAULT_EXPORT: every credential decrypted, one tap (K_vault read once), as D lines of
+ * "id TAB type TAB site TAB user TAB secret" with each field percent-escaped. A corrupt row is
+ * exported with an empty secret and reported as S VAULT_CORRUPT <id>; it stops nothing. */
+static gpg_error_t cmd_vault_export(assuan_context_t ctx, char *line)
+{
+	struct skd_conn *c = skd_conn_get(ctx);
+	struct vault_store *st = NULL;
+	struct vault_cred_list *l = NULL;
+	uint8_t *kv = NULL, *sec = NULL;
+	size_t slen = 0;
+	gpg_error_t e = 0;
+	int r = SK_ERR_NOMEM;
+
+	pthread_mutex_lock(&vault_mu);
+	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
+		goto out;
+	if ((r = store_get(&st)) != 0 || (r = vault_cred_find(st, NULL, NULL, 0, &l)) != 0 ||
+	    (r = primary_kvault(c, st, kv)) != 0)
+		goto out;
+	for (size_t i = 0; i < l->n && e == 0; i++) {
+		if (vault_cred_get(st, kv, l->v[i].id, &sec, &slen) != 0)
+			e = skd_status(ctx, "VAULT_CORRUPT", "%llu", (unsigned long long)l->v[i].id);
+		if (e == 0)
+			e = export_one(ctx, &l->v[i], sec != NULL ? sec : (const uint8_t *)"", slen);
+		vault_secret_free(&sec, slen);
+		slen = 0;
+	}
+out:
+	pthread_mutex_unlock(&vault_mu);
+	sk_secure_free(kv);
+	vault_cred_list_free(&l);
+	if (r != 0)
+		return skd_fail(ctx, r, "VAULT_EXPORT");
 	return e;
 }
 
@@ -671,6 +740,7 @@ const struct skd_cmd skd_cmds_vault[] = {
 	{ "VAULT_GET", cmd_vault_get, "VAULT_GET <id> | <site> <user>: secret as D lines" },
 	{ "VAULT_LIST", cmd_vault_list, "VAULT_LIST [site|- [user|-]] ('*' suffix = prefix)" },
 	{ "VAULT_RM", cmd_vault_rm, "VAULT_RM <id>" },
+	{ "VAULT_EXPORT", cmd_vault_export, "every credential decrypted (one tap), D lines of TSV" },
 	{ "VAULT_CHIPS", cmd_vault_chips, "chips holding the vault key" },
 	{ "VAULT_SPLIT", cmd_vault_split, "new 3-of-5 recovery shares" },
 	{ "VAULT_RECOVER_SHARES", cmd_vault_recover_shares, "rebuild from 3 shares onto a chip" },

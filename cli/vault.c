@@ -18,6 +18,7 @@
 int cli_vault(int argc, char **argv);
 
 #define SECRET_MAX 65536
+#define EXPORT_MAX (256u << 20)
 
 static const char usage[] =
 	"usage: skinkey vault COMMAND [ARGS]\n"
@@ -28,7 +29,7 @@ static const char usage[] =
 	"  get ID | get SITE USER       print the secret (tap the chip)\n"
 	"  list [SITE|- [USER|-]]       list credentials ('*' suffix = prefix); no tap\n"
 	"  rm ID                        remove a credential\n"
-	"  export                       every credential as TSV: id type site user secret\n"
+	"  export                       every credential (one tap) as TSV: id type site user secret\n"
 	"  chips                        chips holding the vault key\n"
 	"  split                        print 5 new recovery shares (any 3 recover)\n"
 	"  recover --shares             rebuild from 3 shares onto the chip in the field\n"
@@ -45,27 +46,33 @@ struct reply {
 	const uint8_t *inq_data[3];
 	size_t inq_len[3];
 	int inq_next, inq_count;
-	int status_print;         /* print S lines of these kinds */
+	int big;                  /* export: up to EXPORT_MAX bytes */
 	void (*on_status)(const char *line);
 };
 
 static gpg_error_t on_data(void *arg, const void *p, size_t n)
 {
 	struct reply *r = arg;
+	size_t max = r->big ? EXPORT_MAX : SECRET_MAX, ncap;
 	uint8_t *nd;
 
-	if (n > SECRET_MAX - r->len) {
+	if (n > max - r->len) {
 		r->overflow = 1;
 		return gpg_error(GPG_ERR_TOO_LARGE);
 	}
 	if (r->len + n > r->cap) {
-		if ((nd = sk_secure_alloc(SECRET_MAX + 1)) == NULL)
+		ncap = r->big ? (r->cap == 0 ? 65536 : r->cap * 2) : SECRET_MAX;
+		while (ncap < r->len + n)
+			ncap *= 2;
+		if (ncap > max)
+			ncap = max;
+		if ((nd = sk_secure_alloc(ncap)) == NULL)
 			return gpg_error(GPG_ERR_ENOMEM);
 		if (r->data != NULL)
 			memcpy(nd, r->data, r->len);
 		sk_secure_free(r->data);
 		r->data = nd;
-		r->cap = SECRET_MAX;
+		r->cap = ncap;
 	}
 	memcpy(r->data + r->len, p, n);
 	r->len += n;
@@ -394,25 +401,34 @@ static int do_list(int argc, char **argv)
 	return 0;
 }
 
+/* The daemon sends escaped TSV lines; print them with tabs, newlines and '%' in fields kept
+ * escaped (%09, %0A, %25) so every credential stays one line, other bytes as they are. */
+static void export_line(const uint8_t *p, size_t n)
+{
+	size_t i;
+	unsigned v;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '%' && i + 2 < n && sscanf((const char *)p + i + 1, "%2x", &v) == 1 &&
+		    v != '\t' && v != '\n' && v != '%' && v != '\r') {
+			putchar((int)v);
+			i += 2;
+		} else
+			putchar(p[i]);
+	}
+}
+
 static int do_export(void)
 {
-	char cmd[64];
 	struct reply r;
 	int e;
 
-	if ((e = fetch_list(0, NULL)) != 0)
-		return e;
-	for (size_t i = 0; i < ncreds && e == 0; i++) {
-		snprintf(cmd, sizeof(cmd), "VAULT_GET %llu", creds[i].id);
-		memset(&r, 0, sizeof(r));
-		if ((e = transact(cmd, &r)) == 0) {
-			printf("%llu\t%s\t%s\t%s\t", creds[i].id, creds[i].type, creds[i].site,
-			    creds[i].user);
-			fwrite(r.data, 1, r.len, stdout);
-			putchar('\n');
-		}
-		reply_clear(&r);
-	}
+	memset(&r, 0, sizeof(r));
+	r.on_status = print_status;
+	r.big = 1;
+	if ((e = transact("VAULT_EXPORT", &r)) == 0)
+		export_line(r.data, r.len);
+	reply_clear(&r);
 	return fflush(stdout) == 0 ? e : SK_ERR_IO;
 }
 
