@@ -49,6 +49,10 @@ struct sim_applet_ops {
 	    struct sim_env *env);             /* returns SW */
 	int (*save)(void *st, struct sim_rbuf *out);                  /* persistent state -> bytes */
 	int (*load)(void *st, const uint8_t *p, size_t n);            /* bytes -> state, 0 or -1 */
+	/* optional (may be NULL): the chip's UID as a PC/SC reader reports it for the pseudo-APDU
+	 * FF CA 00 00 (up to 10 bytes); returns the length, or -1. Without it the framework answers
+	 * a random 4-byte UID (08 xx xx xx, new each time the chip enters the field) like a JCOP. */
+	int (*uid)(void *st, uint8_t *out, size_t cap);
 };
 
 /* Applets and personalities, each defined in its own file. */

@@ -41,6 +41,9 @@ struct sim_card {
 	/* malformed answers */
 	enum sim_malformed mal;
 	unsigned mal_rot, mal_counter;
+	/* random UID of this field session (JCOP-style, 08 xx xx xx) */
+	uint8_t rand_uid[4];
+	int rand_uid_valid;
 };
 
 int sim_card_new(const struct sim_personality *pers, struct sim_card **out)
@@ -114,6 +117,7 @@ static void deselect_all(struct sim_card *c)
 
 void sim_card_power_loss(struct sim_card *c)
 {
+	c->rand_uid_valid = 0;
 	deselect_all(c);
 	drop_chain(c);
 	drop_pending(c);
@@ -365,6 +369,49 @@ static struct sim_slot *raw_slot(struct sim_card *c)
 	return NULL;
 }
 
+/* PC/SC pseudo-APDU FF CA (GET DATA): answered by the reader, not the chip, so it leaves the
+ * card's state (selection, pending answer, chaining) alone. P1 00 = UID. */
+static void reader_get_data(struct sim_card *c, const struct sim_apdu *a, struct sim_rbuf *resp)
+{
+	uint8_t uid[10];
+	int n = -1;
+	size_t i;
+
+	if (a->p1 != 0x00 || a->p2 != 0x00) {
+		put_sw(resp, 0x6A81);
+		return;
+	}
+	for (i = 0; i < c->n && n < 0; i++)
+		if (c->slots[i].ops->uid != NULL)
+			n = c->slots[i].ops->uid(c->slots[i].st, uid, sizeof(uid));
+	if (n < 0) {
+		if (!c->rand_uid_valid) {
+			c->rand_uid[0] = 0x08;
+			sim_random(c->rand_uid + 1, 3);
+			c->rand_uid_valid = 1;
+		}
+		memcpy(uid, c->rand_uid, 4);
+		n = 4;
+	}
+	if (a->le != 0 && a->le < (size_t)n) {
+		put_sw(resp, (uint16_t)(0x6C00 | (unsigned)n));
+		return;
+	}
+	if (sim_rbuf_put(resp, uid, (size_t)n) != 0)
+		sim_rbuf_clear(resp);
+	put_sw(resp, 0x9000);
+}
+
+static int has_uid_op(const struct sim_card *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->slots[i].ops->uid != NULL)
+			return 1;
+	return 0;
+}
+
 static int selected_sends_remaining(const struct sim_card *c)
 {
 	return c->selected >= 0 && (c->slots[c->selected].ops->flags & SIM_APPLET_SEND_REMAINING);
@@ -384,6 +431,10 @@ enum sim_tx_result sim_card_transmit(struct sim_card *c, const uint8_t *cmd, siz
 		sim_log("malformed command APDU (%zu bytes): 6700", n);
 		drop_chain(c);
 		put_sw(resp, SW_WRONG_LEN);
+		goto out;
+	}
+	if (a.cla == 0xFF && a.ins == 0xCA && (raw == NULL || has_uid_op(c))) {
+		reader_get_data(c, &a, resp);
 		goto out;
 	}
 	if (c->pending && (a.cla & 0x80) == 0 && (a.ins == 0xC0 || (a.ins == 0xA5 && selected_sends_remaining(c)))) {

@@ -48,9 +48,9 @@ static uint16_t t_process(void *st, const struct sim_apdu *a, struct sim_rbuf *r
 }
 
 static const struct sim_applet_ops app_a = { "a", aid_a, sizeof(aid_a), SIM_APPLET_CHAINING,
-	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load };
+	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load, NULL };
 static const struct sim_applet_ops app_b = { "b", aid_b, sizeof(aid_b), 0,
-	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load };
+	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load, NULL };
 static const struct sim_applet_ops *const apps[] = { &app_a, &app_b };
 static const uint8_t atr[] = { 0x3B, 0x80, 0x80, 0x01, 0x01 };
 static const struct sim_personality pers = { "test", 1, atr, sizeof(atr), apps, 2 };
@@ -158,6 +158,25 @@ static void test_malformed(struct sim_card *c, struct sim_rbuf *r)
 	CHECK(test_tx(c, "0002001400", r) == 0x9000 && r->len == 22);
 }
 
+/* FF CA: the reader's GET DATA (UID), a random 08 xx xx xx per field session, invisible to
+ * the card's own state */
+static void test_reader_uid(struct sim_card *c, struct sim_rbuf *r)
+{
+	uint8_t uid[4];
+
+	CHECK(test_tx(c, "00A4040003F00102", r) == 0x9000);
+	CHECK(test_tx(c, "0002025800", r) == 0x6100);
+	CHECK(test_tx(c, "FFCA000000", r) == 0x9000 && r->len == 6 && r->p[0] == 0x08);
+	memcpy(uid, r->p, 4);
+	CHECK(test_tx(c, "FFCA000000", r) == 0x9000 && memcmp(r->p, uid, 4) == 0);
+	CHECK(test_tx(c, "FFCA000002", r) == 0x6C04);
+	CHECK(test_tx(c, "FFCA010000", r) == 0x6A81);
+	CHECK(test_tx(c, "00C0000000", r) == 0x6158 && r->len == 258);   /* still pending */
+	sim_card_power_loss(c);
+	CHECK(test_tx(c, "FFCA000000", r) == 0x9000 && memcmp(r->p, uid, 4) != 0);
+	CHECK(test_tx(c, "FF000000", r) == 0x6E00);                     /* other FF: not a reader cmd */
+}
+
 static void test_state(struct sim_card *c)
 {
 	struct sim_rbuf b = { NULL, 0, 0 };
@@ -185,6 +204,7 @@ int main(void)
 	test_chaining(c, &r);
 	test_power_loss(c, &r);
 	test_malformed(c, &r);
+	test_reader_uid(c, &r);
 	test_state(c);
 	sim_card_free(&c);
 	CHECK(c == NULL);

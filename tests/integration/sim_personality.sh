@@ -13,6 +13,16 @@ rc, ctx = SCardEstablishContext(SCARD_SCOPE_USER)
 rc, h, proto = SCardConnect(ctx, '$SK_READER0', SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
 print('T1' if rc == 0 and proto == SCARD_PROTOCOL_T1 else 'rc=%x proto=%d' % (rc, proto))")
 expect_eq "$proto" T1 "negotiated protocol"
+# FF CA 00 00: the reader's GET DATA answers a JCOP-style random UID, new for each tap
+uid1=$(apdu FFCA000000)
+expect_match "$uid1" '^08[0-9A-F]{6} 9000$'
+expect_eq "$(apdu FFCA000000)" "$uid1" "UID stable within a field session"
+sim remove >/dev/null; sleep 1; sim tap >/dev/null
+sim_wait_present flexsecure 10 || fail "flexsecure not back"
+wait_for 5 reader_has_card 0 || fail "flexsecure not seen after tap"
+uid2=$(apdu FFCA000000)
+expect_match "$uid2" '^08[0-9A-F]{6} 9000$'
+[ "$uid1" != "$uid2" ] || fail "same random UID after a new tap"
 
 skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/df.state" >> "$SKNS_LOG/sim-desfire2.log" 2>&1 &
 dfpid=$!
