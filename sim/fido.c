@@ -3,8 +3,8 @@
  * 90, assembled by the framework) and 61xx/GET RESPONSE for long answers; 80 12 01 00 accepted;
  * INS 11 answers 6D00; no 9100 keep-alive. CTAP2: getInfo, makeCredential (ES256 only, packed
  * self attestation, resident keys), getAssertion / getNextAssertion, clientPIN protocol 1
- * (fido_pin.c), reset. Not emulated: extensions (hmac-secret, credProtect), U2F/CTAP1 —
- * getInfo does not offer them. */
+ * (fido_pin.c), the hmac-secret extension (fido_ext.c), reset. Not emulated: credProtect,
+ * U2F/CTAP1 — getInfo does not offer them; getNextAssertion carries no extension output. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +58,8 @@ static uint16_t fi_select(void *st, struct sim_rbuf *r, struct sim_env *env)
 
 static uint8_t get_info(const struct fido *f, struct sim_rbuf *r)
 {
-	if (ce_head(r, 5, 5) || ce_int(r, 1) || ce_head(r, 4, 1) || ce_text(r, "FIDO_2_0") ||
+	if (ce_head(r, 5, 6) || ce_int(r, 1) || ce_head(r, 4, 1) || ce_text(r, "FIDO_2_0") ||
+	    ce_int(r, 2) || ce_head(r, 4, 1) || ce_text(r, "hmac-secret") ||
 	    ce_int(r, 3) || ce_bytes(r, f->aaguid, 16) ||
 	    ce_int(r, 4) || ce_head(r, 5, 4) || ce_text(r, "rk") || ce_bool(r, 1) ||
 	    ce_text(r, "up") || ce_bool(r, 1) || ce_text(r, "plat") || ce_bool(r, 0) ||
@@ -78,6 +79,7 @@ struct mc_req {
 	size_t nexclude;
 	int es256, rk, uv, up;
 	int have_params;
+	int hmac_secret;
 };
 
 /* options map: rk / up / uv booleans, others skipped */
@@ -188,6 +190,7 @@ static int mc_field(struct cb *c, int64_t key, struct mc_req *q)
 	case 3: return parse_entity(c, "id", 1, &q->user_id, "name", &q->user_name);
 	case 4: q->have_params = 1; return parse_params(c, &q->es256);
 	case 5: return parse_cred_list(c, q->exclude, &q->nexclude);
+	case 6: return fido_ext_parse_mc(c, &q->hmac_secret);
 	case 7: return parse_options(c, &q->rk, &q->up, &q->uv);
 	case 8: q->have_pin_auth = 1; return cb_bytes(c, &q->pin_auth.p, &q->pin_auth.n);
 	case 9: return cb_int(c, &q->pin_protocol);
@@ -240,7 +243,8 @@ static int attested_auth_data(const struct fido *f, const uint8_t rp_hash[32], u
 	    sim_rbuf_put(ad, len, 2) || sim_rbuf_put(ad, cred_id, FIDO_CRED_ID_LEN) ||
 	    ce_head(ad, 5, 5) || ce_int(ad, 1) || ce_int(ad, 2) || ce_int(ad, 3) || ce_int(ad, -7) ||
 	    ce_int(ad, -1) || ce_int(ad, 1) || ce_int(ad, -2) || ce_bytes(ad, k->pub + 1, 32) ||
-	    ce_int(ad, -3) || ce_bytes(ad, k->pub + 33, 32);
+	    ce_int(ad, -3) || ce_bytes(ad, k->pub + 33, 32) ||
+	    ((flags & 0x80) && (ce_head(ad, 5, 1) || ce_text(ad, "hmac-secret") || ce_bool(ad, 1)));
 }
 
 static int excluded(const struct fido *f, const struct mc_req *q, const uint8_t rp_hash[32])
@@ -335,7 +339,8 @@ static uint8_t make_credential(struct fido *f, const uint8_t *p, size_t n, struc
 		goto out;
 	f->counter++;
 	env->dirty = 1;
-	if (attested_auth_data(f, rp_hash, (uint8_t)(0x41 | (uv ? 0x04 : 0)), cred_id, &k, &ad) != 0 ||
+	if (attested_auth_data(f, rp_hash, (uint8_t)(0x41 | (uv ? 0x04 : 0) | (q.hmac_secret ? 0x80 : 0)),
+	    cred_id, &k, &ad) != 0 ||
 	    (siglen = fido_sign(&k, ad.p, ad.len, q.cdh.p, 32, sig, sizeof(sig))) < 0)
 		goto out;
 	if (q.rk)
@@ -360,6 +365,7 @@ struct ga_req {
 	struct blob allow[LIST_MAX];
 	size_t nallow;
 	int have_allow, up, uv, rk_dummy;
+	struct fido_ga_ext ext;
 };
 
 static int ga_field_v(struct cb *c, int64_t key, void *vq)
@@ -370,6 +376,7 @@ static int ga_field_v(struct cb *c, int64_t key, void *vq)
 	case 1: return cb_text(c, &q->rp_id.p, &q->rp_id.n);
 	case 2: return cb_bytes(c, &q->cdh.p, &q->cdh.n);
 	case 3: q->have_allow = 1; return parse_cred_list(c, q->allow, &q->nallow);
+	case 4: return fido_ext_parse_ga(c, &q->ext);
 	case 5: return parse_options(c, &q->rk_dummy, &q->up, &q->uv);
 	case 6: q->have_pin_auth = 1; return cb_bytes(c, &q->pin_auth.p, &q->pin_auth.n);
 	case 7: return cb_int(c, &q->pin_protocol);
@@ -379,25 +386,31 @@ static int ga_field_v(struct cb *c, int64_t key, void *vq)
 
 /* one assertion for credential id (resident slot rk or -1) */
 static uint8_t assertion(struct fido *f, const uint8_t rp_hash[32], const uint8_t *cdh, uint8_t flags,
-    const uint8_t *cred_id, long rk, size_t count, struct sim_rbuf *r, struct sim_env *env)
+    const uint8_t *cred_id, long rk, size_t count, const struct fido_ga_ext *ext,
+    struct sim_rbuf *r, struct sim_env *env)
 {
+	struct sim_rbuf ad = { NULL, 0, 0 }, exts = { NULL, 0, 0 };
 	struct fido_key k;
-	uint8_t ad[37], sig[80], st = ST_OTHER;
+	uint8_t hdr[37], sig[80], st = ST_OTHER;
 	int siglen;
 	size_t nfields = 3u + (rk >= 0 ? 1u : 0u) + (count > 1 ? 1u : 0u);
 
 	if (fido_cred_unwrap(f->master, rp_hash, cred_id, FIDO_CRED_ID_LEN, &k) != 0)
 		return ST_NO_CREDENTIALS;
+	if (ext != NULL && ext->hmac_secret && (st = fido_hmac_secret(f, cred_id, ext, &exts)) != ST_OK)
+		goto out;
+	st = ST_OTHER;
 	f->counter++;
 	env->dirty = 1;
-	memcpy(ad, rp_hash, 32);
-	ad[32] = flags;
-	put_be32(ad + 33, f->counter);
-	if ((siglen = fido_sign(&k, ad, sizeof(ad), cdh, 32, sig, sizeof(sig))) < 0)
+	memcpy(hdr, rp_hash, 32);
+	hdr[32] = (uint8_t)(flags | (exts.len ? 0x80 : 0));
+	put_be32(hdr + 33, f->counter);
+	if (sim_rbuf_put(&ad, hdr, sizeof(hdr)) || sim_rbuf_put(&ad, exts.p, exts.len) ||
+	    (siglen = fido_sign(&k, ad.p, ad.len, cdh, 32, sig, sizeof(sig))) < 0)
 		goto out;
 	if (ce_head(r, 5, nfields) || ce_int(r, 1) || ce_head(r, 5, 2) || ce_text(r, "id") ||
 	    ce_bytes(r, cred_id, FIDO_CRED_ID_LEN) || ce_text(r, "type") || ce_text(r, "public-key") ||
-	    ce_int(r, 2) || ce_bytes(r, ad, sizeof(ad)) || ce_int(r, 3) || ce_bytes(r, sig, (size_t)siglen))
+	    ce_int(r, 2) || ce_bytes(r, ad.p, ad.len) || ce_int(r, 3) || ce_bytes(r, sig, (size_t)siglen))
 		goto out;
 	if (rk >= 0) {
 		const struct fido_rk *e = &f->rk[rk];
@@ -412,6 +425,8 @@ static uint8_t assertion(struct fido *f, const uint8_t rp_hash[32], const uint8_
 	st = ST_OK;
 out:
 	OPENSSL_cleanse(&k, sizeof(k));
+	sim_rbuf_free(&ad);
+	sim_rbuf_free(&exts);
 	return st;
 }
 
@@ -464,7 +479,7 @@ static uint8_t get_assertion(struct fido *f, const uint8_t *p, size_t n, struct 
 			if (fido_cred_unwrap(f->master, rp_hash, q.allow[i].p, q.allow[i].n, &k) != 0)
 				continue;
 			OPENSSL_cleanse(&k, sizeof(k));
-			return assertion(f, rp_hash, q.cdh.p, flags, q.allow[i].p, -1, 1, r, env);
+			return assertion(f, rp_hash, q.cdh.p, flags, q.allow[i].p, -1, 1, &q.ext, r, env);
 		}
 		return ST_NO_CREDENTIALS;
 	}
@@ -475,7 +490,7 @@ static uint8_t get_assertion(struct fido *f, const uint8_t *p, size_t n, struct 
 	memcpy(f->next_cdh, q.cdh.p, 32);
 	f->next_flags = flags;
 	return assertion(f, rp_hash, q.cdh.p, flags, f->rk[f->next[0]].cred_id, f->next[0], f->nnext,
-	    r, env);
+	    &q.ext, r, env);
 }
 
 static uint8_t get_next_assertion(struct fido *f, struct sim_rbuf *r, struct sim_env *env)
@@ -486,7 +501,7 @@ static uint8_t get_next_assertion(struct fido *f, struct sim_rbuf *r, struct sim
 		return ST_NOT_ALLOWED;
 	e = &f->rk[f->next[f->inext++]];
 	return assertion(f, e->rp_hash, f->next_cdh, f->next_flags, e->cred_id, f->next[f->inext - 1],
-	    1, r, env);
+	    1, NULL, r, env);
 }
 
 static uint8_t reset(struct fido *f, struct sim_env *env)

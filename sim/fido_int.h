@@ -122,6 +122,19 @@ uint8_t fido_check_pin_auth(struct fido *f, const struct blob *pin_auth, int64_t
     const uint8_t cdh[32], int *uv);
 void fido_pin_power_loss(struct fido *f);
 
+/* fido_ext.c: the hmac-secret extension (CTAP 2.0 §12.5) */
+struct fido_ga_ext {
+	int hmac_secret;                 /* the request carried an hmac-secret input */
+	uint8_t peer[FIDO_PUB_LEN];
+	struct blob salt_enc, salt_auth;
+};
+/* makeCredential extensions map: sets *hmac_secret when {"hmac-secret": true} */
+int fido_ext_parse_mc(struct cb *c, int *hmac_secret);
+int fido_ext_parse_ga(struct cb *c, struct fido_ga_ext *e);
+/* CBOR extensions map {"hmac-secret": enc(outputs)} for one credential, into out */
+uint8_t fido_hmac_secret(struct fido *f, const uint8_t *cred_id, const struct fido_ga_ext *e,
+    struct sim_rbuf *out);
+
 /* fido_crypto.c additions */
 int fido_ecdh_secret(const struct fido_key *mine, const uint8_t peer[FIDO_PUB_LEN],
     uint8_t secret[32]);                                         /* SHA-256 of the x coordinate */

@@ -15,6 +15,7 @@ from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
 from fido2.attestation import Attestation, AttestationType
 from fido2.ctap2.pin import ClientPin, PinProtocolV1
+from fido2.ctap2.extensions import HmacSecretExtension
 
 def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
@@ -104,6 +105,41 @@ try:
 except CtapError as e:
     if e.code != CtapError.ERR.NO_CREDENTIALS:
         fail("after reset: %r" % e.code)
+# hmac-secret: same salt -> same secret, other salt or credential -> other secret
+hs = HmacSecretExtension(ctap, PinProtocolV1())
+if not hs.is_supported():
+    fail("hmac-secret not in getInfo extensions")
+def hs_cred(uid):
+    att = ctap.make_credential(cdh, {"id": "hs.example"}, {"id": uid}, ES256, extensions={"hmac-secret": True})
+    if att.auth_data.extensions.get("hmac-secret") is not True or not att.auth_data.flags & 0x80:
+        fail("hmac-secret not confirmed at creation")
+    return att.auth_data.credential_data
+def hs_get(cd, salts, tamper=False):
+    ext_in = hs.process_get_input({"hmacGetSecret": salts})
+    if tamper:
+        ext_in[3] = bytes(16)
+    a = ctap.get_assertion("hs.example", cdh2, [{"type": "public-key", "id": cd.credential_id}],
+                           extensions={"hmac-secret": ext_in})
+    a.verify(cdh2, cd.public_key)
+    return hs.process_get_output(a.auth_data)["hmacGetSecret"]
+c1, c2 = hs_cred(b"h1"), hs_cred(b"h2")
+A, B = b"a" * 32, b"b" * 32
+o1 = hs_get(c1, {"salt1": A})["output1"]
+if len(o1) != 32 or hs_get(c1, {"salt1": A})["output1"] != o1:
+    fail("hmac-secret not repeatable")
+o2 = hs_get(c1, {"salt1": B})["output1"]
+if o2 == o1 or hs_get(c2, {"salt1": A})["output1"] == o1:
+    fail("hmac-secret does not depend on salt and credential")
+both = hs_get(c1, {"salt1": A, "salt2": B})
+if both["output1"] != o1 or both["output2"] != o2:
+    fail("two-salt outputs differ from single-salt ones")
+try:
+    hs_get(c1, {"salt1": A}, tamper=True)
+    fail("forged saltAuth accepted")
+except CtapError as e:
+    if e.code != CtapError.ERR.PIN_AUTH_INVALID:
+        fail("forged saltAuth: %r" % e.code)
+
 # clientPIN protocol 1: set, token, UV flag, wrong PIN counting, change
 cp = ClientPin(ctap, PinProtocolV1())
 if cp.get_pin_retries()[0] != 8:
