@@ -6,7 +6,7 @@
 #   tests/lib/skns.sh build bench/vault_bench.sh [FETCHES]
 set -euo pipefail
 . "$SK_SRC/tests/lib/common.sh"
-need skinkey-sim skinkeyd skinkey-vault
+need skinkey-sim skinkeyd skinkey
 fetches=${1:-50}
 latency=20
 
@@ -19,7 +19,7 @@ if ! dfsim status 2>/dev/null | grep -q '^present=1'; then
 	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
 		fail "DESFire simulator did not come up"
 fi
-skinkey-vault list >/dev/null 2>&1 || true      # start skinkeyd outside the timings
+skinkey vault list >/dev/null 2>&1 || true      # start skinkeyd outside the timings
 
 # measure CMD...: runs CMD once after reset-stats; prints "apdus ms"
 measure() {
@@ -32,12 +32,12 @@ measure() {
 }
 
 dfsim latency "$latency" >/dev/null
-read -r prov_apdus prov_ms < <(measure skinkey-vault init)
-printf 'hunter2' | skinkey-vault add bench.example me >/dev/null
-read -r get_apdus get_ms < <(measure skinkey-vault get bench.example me)
+read -r prov_apdus prov_ms < <(measure skinkey vault init)
+printf 'hunter2' | skinkey vault add bench.example me >/dev/null
+read -r get_apdus get_ms < <(measure skinkey vault get bench.example me)
 dfsim latency 0 >/dev/null
 t0=$(ms_now)
-for _ in $(seq "$fetches"); do skinkey-vault get bench.example me >/dev/null; done
+for _ in $(seq "$fetches"); do skinkey vault get bench.example me >/dev/null; done
 host_ms=$(( ($(ms_now) - t0) / fetches ))
 
 printf '%-44s %8s %10s\n' "operation" "APDUs" "ms"

@@ -3,9 +3,9 @@
 # the primary is lost; tapping the backup makes it primary, the lost chip is retired and its
 # K_chip forgotten, and every credential still decrypts.
 . "$SK_SRC/tests/lib/common.sh"
-need skinkey-sim skinkeyd skinkey-vault sqlite3
+need skinkey-sim skinkeyd skinkey sqlite3
 
-skv() { skinkey-vault "$@"; }
+skv() { skinkey vault "$@"; }
 ctl2=$XDG_RUNTIME_DIR/sim-desfire2.ctl
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
 df2() { skinkey-sim ctl --ctl "$ctl2" "$@"; }

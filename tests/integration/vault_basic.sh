@@ -5,9 +5,9 @@
 # check one fetch costs exactly the 4 APDUs of the every-use path, list/search/rm, then recovery
 # path B: split, lose the chip, rebuild from 3 printed shares onto a factory-fresh chip.
 . "$SK_SRC/tests/lib/common.sh"
-need skinkey-sim skinkeyd skinkey-vault sqlite3
+need skinkey-sim skinkeyd skinkey sqlite3
 
-skv() { skinkey-vault "$@"; }
+skv() { skinkey vault "$@"; }
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
 start_desfire() {  # STATE_FILE
 	skinkey-sim run --card desfire --state "$1" >> "$SKNS_LOG/sim-desfire-vault.log" 2>&1 &

@@ -3,9 +3,9 @@
 # killed (SIGKILL) during a stream of writes leaves vault.db intact with every acknowledged
 # credential readable.
 . "$SK_SRC/tests/lib/common.sh"
-need skinkey-sim skinkeyd skinkey-vault sqlite3
+need skinkey-sim skinkeyd skinkey sqlite3
 
-skv() { skinkey-vault "$@"; }
+skv() { skinkey vault "$@"; }
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
 echo "tap-timeout = 4s" > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"   # before skinkeyd starts
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
