@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# An operation that needs the chip while it is away waits for the tap (the client is told with
+# S PROGRESS tap) and completes once the chip is back, within tap-timeout.
+source "$SK_SRC/tests/lib/common.sh"
+source "$SK_SRC/tests/integration/agent_lib.inc"
+need skinkey skinkeyd skinkey-sim gpg-connect-agent
+S=$SKNS_SCRATCH
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+printf 'tap-timeout = 10s\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+
+skinkey chips > /dev/null
+sim remove > /dev/null
+wait_for 3 sh -c "skinkey chips | grep -q away" || fail "chip not seen leaving"
+sleep 1
+t0=$(date +%s%N)
+skd SERIALNO 'RANDOM 16' > "$S/out.txt" 2>&1 &
+client=$!
+sleep 1.5
+kill -0 "$client" 2>/dev/null || fail "RANDOM did not wait for the tap: $(cat "$S/out.txt")"
+sim tap > /dev/null
+wait "$client" || fail "client failed"
+t1=$(date +%s%N)
+out=$(cat "$S/out.txt")
+expect_match "$out" 'S PROGRESS tap \? 0 10' "the client is asked to tap"
+expect_match "$out" '^D ' "random bytes after the tap"
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -ge 1500 ] && [ "$ms" -lt 5000 ] || fail "completed after $ms ms (tap at 1500 ms)"
+note "RANDOM completed $ms ms after it was sent (tap at 1500 ms)"
+echo "agent_tapwait: ok"
