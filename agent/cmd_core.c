@@ -198,7 +198,32 @@ static gpg_error_t cmd_readers(assuan_context_t ctx, char *line)
 	return e;
 }
 
+/* CHIPLABEL <chipid> <label percent-escaped>: name a known chip ("" clears). */
+static gpg_error_t cmd_chiplabel(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], *label;
+	size_t n;
+	int r;
+
+	while (*line == ' ')
+		line++;
+	n = strcspn(line, " ");
+	if (n == 0 || n >= sizeof(chip))
+		return assuan_set_error(ctx, gpg_error(GPG_ERR_ASS_PARAMETER), "CHIPLABEL CHIPID LABEL");
+	memcpy(chip, line, n);
+	chip[n] = '\0';
+	label = line + n;
+	while (*label == ' ')
+		label++;
+	if (skd_unescape(label, 1) >= 64 || strchr(label, '\n') != NULL)
+		return assuan_set_error(ctx, gpg_error(GPG_ERR_TOO_LARGE), "label: at most 63 bytes, one line");
+	if ((r = skd_state_chip_label(chip, label)) != 0)
+		return skd_fail(ctx, r, "CHIPLABEL");
+	return 0;
+}
+
 const struct skd_cmd skd_cmds_core[] = {
+	{ "CHIPLABEL", cmd_chiplabel, "CHIPLABEL CHIPID LABEL: name a known chip" },
 	{ "GETINFO", cmd_getinfo, "GETINFO WHAT: version skinkey_version pid socket_name connections status "
 	    "reader_list deny_admin app_list card_list cmd_has_option" },
 	{ "RESTART", cmd_restart, "RESTART: forget this connection's chip and data" },

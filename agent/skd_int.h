@@ -36,6 +36,8 @@ void skd_state_close(void);
 int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now);
 int skd_state_chip_list(struct skd_chip_info **out, size_t *n);
 int skd_state_chip_get(const char *chipid, struct skd_chip_info *out);
+/* A name the user gives a chip (shown by CHIPS); SK_ERR_NOT_FOUND for an unknown chip. */
+int skd_state_chip_label(const char *chipid, const char *label);
 
 /* ---- card manager ---- */
 int skd_cardmgr_start(void);

@@ -190,6 +190,26 @@ out:
 	return r;
 }
 
+int skd_state_chip_label(const char *chipid, const char *label)
+{
+	static const char sql[] = "UPDATE chips SET label = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, label, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	r = sqlite3_changes(db) == 1 ? 0 : SK_ERR_NOT_FOUND;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}
+
 int skd_cache_get(const char *chipid, const char *key, uint8_t **val, size_t *len)
 {
 	static const char sql[] = "SELECT value FROM cache WHERE chip = ?1 AND key = ?2";

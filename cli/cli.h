@@ -38,6 +38,6 @@ void cli_unescape(char *s);
 /* JSON string (quoted, escaped) to stdout. */
 void cli_json_str(const char *s);
 
-extern const struct cli_cmd cli_cmd_status, cli_cmd_chips;
+extern const struct cli_cmd cli_cmd_status, cli_cmd_chips, cli_cmd_label;
 
 #endif

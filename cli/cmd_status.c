@@ -137,9 +137,10 @@ static void print_table(const struct reader *rd, size_t nr, const struct chip *c
 		if (ch[i].tries[0] >= 0)
 			snprintf(tries, sizeof(tries), "%d   %d  %d", ch[i].tries[0], ch[i].tries[1],
 			    ch[i].tries[2]);
-		printf("  %-18s %-9s %-26s %-13s %s\n", ch[i].id, ch[i].present ? "yes" : "no",
+		printf("  %-18s %-9s %-26s %-13s %s%s%s%s\n", ch[i].id, ch[i].present ? "yes" : "no",
 		    ch[i].applets[0] ? ch[i].applets : "-", tries,
-		    ch[i].present ? ch[i].reader : "-");
+		    ch[i].present ? ch[i].reader : "-", ch[i].label[0] ? "  \"" : "", ch[i].label,
+		    ch[i].label[0] ? "\"" : "");
 	}
 }
 

@@ -13,6 +13,7 @@ extern const struct cli_cmd cli_cmd_vault;
 static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_status,
 	&cli_cmd_chips,
+	&cli_cmd_label,
 #ifdef SK_CLI_HAVE_VAULT
 	&cli_cmd_vault,
 #endif

@@ -30,6 +30,14 @@ chips=$(skinkey chips --json) || fail "chips --json"
 /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[0]["present"] is True' "$chips" \
 	|| fail "chips JSON: $chips"
 
+# a name for the chip: kept in state.db, shown by status and CHIPS
+chip=$(skinkey chips | awk '{print $1; exit}')
+skinkey label "$chip" "Left hand" || fail "label"
+expect_match "$(skinkey status)" "$chip .*\"Left hand\"" "label in the table"
+/usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["chips"][0]["label"] == "Left hand", d' \
+	"$(skinkey status --json)" || fail "label in JSON"
+rc=0; skinkey label fs-000000000000 x 2>/dev/null || rc=$?; expect_eq "$rc" 1 "label of an unknown chip"
+
 # chip away: still listed, from the cache
 sim remove > /dev/null
 wait_for 3 sh -c "skinkey chips | grep -q away" || fail "chip not shown away"
