@@ -436,32 +436,23 @@ keyop_run(struct sk_card *sc, struct keyop *k)
 	return opgp_decipher_ecdh(sc, k->in, k->in_len, &k->out, &k->out_len);
 }
 
-/* Select, verify PW1 (81 for SIG, 82 otherwise), run; once more after a card reset. */
+static int keyop_on_card(struct sk_card *sc, void *arg)
+{
+	return keyop_run(sc, arg);
+}
+
+/* PW1 (81 for SIG, 82 otherwise) verified, run: skd_pgp_with_pin (fast path, retry once). */
 static int
 keyop(assuan_context_t ctx, const char *chip, struct keyop *k)
 {
-	struct skd_conn *c = skd_conn_get(ctx);
-	struct skd_card *h = NULL;
 	struct opgp_info info;
-	int r, attempt;
+	int r;
 
 	if ((r = skd_pgp_info(chip, &info)) != 0)
 		return r;
 	k->rsa = info.algo[k->ref - 1].id == OPGP_ALGO_ID_RSA;
-	if ((r = skd_card_acquire(c, chip, &h)) != 0)
-		return r;
-	for (attempt = 0; attempt < 2; attempt++) {
-		if ((r = opgp_select(skd_card_raw(h))) == 0 &&
-		    (r = skd_pgp_verify(c, h, k->ref == 1 ? OPGP_PW1_SIGN : OPGP_PW1_OTHER,
-		    &info)) == 0)
-			r = keyop_run(skd_card_raw(h), k);
-		if (r != SK_ERR_CARD_RESET)
-			break;
-	}
-	if (r == SK_ERR_CARD_REMOVED)
-		skd_card_lost(h);
-	skd_card_release(&h);
-	return r;
+	return skd_pgp_with_pin(skd_conn_get(ctx), chip, &info,
+	    k->ref == 1 ? OPGP_PW1_SIGN : OPGP_PW1_OTHER, keyop_on_card, k);
 }
 
 static gpg_error_t

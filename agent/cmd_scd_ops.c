@@ -172,28 +172,28 @@ static int run_decrypt(struct sk_card *sc, const struct opgp_algo_attr *a, struc
 	return 0;
 }
 
+struct op_call {
+	const struct opgp_info *info;
+	struct op_ctx *o;
+};
+
+static int op_on_card(struct sk_card *sc, void *arg)
+{
+	struct op_call *a = arg;
+
+	return a->o->kind == OP_DECRYPT ? run_decrypt(sc, &a->info->algo[a->o->slot], a->o) :
+	    run_sign(sc, a->o);
+}
+
 static int run_op(struct skd_conn *c, const char *chip, const struct opgp_info *info,
     struct op_ctx *o)
 {
-	struct skd_card *h = NULL;
+	struct op_call a = { info, o };
 	int ref = o->kind == OP_SIGN && o->slot == OPGP_KEY_SIG ? OPGP_PW1_SIGN : OPGP_PW1_OTHER;
-	int r, attempt;
+	int r = skd_pgp_with_pin(c, chip, info, ref, op_on_card, &a);
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		if ((r = scd_hold(c, chip, &h)) != 0)
-			return r;
-		r = skd_pgp_verify(c, h, ref, info);
-		if (r == 0)
-			r = o->kind == OP_DECRYPT ? run_decrypt(skd_card_raw(h), &info->algo[o->slot], o) :
-			    run_sign(skd_card_raw(h), o);
-		if (r == 0 && o->kind == OP_SIGN && o->slot == OPGP_KEY_SIG)
-			skd_pgp_note_signature(chip);   /* no re-read: the counter moved by one */
-		scd_release(&h, r);
-		/* HACKING.md rule 4: state lost (reset, deselected) -> select, verify, retry once */
-		if (r != SK_ERR_CARD_RESET && r != SK_ERR_DENIED)
-			break;
-		sk_info("%s: card state lost (%s); retrying once", chip, sk_strerror(r));
-	}
+	if (r == 0 && o->kind == OP_SIGN && o->slot == OPGP_KEY_SIG)
+		skd_pgp_note_signature(chip);   /* no re-read: the counter moved by one */
 	return r;
 }
 

@@ -274,9 +274,8 @@ int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct
 			skd_pin_cache_put(chip, OPGP_PW1_OTHER, pin);
 		else if (ref == OPGP_PW1_OTHER)
 			skd_pin_cache_put(chip, OPGP_PW1_SIGN, pin);
-		/* a good PIN resets a spent counter: keep the cached view (status, LEARN) true */
-		if ((ref == OPGP_PW3 ? info->pw.pw3_tries : info->pw.pw1_tries) < 3)
-			skd_pgp_refresh(sc, chip, NULL, 0);
+		/* (a spent counter that the good PIN reset is re-read by skd_pgp_note_pin with
+		 * GET DATA C4 alone: a full refresh would SELECT, which drops the PIN just verified) */
 	} else if (r == SK_ERR_PIN_WRONG) {
 		sk_warn("%s: the chip refused PIN %02X (%d tries left)%s", chip, ref, tries,
 		    cached ? "; dropped from the cache" : "");

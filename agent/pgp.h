@@ -29,6 +29,12 @@ int skd_pgp_cached_grip(const char *chip, int slot, char grip[41]);
 
 /* Make sure PIN ref (0x81/0x82/0x83) is verified on the held card: already verified -> 0;
  * else the cached PIN (policy) or INQUIRE NEEDPIN, one VERIFY, never retried. */
+/* One private-key operation with PIN ref verified (pgp_op.c): fn runs on the selected applet
+ * under the card lock; the fast path sends it alone when the PIN state still stands. */
+typedef int (*skd_pgp_op_fn)(struct sk_card *sc, void *arg);
+int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_info *info, int ref,
+    skd_pgp_op_fn fn, void *arg);
+
 /* Cache bookkeeping after a VERIFY (result r, tries as opgp_verify reports) and after a
  * PSO:CDS the card accepted (its signature counter moved by one). */
 void skd_pgp_note_pin(struct sk_card *sc, const char *chip, int ref, int r, int tries);

@@ -50,8 +50,10 @@ static gpg_error_t set_text(assuan_context_t ctx, const char *cmd, const char *t
 	return assuan_transact(ctx, line, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
-int skd_pinentry_getpin(const char *program, const char *desc, const char *prompt, char **pin)
+int skd_pinentry_getpin(const char *program, const char *desc, const char *prompt,
+    int timeout_s, char **pin)
 {
+	char line[32];
 	assuan_context_t ctx = NULL;
 	const char *argv[2];
 	struct pin_acc acc = { NULL, 0, 0 };
@@ -78,6 +80,8 @@ int skd_pinentry_getpin(const char *program, const char *desc, const char *promp
 	}
 	if (set_text(ctx, "SETDESC", desc) != 0 || set_text(ctx, "SETPROMPT", prompt) != 0)
 		goto out;
+	snprintf(line, sizeof(line), "SETTIMEOUT %d", timeout_s > 0 ? timeout_s : 60);
+	(void)assuan_transact(ctx, line, NULL, NULL, NULL, NULL, NULL, NULL);   /* old pinentries lack it */
 	e = assuan_transact(ctx, "GETPIN", pin_data, &acc, NULL, NULL, NULL, NULL);
 	if (e != 0) {
 		r = acc.overflow ? SK_ERR_PIN_FORMAT : SK_ERR_CANCELED;

@@ -5,7 +5,9 @@
 
 /* desc: the text shown (plain, escaped here). *pin: NUL-terminated secure memory, free with
  * skd_pin_free(). SK_ERR_CANCELED when the user cancels, SK_ERR_PIN_REQUIRED when no pinentry
- * program can be run. */
-int skd_pinentry_getpin(const char *program, const char *desc, const char *prompt, char **pin);
+ * program can be run. The card stays locked while the user types, so the prompt gives up after
+ * timeout_s seconds (pinentry's SETTIMEOUT). */
+int skd_pinentry_getpin(const char *program, const char *desc, const char *prompt,
+    int timeout_s, char **pin);
 
 #endif

@@ -175,7 +175,8 @@ int skd_pin_obtain(struct skd_conn *c, const char *chipid, int pinref, const cha
 	}
 	if (c == NULL)   /* no client to INQUIRE (the ssh-agent socket): ask pinentry */
 		return skd_pinentry_getpin(skd_config.pinentry_program, pinentry_desc(chipid, pinref),
-		    "PIN:", pin);
+		    "PIN:", skd_config.tap_timeout_ms / 1000 > 0 ? skd_config.tap_timeout_ms / 1000 : 60,
+		    pin);
 	return inquire_pin(c, prompt, pin);
 }
 

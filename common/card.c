@@ -26,6 +26,9 @@ struct sk_card {
 	unsigned long count;
 	uint8_t *cmd;  /* secure: commands carry PINs */
 	uint8_t *rsp;  /* secure: responses carry decrypted data */
+	uint8_t sel_aid[16];  /* AID of the last SELECT by name through this handle */
+	size_t sel_len;       /* 0: unknown (never selected, other SELECT, reset, removal) */
+	int sel_fresh;        /* that SELECT was the last APDU */
 };
 
 /* One raw command being built or sent. */
@@ -231,7 +234,9 @@ static int exchange(struct sk_card *c, struct raw_apdu *a, struct gather *g, uin
 
 	if ((r = transmit(c, a, g->secrecy, &data, &dlen, sw)) != 0)
 		return r;
-	if ((*sw & 0xFF00) == 0x6C00) {
+	/* 6Cxx: wrong Le. Only a command that asked for data is sent again: one without Le (VERIFY,
+	 * CHANGE REFERENCE DATA, ...) must never be repeated (HACKING.md safety rule 2). */
+	if ((*sw & 0xFF00) == 0x6C00 && a->le > 0) {
 		sk_wipe(c->rsp, dlen + 2);
 		a->le = (*sw & 0xFF) == 0 ? 256 : (*sw & 0xFF);
 		a->ext = a->ext && a->lc > SHORT_LC_MAX;
@@ -338,6 +343,30 @@ static int apdu_send(struct sk_card *c, const struct sk_apdu *a, struct gather *
 	return get_responses(c, g, sw);
 }
 
+/* Which applet this handle last selected by name: a successful SELECT (00 A4 04 xx) records its
+ * AID; any other SELECT, a failed one, a reset or a removal makes it unknown. (Another program
+ * may still select something else in between: callers treat this as a hint and recover.) */
+static void note_selection(struct sk_card *c, const struct sk_apdu *a, int r, uint16_t sw)
+{
+	int is_select = (a->cla & 0x80) == 0 && a->ins == 0xA4;
+
+	if (r == SK_ERR_CARD_RESET || r == SK_ERR_CARD_REMOVED) {
+		sk_card_forget_selection(c);
+		return;
+	}
+	if (!is_select) {
+		c->sel_fresh = 0;
+		return;
+	}
+	if (r == 0 && sw == 0x9000 && a->p1 == 0x04 && a->lc > 0 && a->lc <= sizeof(c->sel_aid)) {
+		memcpy(c->sel_aid, a->data, a->lc);
+		c->sel_len = a->lc;
+		c->sel_fresh = 1;
+	} else {
+		sk_card_forget_selection(c);
+	}
+}
+
 int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp, uint16_t *sw)
 {
 	uint8_t hdr[4];
@@ -361,6 +390,25 @@ int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp,
 		if (rsp != NULL)
 			sk_buf_reset(rsp);
 	}
+	note_selection(c, a, r, *sw);
 	(void)sk_card_end(c);
 	return r;
+}
+
+int sk_card_is_selected(const struct sk_card *c, const uint8_t *aid, size_t len)
+{
+	return c != NULL && c->sel_len != 0 && c->sel_len == len && memcmp(c->sel_aid, aid, len) == 0;
+}
+
+int sk_card_just_selected(const struct sk_card *c, const uint8_t *aid, size_t len)
+{
+	return sk_card_is_selected(c, aid, len) && c->sel_fresh;
+}
+
+void sk_card_forget_selection(struct sk_card *c)
+{
+	if (c != NULL) {
+		c->sel_len = 0;
+		c->sel_fresh = 0;
+	}
 }

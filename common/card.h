@@ -60,6 +60,13 @@ int sk_card_in_transaction(const struct sk_card *c);
  * SK_ERR_BAD_RESPONSE for an answer under 2 bytes, SK_ERR_TOOBIG over the response cap or when
  * the command cannot be encoded). A chained command stops at the first block not answered 9000 and
  * returns that SW. 61xx → GET RESPONSE (00 C0 00 00 xx); 6Cxx → resent once with Le = xx. */
+/* The applet this handle last selected by name (SELECT 00 A4 04 with exactly this AID), with no
+ * other SELECT, reset or removal seen since. A hint only: another program sharing the reader may
+ * have selected something else; a caller skipping a SELECT must recover from an error SW. */
+int sk_card_is_selected(const struct sk_card *c, const uint8_t *aid, size_t len);
+/* ... and that SELECT was the last APDU sent through this handle. */
+int sk_card_just_selected(const struct sk_card *c, const uint8_t *aid, size_t len);
+void sk_card_forget_selection(struct sk_card *c);
 int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp, uint16_t *sw);
 /* Raw APDUs actually handed to ops->transmit (including chain blocks and GET RESPONSE). */
 unsigned long sk_card_apdu_count(const struct sk_card *c);

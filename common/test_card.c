@@ -342,6 +342,15 @@ static void test_6c(struct sk_card *c, struct mock *m, struct sk_buf *rsp)
 	CHECK_EQ(sk_card_apdu(c, &a, rsp, &sw), 0);
 	CHECK_EQ(sw, 0x6C08);
 	CHECK_EQ(m->nsent, 2);  /* resent once only */
+	/* a command without Le (VERIFY) is never sent twice, whatever the card answers */
+	{
+		static const uint8_t pin[] = { '1', '2', '3', '4', '5', '6' };
+		struct sk_apdu v = { 0x00, 0x20, 0x00, 0x81, pin, sizeof(pin), 0, 0 };
+		mock_reset(m, ans_6c_always);
+		CHECK_EQ(sk_card_apdu(c, &v, rsp, &sw), 0);
+		CHECK_EQ(sw, 0x6C08);
+		CHECK_EQ(m->nsent, 1);
+	}
 }
 
 static int ans_short(struct mock *m, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t *rl)

@@ -87,8 +87,9 @@ static int read_all(struct sk_card *card, struct sk_buf *b, struct opgp_info *in
 	    (r = read_optional(card, b, 0x5E, parse_login, info)) != 0 ||
 	    (r = read_optional(card, b, 0x7A, parse_sst, info)) != 0)
 		return r;
-	if ((info->caps.flags & OPGP_CAP_KDF) != 0 &&
-	    (r = read_optional(card, b, 0xF9, parse_kdf, info)) != 0)
+	/* F9 whatever the capability bit says: skinkeyd verifies cached PINs with the KDF-DO read
+	 * here, and a PIN sent in the wrong form costs a retry (opgp_read_pin_state reads it too) */
+	if ((r = read_optional(card, b, 0xF9, parse_kdf, info)) != 0)
 		return r;
 	if (info->max_cmd == 0 && info->version_major >= 3 &&
 	    (r = read_optional(card, b, 0x7F66, parse_ext_len, info)) != 0)

@@ -1,0 +1,69 @@
+/* pgp_op.c — one private-key operation on the OpenPGP applet with its PIN: the one path shared
+ * by PKSIGN/PKAUTH/PKDECRYPT, the PKCS#11 key operations and the ssh-agent socket.
+ *
+ * Fast path: when this presence already verified the PIN (it is cached), the PIN stays valid
+ * across operations (PW1/82, or PW1/81 when not forced per signature) and this daemon's SELECT
+ * of the applet still stands on the card handle, the operation goes alone: one APDU. An
+ * OpenPGP SELECT resets the PIN state, so re-selecting on every operation would force a VERIFY
+ * each time. No PIN travels on the fast path; if another program selected something else in
+ * between, the card answers an error and the slow path runs once (HACKING.md rule 4).
+ * Slow path: SELECT, VERIFY (skd_pgp_verify: cache or INQUIRE/pinentry, never retried), run. */
+#include <string.h>
+
+#include "common/card.h"
+#include "common/log.h"
+#include "common/sk_err.h"
+#include "pgp.h"
+#include "skd_int.h"
+
+static const uint8_t opgp_aid[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+
+/* What a card says when our SELECT no longer stands or the PIN state is gone. */
+static int state_lost(int r, int fast)
+{
+	if (r == SK_ERR_CARD_RESET || r == SK_ERR_DENIED)
+		return 1;
+	return fast && (r == SK_ERR_UNSUPPORTED || r == SK_ERR_NOT_FOUND || r == SK_ERR_SW);
+}
+
+static int pin_stays_valid(const struct opgp_info *info, int ref)
+{
+	return ref == OPGP_PW1_OTHER || (ref == OPGP_PW1_SIGN && info->pw.pw1_multi);
+}
+
+int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_info *info, int ref,
+    skd_pgp_op_fn fn, void *arg)
+{
+	struct skd_card *h = NULL;
+	struct sk_card *sc;
+	char *known = pin_stays_valid(info, ref) ? skd_pincache_get(chip, ref) : NULL;
+	int fast = known != NULL, r = SK_ERR_INTERNAL;
+
+	skd_pin_free(&known);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((r = skd_card_acquire(c, chip, &h)) != 0)
+			return r;
+		sc = skd_card_raw(h);
+		fast = fast && attempt == 0 && sk_card_is_selected(sc, opgp_aid, sizeof(opgp_aid));
+		if (fast) {
+			r = fn(sc, arg);
+		} else {
+			if ((r = opgp_select(sc)) == SK_ERR_CARD_RESET)
+				r = opgp_select(sc);   /* another program reset the card: once more */
+			if (r == 0 && (r = skd_pgp_verify(c, h, ref, info)) == 0)
+				r = fn(sc, arg);
+		}
+		if (attempt == 0 && state_lost(r, fast)) {
+			sk_info("%s: card state lost (%s); select, verify and retry once", chip,
+			    sk_strerror(r));
+			sk_card_forget_selection(sc);
+			skd_card_release(&h);
+			continue;
+		}
+		if (r == SK_ERR_CARD_REMOVED)
+			skd_card_lost(h);
+		skd_card_release(&h);
+		break;
+	}
+	return r;
+}
