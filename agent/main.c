@@ -175,6 +175,9 @@ static int run_socket(const struct opts *o)
 	}
 	if (o->mode == MODE_DAEMON && (r = daemonize(o->log_file)) != 0)
 		return r;
+	/* state.db opened after the fork: an sqlite handle must not cross fork() */
+	if ((r = skd_state_open(NULL)) != 0)
+		return r;
 	if ((r = skd_cardmgr_start()) != 0)
 		return r;
 	if (sshag_card_start() != 0)
@@ -208,10 +211,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-	if ((r = skd_state_open(NULL)) != 0)
-		return 1;
 	if (o.mode == MODE_SERVER || o.mode == MODE_MULTI) {
-		if ((r = skd_cardmgr_start()) == 0)
+		if ((r = skd_state_open(NULL)) == 0 && (r = skd_cardmgr_start()) == 0)
 			r = run_pipe(o.mode == MODE_MULTI);
 	} else {
 		r = run_socket(&o);
