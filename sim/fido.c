@@ -3,8 +3,8 @@
  * 90, assembled by the framework) and 61xx/GET RESPONSE for long answers; 80 12 01 00 accepted;
  * INS 11 answers 6D00; no 9100 keep-alive. CTAP2: getInfo, makeCredential (ES256 only, packed
  * self attestation, resident keys), getAssertion / getNextAssertion, clientPIN protocol 1
- * (fido_pin.c), the hmac-secret extension (fido_ext.c), reset. Not emulated: credProtect,
- * U2F/CTAP1 — getInfo does not offer them; getNextAssertion carries no extension output. */
+ * (fido_pin.c), the hmac-secret and credProtect extensions (fido_ext.c), reset. Not
+ * emulated: U2F/CTAP1; getNextAssertion carries no extension output. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +59,7 @@ static uint16_t fi_select(void *st, struct sim_rbuf *r, struct sim_env *env)
 static uint8_t get_info(const struct fido *f, struct sim_rbuf *r)
 {
 	if (ce_head(r, 5, 6) || ce_int(r, 1) || ce_head(r, 4, 1) || ce_text(r, "FIDO_2_0") ||
-	    ce_int(r, 2) || ce_head(r, 4, 1) || ce_text(r, "hmac-secret") ||
+	    ce_int(r, 2) || ce_head(r, 4, 2) || ce_text(r, "credProtect") || ce_text(r, "hmac-secret") ||
 	    ce_int(r, 3) || ce_bytes(r, f->aaguid, 16) ||
 	    ce_int(r, 4) || ce_head(r, 5, 4) || ce_text(r, "rk") || ce_bool(r, 1) ||
 	    ce_text(r, "up") || ce_bool(r, 1) || ce_text(r, "plat") || ce_bool(r, 0) ||
@@ -79,7 +79,7 @@ struct mc_req {
 	size_t nexclude;
 	int es256, rk, uv, up;
 	int have_params;
-	int hmac_secret;
+	int hmac_secret, protect;
 };
 
 /* options map: rk / up / uv booleans, others skipped */
@@ -190,7 +190,7 @@ static int mc_field(struct cb *c, int64_t key, struct mc_req *q)
 	case 3: return parse_entity(c, "id", 1, &q->user_id, "name", &q->user_name);
 	case 4: q->have_params = 1; return parse_params(c, &q->es256);
 	case 5: return parse_cred_list(c, q->exclude, &q->nexclude);
-	case 6: return fido_ext_parse_mc(c, &q->hmac_secret);
+	case 6: return fido_ext_parse_mc(c, &q->hmac_secret, &q->protect);
 	case 7: return parse_options(c, &q->rk, &q->up, &q->uv);
 	case 8: q->have_pin_auth = 1; return cb_bytes(c, &q->pin_auth.p, &q->pin_auth.n);
 	case 9: return cb_int(c, &q->pin_protocol);
@@ -231,8 +231,20 @@ static void put_be32(uint8_t *p, uint32_t v)
 }
 
 /* authData with attested credential data: rpIdHash | flags | counter | aaguid | L | id | COSE */
+/* extension outputs of makeCredential, canonical order: credProtect, hmac-secret */
+static int mc_extensions(struct sim_rbuf *ad, uint8_t flags, int hmac_secret, const struct fido_key *k)
+{
+	int cp = k->protect > 1;
+
+	if (!(flags & 0x80))
+		return 0;
+	return ce_head(ad, 5, (uint64_t)(cp + (hmac_secret != 0))) ||
+	    (cp && (ce_text(ad, "credProtect") || ce_int(ad, k->protect))) ||
+	    (hmac_secret && (ce_text(ad, "hmac-secret") || ce_bool(ad, 1)));
+}
+
 static int attested_auth_data(const struct fido *f, const uint8_t rp_hash[32], uint8_t flags,
-    const uint8_t *cred_id, const struct fido_key *k, struct sim_rbuf *ad)
+    int hmac_secret, const uint8_t *cred_id, const struct fido_key *k, struct sim_rbuf *ad)
 {
 	uint8_t hdr[37], len[2] = { 0, FIDO_CRED_ID_LEN };
 
@@ -243,8 +255,7 @@ static int attested_auth_data(const struct fido *f, const uint8_t rp_hash[32], u
 	    sim_rbuf_put(ad, len, 2) || sim_rbuf_put(ad, cred_id, FIDO_CRED_ID_LEN) ||
 	    ce_head(ad, 5, 5) || ce_int(ad, 1) || ce_int(ad, 2) || ce_int(ad, 3) || ce_int(ad, -7) ||
 	    ce_int(ad, -1) || ce_int(ad, 1) || ce_int(ad, -2) || ce_bytes(ad, k->pub + 1, 32) ||
-	    ce_int(ad, -3) || ce_bytes(ad, k->pub + 33, 32) ||
-	    ((flags & 0x80) && (ce_head(ad, 5, 1) || ce_text(ad, "hmac-secret") || ce_bool(ad, 1)));
+	    ce_int(ad, -3) || ce_bytes(ad, k->pub + 33, 32) || mc_extensions(ad, flags, hmac_secret, k);
 }
 
 static int excluded(const struct fido *f, const struct mc_req *q, const uint8_t rp_hash[32])
@@ -335,16 +346,22 @@ static uint8_t make_credential(struct fido *f, const uint8_t *p, size_t n, struc
 	if (q.rk && (slot = rk_slot(f, rp_hash, &q)) < 0)
 		return ST_STORE_FULL;
 	st = ST_OTHER;
-	if (fido_key_generate(&k) != 0 || fido_cred_wrap(f->master, rp_hash, &k, cred_id) != 0)
+	if (fido_key_generate(&k) != 0)
+		goto out;
+	k.protect = (uint8_t)(q.protect ? q.protect : 1);
+	if (fido_cred_wrap(f->master, rp_hash, &k, cred_id) != 0)
 		goto out;
 	f->counter++;
 	env->dirty = 1;
-	if (attested_auth_data(f, rp_hash, (uint8_t)(0x41 | (uv ? 0x04 : 0) | (q.hmac_secret ? 0x80 : 0)),
-	    cred_id, &k, &ad) != 0 ||
+	if (attested_auth_data(f, rp_hash,
+	    (uint8_t)(0x41 | (uv ? 0x04 : 0) | (q.hmac_secret || q.protect > 1 ? 0x80 : 0)),
+	    q.hmac_secret, cred_id, &k, &ad) != 0 ||
 	    (siglen = fido_sign(&k, ad.p, ad.len, q.cdh.p, 32, sig, sizeof(sig))) < 0)
 		goto out;
-	if (q.rk)
+	if (q.rk) {
 		rk_store(f, slot, rp_hash, &q, cred_id);
+		f->rk[slot].protect = k.protect;
+	}
 	if (ce_head(r, 5, 3) || ce_int(r, 1) || ce_text(r, "packed") || ce_int(r, 2) ||
 	    ce_bytes(r, ad.p, ad.len) || ce_int(r, 3) || ce_head(r, 5, 2) || ce_text(r, "alg") ||
 	    ce_int(r, -7) || ce_text(r, "sig") || ce_bytes(r, sig, (size_t)siglen))
@@ -431,12 +448,14 @@ out:
 }
 
 /* resident credentials of an RP, newest first */
-static size_t rk_matches(const struct fido *f, const uint8_t rp_hash[32], uint8_t *out)
+static size_t rk_matches(const struct fido *f, const uint8_t rp_hash[32], int uv, uint8_t *out)
 {
 	size_t n = 0, i, j;
 
+	/* without an allowList, credProtect 2 and 3 credentials need user verification */
 	for (i = 0; i < MAX_RK; i++)
-		if (f->rk[i].used && memcmp(f->rk[i].rp_hash, rp_hash, 32) == 0)
+		if (f->rk[i].used && memcmp(f->rk[i].rp_hash, rp_hash, 32) == 0 &&
+		    (uv || f->rk[i].protect <= 1))
 			out[n++] = (uint8_t)i;
 	for (i = 1; i < n; i++)
 		for (j = i; j > 0 && f->rk[out[j]].created > f->rk[out[j - 1]].created; j--) {
@@ -478,12 +497,15 @@ static uint8_t get_assertion(struct fido *f, const uint8_t *p, size_t n, struct 
 		for (i = 0; i < q.nallow; i++) {
 			if (fido_cred_unwrap(f->master, rp_hash, q.allow[i].p, q.allow[i].n, &k) != 0)
 				continue;
+			st = k.protect;
 			OPENSSL_cleanse(&k, sizeof(k));
+			if (st == 3 && !uv)
+				continue;        /* credProtect userVerificationRequired */
 			return assertion(f, rp_hash, q.cdh.p, flags, q.allow[i].p, -1, 1, &q.ext, r, env);
 		}
 		return ST_NO_CREDENTIALS;
 	}
-	f->nnext = rk_matches(f, rp_hash, f->next);
+	f->nnext = rk_matches(f, rp_hash, uv, f->next);
 	if (f->nnext == 0)
 		return ST_NO_CREDENTIALS;
 	f->inext = 1;
@@ -558,8 +580,8 @@ static uint16_t fi_process(void *st, const struct sim_apdu *a, struct sim_rbuf *
 
 /* --- persistence ----------------------------------------------------------------------- */
 
-#define STATE_VERSION 2
-#define RK_BLOB (1 + 32 + 1 + TXT_MAX + 1 + TXT_MAX + FIDO_CRED_ID_LEN + 4)
+#define STATE_VERSION 3
+#define RK_BLOB (1 + 32 + 1 + TXT_MAX + 1 + TXT_MAX + FIDO_CRED_ID_LEN + 4 + 1)
 #define HDR_BLOB (1 + 32 + 16 + 4 + 16 + 1 + 1)
 
 static void rk_put(uint8_t *p, const struct fido_rk *k)
@@ -575,6 +597,7 @@ static void rk_put(uint8_t *p, const struct fido_rk *k)
 	p += TXT_MAX;
 	memcpy(p, k->cred_id, FIDO_CRED_ID_LEN);
 	put_be32(p + FIDO_CRED_ID_LEN, k->created);
+	p[FIDO_CRED_ID_LEN + 4] = k->protect;
 }
 
 static int rk_get(const uint8_t *p, struct fido_rk *k)
@@ -593,7 +616,8 @@ static int rk_get(const uint8_t *p, struct fido_rk *k)
 	memcpy(k->cred_id, p, FIDO_CRED_ID_LEN);
 	p += FIDO_CRED_ID_LEN;
 	k->created = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	return 0;
+	k->protect = p[4];
+	return k->protect <= 3 ? 0 : -1;
 }
 
 static int fi_save(void *st, struct sim_rbuf *out)

@@ -17,7 +17,7 @@
 
 #define NONCE_LEN 12
 #define TAG_LEN 16
-#define PLAIN_LEN (32 + FIDO_PUB_LEN)
+#define PLAIN_LEN (32 + FIDO_PUB_LEN + 1)
 
 int fido_key_generate(struct fido_key *k)
 {
@@ -49,6 +49,7 @@ int fido_cred_wrap(const uint8_t master[32], const uint8_t rp_hash[32], const st
 
 	memcpy(plain, k->priv, 32);
 	memcpy(plain + 32, k->pub, FIDO_PUB_LEN);
+	plain[32 + FIDO_PUB_LEN] = k->protect;
 	if (ctx == NULL || RAND_bytes(id, NONCE_LEN) != 1 ||
 	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, master, id) != 1 ||
 	    EVP_EncryptUpdate(ctx, NULL, &n, rp_hash, 32) != 1 ||
@@ -82,6 +83,7 @@ int fido_cred_unwrap(const uint8_t master[32], const uint8_t rp_hash[32], const 
 		goto out;      /* another card's, another RP's, or a forged credential */
 	memcpy(k->priv, plain, 32);
 	memcpy(k->pub, plain + 32, FIDO_PUB_LEN);
+	k->protect = plain[32 + FIDO_PUB_LEN];
 	r = 0;
 out:
 	OPENSSL_cleanse(plain, sizeof(plain));

@@ -1,4 +1,4 @@
-/* fido_ext.c — the hmac-secret extension: a per-credential CredRandom (derived from the card's
+/* fido_ext.c — extension inputs (hmac-secret, credProtect) and the hmac-secret extension: a per-credential CredRandom (derived from the card's
  * master key and the credential ID, nothing stored) and the salted HMAC outputs encrypted
  * under the ECDH shared secret of the clientPIN key agreement. */
 #include <string.h>
@@ -58,7 +58,7 @@ static int parse_hs_input(struct cb *c, struct fido_ga_ext *e)
 	return got == 7 ? 0 : -1;
 }
 
-int fido_ext_parse_mc(struct cb *c, int *hmac_secret)
+int fido_ext_parse_mc(struct cb *c, int *hmac_secret, int *protect)
 {
 	const uint8_t *k;
 	size_t n, kl, i;
@@ -66,11 +66,21 @@ int fido_ext_parse_mc(struct cb *c, int *hmac_secret)
 	if (cb_map(c, &n) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
+		int64_t v;
 		int rc;
 
 		if (cb_text(c, &k, &kl) != 0)
 			return -1;
-		rc = cb_text_is(k, kl, "hmac-secret") ? cb_bool(c, hmac_secret) : cb_skip(c, 1);
+		if (cb_text_is(k, kl, "hmac-secret")) {
+			rc = cb_bool(c, hmac_secret);
+		} else if (cb_text_is(k, kl, "credProtect")) {
+			if ((rc = cb_int(c, &v)) == 0 && (v < 1 || v > 3))
+				rc = -1;
+			if (rc == 0)
+				*protect = (int)v;
+		} else {
+			rc = cb_skip(c, 1);
+		}
 		if (rc != 0)
 			return -1;
 	}

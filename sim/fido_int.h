@@ -34,12 +34,14 @@ int ce_textn(struct sim_rbuf *r, const uint8_t *s, size_t n);
 int ce_bool(struct sim_rbuf *r, int v);
 
 /* Credentials: a P-256 key wrapped under the card's master key into the credential ID
- * (AES-256-GCM, nonce 12 | private 32 | public 65 | tag 16), bound to the rpIdHash. */
-#define FIDO_CRED_ID_LEN (12 + 32 + 65 + 16)
+ * (AES-256-GCM, nonce 12 | private 32 | public 65 | credProtect 1 | tag 16), bound to the
+ * rpIdHash. */
+#define FIDO_CRED_ID_LEN (12 + 32 + 65 + 1 + 16)
 #define FIDO_PUB_LEN 65
 struct fido_key {
 	uint8_t priv[32];
 	uint8_t pub[FIDO_PUB_LEN];    /* 04 | x | y */
+	uint8_t protect;              /* credProtect level 1..3 */
 };
 int fido_key_generate(struct fido_key *k);
 int fido_cred_wrap(const uint8_t master[32], const uint8_t rp_hash[32], const struct fido_key *k,
@@ -83,6 +85,7 @@ struct fido_rk {
 	uint8_t user_name_len;
 	uint8_t cred_id[FIDO_CRED_ID_LEN];
 	uint32_t created;            /* counter value at creation: newest first */
+	uint8_t protect;             /* credProtect level 1..3 */
 };
 
 struct fido {
@@ -128,8 +131,9 @@ struct fido_ga_ext {
 	uint8_t peer[FIDO_PUB_LEN];
 	struct blob salt_enc, salt_auth;
 };
-/* makeCredential extensions map: sets *hmac_secret when {"hmac-secret": true} */
-int fido_ext_parse_mc(struct cb *c, int *hmac_secret);
+/* makeCredential extensions map: {"hmac-secret": true} sets *hmac_secret, {"credProtect": n}
+ * sets *protect (1..3; other values are refused) */
+int fido_ext_parse_mc(struct cb *c, int *hmac_secret, int *protect);
 int fido_ext_parse_ga(struct cb *c, struct fido_ga_ext *e);
 /* CBOR extensions map {"hmac-secret": enc(outputs)} for one credential, into out */
 uint8_t fido_hmac_secret(struct fido *f, const uint8_t *cred_id, const struct fido_ga_ext *e,

@@ -183,6 +183,36 @@ a = ctap.get_assertion("example.com", cdh2, [{"type": "public-key", "id": att.au
 if a.auth_data.flags & 0x05 != 0x05:
     fail("assertion flags %x" % a.auth_data.flags)
 a.verify(cdh2, att.auth_data.credential_data.public_key)
+# credProtect: 2 hides a resident key from discovery without UV, 3 needs UV even by ID
+if "credProtect" not in ctap.info.extensions:
+    fail("credProtect not in getInfo extensions")
+def protected(level, uid):
+    pa = cp.protocol.authenticate(token, cdh)
+    att = ctap.make_credential(cdh, {"id": "cp.example"}, {"id": uid}, ES256, extensions={"credProtect": level},
+                               options={"rk": True}, pin_uv_param=pa, pin_uv_protocol=1)
+    if att.auth_data.extensions.get("credProtect") != level:
+        fail("credProtect %d not confirmed: %r" % (level, att.auth_data.extensions))
+    return att.auth_data.credential_data
+p2, p3 = protected(2, b"c2"), protected(3, b"c3")
+def by_id(cd):
+    return ctap.get_assertion("cp.example", cdh2, [{"type": "public-key", "id": cd.credential_id}])
+try:
+    ctap.get_assertion("cp.example", cdh2)
+    fail("protected resident keys discoverable without UV")
+except CtapError as e:
+    if e.code != CtapError.ERR.NO_CREDENTIALS:
+        fail("discovery without UV: %r" % e.code)
+by_id(p2).verify(cdh2, p2.public_key)
+try:
+    by_id(p3)
+    fail("credProtect 3 usable without UV")
+except CtapError as e:
+    if e.code != CtapError.ERR.NO_CREDENTIALS:
+        fail("level 3 by id: %r" % e.code)
+d = ctap.get_assertion("cp.example", cdh2, pin_uv_param=cp.protocol.authenticate(token, cdh2), pin_uv_protocol=1)
+if d.number_of_credentials != 2 or d.user["id"] != b"c3":
+    fail("discovery with UV: %r %r" % (d.number_of_credentials, d.user))
+d.verify(cdh2, p3.public_key)
 ctap.reset()
 if Ctap2(dev).info.options.get("clientPin") is not False:
     fail("PIN survived reset")
