@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "common/secmem.h"
 #include "common/sk_err.h"
 #include "sk_config.h"
 
@@ -30,8 +31,9 @@ static int write_all(int fd, const char *p, size_t n)
 /* 1 when data was copied, 0 at EOF, -1 on error. */
 static int copy_once(int from, int to)
 {
-	char buf[8192];
+	char buf[8192];   /* carries PINs (NEEDPIN answers) and session keys (PKDECRYPT) */
 	ssize_t k;
+	int r;
 
 	do
 		k = read(from, buf, sizeof(buf));
@@ -40,7 +42,9 @@ static int copy_once(int from, int to)
 		return -1;
 	if (k == 0)
 		return 0;
-	return write_all(to, buf, (size_t)k) == 0 ? 1 : -1;
+	r = write_all(to, buf, (size_t)k) == 0 ? 1 : -1;
+	sk_wipe(buf, (size_t)k);
+	return r;
 }
 
 static int relay(int sock)
@@ -81,6 +85,8 @@ int main(int argc, char **argv)
 		/* --multi-server, --server, --daemon and scdaemon's other options: the relay behaves
 		 * the same for all of them (gpg-agent talks on stdin/stdout). */
 	}
+	if (sk_process_harden() != 0)   /* no core dump, no ptrace: PINs pass through here */
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = skc_connect_fd(&sock)) != 0) {
 		fprintf(stderr, "skinkey-scd: cannot reach skinkeyd: %s\n", sk_strerror(r));
