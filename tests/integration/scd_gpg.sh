@@ -25,6 +25,7 @@ expect_match "$(gpg -K)" 'rsa2048 [0-9-]+ \[E\]' "encryption subkey usage"
 compare_with_gnupg keys
 expect_match "$(cat "$S/ours-keys.txt")" 'Signature key \.\.\.\.: [0-9A-F ]{40,}' "signature key fingerprint shown"
 
+asked=$(grep -c '^GETPIN' "$SKNS_LOG/pinentry.log")
 echo "skinkey signs this" > "$S/msg"
 gpg --batch -u test@example.org --sign -o "$S/msg.gpg" "$S/msg" || fail "gpg --sign"
 gpg --verify "$S/msg.gpg" 2> "$S/verify.txt" || fail "gpg --verify rejected: $(cat "$S/verify.txt")"
@@ -50,6 +51,10 @@ git commit -q -S -m "signed by the implant" || fail "git commit -S"
 git verify-commit HEAD 2> "$S/vc.txt" || fail "git verify-commit: $(cat "$S/vc.txt")"
 expect_match "$(cat "$S/vc.txt")" 'Good signature' "git verify-commit good signature"
 cd "$S"
+
+# pin-cache = presence (default): the PIN entered once serves every later operation while the
+# chip stays in the field, though the signature PIN is "forced" (verified before each PSO:CDS)
+expect_eq "$(grep -c '^GETPIN' "$SKNS_LOG/pinentry.log")" "$asked" "PINs asked again after key generation"
 
 # several gpg-agent connections share the one daemon: its socket is what GETINFO socket_name says
 out=$(gpg-connect-agent 'SCD GETINFO socket_name' /bye)
