@@ -79,6 +79,60 @@ test_interfaces(void)
 	CHECK(f->version.major == 2 && f->version.minor == 40);
 }
 
+/* Application-supplied mutexes (no CKF_OS_LOCKING_OK): the module must use them. */
+static int cb_locks, cb_unlocks, cb_creates, cb_destroys;
+static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static CK_RV
+cb_create(CK_VOID_PTR_PTR m)
+{
+	cb_creates++;
+	*m = &cb_mu;
+	return CKR_OK;
+}
+
+static CK_RV
+cb_destroy(CK_VOID_PTR m)
+{
+	cb_destroys++;
+	return CKR_OK;
+}
+
+static CK_RV
+cb_lock(CK_VOID_PTR m)
+{
+	pthread_mutex_lock(m);
+	cb_locks++;
+	return CKR_OK;
+}
+
+static CK_RV
+cb_unlock(CK_VOID_PTR m)
+{
+	cb_unlocks++;
+	pthread_mutex_unlock(m);
+	return CKR_OK;
+}
+
+static void
+test_mutex_callbacks(void)
+{
+	CK_C_INITIALIZE_ARGS a;
+	CK_ULONG n = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.CreateMutex = cb_create;
+	CHECK_RV(f->C_Initialize(&a), CKR_ARGUMENTS_BAD);   /* some but not all callbacks */
+	a.DestroyMutex = cb_destroy;
+	a.LockMutex = cb_lock;
+	a.UnlockMutex = cb_unlock;
+	CHECK_RV(f->C_Initialize(&a), CKR_OK);
+	CHECK_RV(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	CHECK(cb_creates == 1 && cb_locks >= 1 && cb_locks == cb_unlocks);
+	CHECK_RV(f->C_Finalize(NULL), CKR_OK);
+	CHECK(cb_destroys == 1 && cb_locks == cb_unlocks);
+}
+
 static void
 test_init_args(void)
 {
@@ -591,6 +645,7 @@ main(void)
 	p11_mock_reset();
 	p11_set_backend(&p11_mock_backend);
 	test_interfaces();
+	test_mutex_callbacks();
 	test_init_args();
 	test_slots(&pgp, &hmac);
 	CHECK_RV(f->C_OpenSession(pgp, 0, NULL, NULL, &s), CKR_SESSION_PARALLEL_NOT_SUPPORTED);
