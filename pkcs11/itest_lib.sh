@@ -7,8 +7,7 @@ p11() { pkcs11-tool --module "$SO" "$@"; }
 
 # Waits for the (autostarted) daemon to know the chip; sets PGP, HMAC (token labels), CHIP.
 p11_tokens() {
-	# The first client autostarts skinkeyd, which inherits its stdout/stderr: give it a log
-	# file rather than a $(...) pipe that closes (a later log line would SIGPIPE the daemon).
+	# The first client autostarts skinkeyd: keep what it prints before detaching in the log.
 	pkcs11-tool --module "$SO" -L >/dev/null 2>>"$SKNS_LOG/skinkeyd.log" || true
 	wait_for 20 sh -c "pkcs11-tool --module '$SO' -L 2>/dev/null | grep -q ' OpenPGP'" ||
 		fail "no OpenPGP token appeared: $(p11 -L 2>&1)"
