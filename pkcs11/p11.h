@@ -115,6 +115,7 @@ CK_RV p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info);
 void p11_slot_refresh_pins(struct p11_slot *s, int live);
 int p11_slot_user(struct p11_slot *s);   /* user functions available (login or daemon PIN) */
 void p11_slot_logout_local(struct p11_slot *s);
+void p11_slot_pin_refused(struct p11_slot *s, int sk_err);
 
 /* p11_objects.c */
 CK_RV p11_objects_load(struct p11_slot *s);

@@ -142,8 +142,10 @@ p11_initpin(struct p11_session *s, struct p11_slot *slot, const CK_UTF8CHAR *pin
 		goto out;
 	if ((rv = p11_backend_handle(&h)) != CKR_OK)
 		goto out;
-	if ((r = p11_mod.be->initpin(h, slot->chip, slot->so_pin, np)) != 0)
+	if ((r = p11_mod.be->initpin(h, slot->chip, slot->so_pin, np)) != 0) {
+		p11_slot_pin_refused(slot, r);
 		rv = p11_rv(r, "resetting the user PIN");
+	}
 	else
 		rv = CKR_OK;
 out:

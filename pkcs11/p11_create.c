@@ -103,6 +103,7 @@ p11_genkey(struct p11_session *s, struct p11_slot *slot, CK_MECHANISM_PTR m,
 	if ((rv = p11_backend_handle(&h)) != CKR_OK)
 		return rv;
 	if ((r = p11_mod.be->genkey(h, slot->chip, ref, algo, slot->so_pin, &k)) != 0) {
+		p11_slot_pin_refused(slot, r);
 		rv = r == SK_ERR_PIN_REQUIRED || r == SK_ERR_DENIED ? CKR_USER_NOT_LOGGED_IN :
 		    p11_rv(r, "generating a key on the card");
 		goto out;
@@ -142,6 +143,7 @@ create_cert(struct p11_slot *slot, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_
 	if ((rv = p11_backend_handle(&h)) != CKR_OK)
 		return rv;
 	r = p11_mod.be->writecert(h, slot->chip, ref, slot->so_pin, val->pValue, val->ulValueLen);
+	p11_slot_pin_refused(slot, r);
 	if (r != 0)
 		return r == SK_ERR_PIN_REQUIRED || r == SK_ERR_DENIED ? CKR_USER_NOT_LOGGED_IN :
 		    p11_rv(r, "writing the certificate to the card");
@@ -323,8 +325,10 @@ p11_derive(struct p11_session *s, struct p11_slot *slot, CK_MECHANISM_PTR m,
 		return CKR_MECHANISM_PARAM_INVALID;
 	if ((rv = p11_backend_handle(&h)) != CKR_OK)
 		return rv;
-	if ((r = p11_mod.be->decrypt(h, slot->chip, 2, slot->user_pin, q, qlen, &z, &zlen)) != 0)
+	if ((r = p11_mod.be->decrypt(h, slot->chip, 2, slot->user_pin, q, qlen, &z, &zlen)) != 0) {
+		p11_slot_pin_refused(slot, r);
 		return p11_rv(r, "ECDH on the card");
+	}
 	rv = derived_object(s, slot, z, zlen, t, n, out);
 	OPENSSL_cleanse(z, zlen);
 	free(z);

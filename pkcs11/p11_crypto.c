@@ -173,8 +173,10 @@ do_sign(struct p11_session *s, struct p11_slot *slot, const struct p11_obj *k, v
 	if ((r = card_input(s, &in, &in_len)) != 0)
 		goto out;
 	if ((r = p11_mod.be->sign(h, slot->chip, k->ref, slot->user_pin, in, in_len, &raw,
-	    &raw_len)) != 0)
+	    &raw_len)) != 0) {
+		p11_slot_pin_refused(slot, r);
 		goto out;
+	}
 	r = normalise(k, raw, raw_len, sig, sig_len);
 out:
 	free(in);
@@ -265,6 +267,7 @@ p11_decrypt(struct p11_session *s, struct p11_slot *slot, const CK_BYTE *in, CK_
 		goto out;
 	if ((r = p11_mod.be->decrypt(h, slot->chip, k->ref, slot->user_pin, in, n, &pt,
 	    &pt_len)) != 0) {
+		p11_slot_pin_refused(slot, r);
 		rv = r == SK_ERR_CRYPTO ? CKR_ENCRYPTED_DATA_INVALID : p11_rv(r, "decrypting");
 		goto out;
 	}

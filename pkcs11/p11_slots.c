@@ -183,3 +183,16 @@ p11_slot_logout_local(struct p11_slot *s)
 	p11_pin_free(&s->user_pin);
 	p11_pin_free(&s->so_pin);
 }
+
+/* A PIN this module kept from C_Login answers skinkeyd's NEEDPIN on later operations. Once the
+ * chip refused it (changed elsewhere), it must never be sent again: every later call would cost
+ * a retry. Forget it and end the login; the application logs in anew. */
+void
+p11_slot_pin_refused(struct p11_slot *s, int r)
+{
+	if (r != SK_ERR_PIN_WRONG && r != SK_ERR_PIN_BLOCKED)
+		return;
+	if (s->user_pin != NULL || s->so_pin != NULL || s->user_in || s->so_in)
+		p11_log("%s: the chip refused a PIN: login ended, stored PINs forgotten", s->chip);
+	p11_slot_logout_local(s);
+}
