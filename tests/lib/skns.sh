@@ -6,6 +6,7 @@
 #   SKNS_DESFIRE=1   also run the simulated DESFire EV3 on vpcd slot 1
 #   SKNS_NOCARD=1    start no simulator (the script starts its own)
 #   SKNS_KEEP=DIR    keep the scratch tree (logs) in DIR instead of deleting it
+#   SKNS_APDU_LOG=1  pcscd logs every APDU (PINs included) to log/pcscd.log
 set -euo pipefail
 
 if [ "${SKNS_INSIDE:-}" != 1 ]; then
@@ -68,7 +69,9 @@ LD_PRELOAD="%s:%s${LD_PRELOAD:+:$LD_PRELOAD}" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASA
 fi
 unset SSH_AUTH_SOCK GPG_AGENT_INFO DISPLAY || true
 
-pcscd -f -a > "$scratch/log/pcscd.log" 2>&1 &
+# pcscd's APDU log (-a) holds PIN bytes: only when asked for (SKNS_APDU_LOG=1); the
+# simulator's own trace (skinkey-sim ctl trace on) redacts nothing either, use it the same way.
+pcscd -f ${SKNS_APDU_LOG:+-a} > "$scratch/log/pcscd.log" 2>&1 &
 pcscd_pid=$!
 for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.05; done
 [ -S /run/pcscd/pcscd.comm ] || { echo "skns: pcscd did not start" >&2; exit 1; }
