@@ -37,6 +37,7 @@ struct sim_rt {
 	long cut_left;        /* APDUs still answered before the chip leaves; -1 = off */
 	int quit;
 	long long away_until;  /* monotonic ms before which no reconnect happens */
+	int secret_answer;     /* the last answer was secret and continues with 61xx */
 	struct sim_rbuf resp;
 };
 
@@ -84,28 +85,64 @@ static void save_if_dirty(struct sim_rt *rt)
 		rt->st.state_errors++;
 }
 
-/* Commands whose data is a secret: PINs (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER),
- * OpenPGP key import (PUT DATA 3FFF), HMAC slot programming (ykhmac INS 01 P1 01/03). */
+/* Commands whose data is a secret, by INS across the card's applets: PINs (VERIFY 20, CHANGE
+ * REFERENCE DATA 24, RESET RETRY COUNTER 2C; DuressApplet SELECT_CONTEXT 20), OpenPGP key import
+ * (PUT DATA DB 3FFF), ykhmac slot programming and OATH PUT (01, except the ykhmac serial and
+ * challenge P1 10/30/38), OATH SET CODE (03), DuressApplet SET_KEY 40, SET_PIN 41, ADMIN_AUTH 60. */
 static int secret_command(const uint8_t *p, size_t n)
 {
 	if (n <= 5)
 		return 0;
-	if (p[1] == 0x20 || p[1] == 0x24 || p[1] == 0x2C)
+	switch (p[1]) {
+	case 0x20: case 0x24: case 0x2C: case 0x03: case 0x40: case 0x41: case 0x60:
 		return 1;
-	if (p[1] == 0xDB && p[2] == 0x3F && p[3] == 0xFF)
-		return 1;
-	return p[1] == 0x01 && (p[2] == 0x01 || p[2] == 0x03);
+	case 0xDB:
+		return p[2] == 0x3F && p[3] == 0xFF;
+	case 0x01:
+		return p[2] != 0x10 && p[2] != 0x30 && p[2] != 0x38;
+	default:
+		return 0;
+	}
 }
 
-static void trace_apdu(const struct sim_rt *rt, const char *dir, const uint8_t *p, size_t n)
+/* Answers that are secrets: PSO:DECIPHER (2A 80 86) plaintext, HMAC-SHA1 (01 30/38), OATH codes
+ * (A2, A4 with P1 00 and data: CALCULATE ALL, not SELECT), DuressApplet CHALLENGE (30);
+ * GET RESPONSE / SEND REMAINING continue them. */
+static int secret_answer(const uint8_t *cmd, size_t n, int prev_secret)
+{
+	if (n < 4)
+		return 0;
+	if (cmd[1] == 0xC0 || cmd[1] == 0xA5)
+		return prev_secret;
+	return (cmd[1] == 0x2A && cmd[2] == 0x80 && cmd[3] == 0x86) ||
+	    (cmd[1] == 0x01 && (cmd[2] == 0x30 || cmd[2] == 0x38)) || cmd[1] == 0xA2 ||
+	    (cmd[1] == 0xA4 && cmd[2] == 0x00 && cmd[0] == 0x00 && n > 5) ||   /* not SELECT */
+	    cmd[1] == 0x30;
+}
+
+static void trace_command(const struct sim_rt *rt, const uint8_t *p, size_t n)
 {
 	if (!rt->trace)
 		return;
-	if (dir[0] == '>' && secret_command(p, n)) {
+	if (secret_command(p, n))
 		sim_hexdump("> (data redacted)", p, 4);
+	else
+		sim_hexdump(">", p, n);
+}
+
+static void trace_answer(struct sim_rt *rt, const uint8_t *cmd, size_t n)
+{
+	const struct sim_rbuf *r = &rt->resp;
+
+	rt->secret_answer = secret_answer(cmd, n, rt->secret_answer) && r->len > 2;
+	if (!rt->trace)
 		return;
-	}
-	sim_hexdump(dir, p, n);
+	if (rt->secret_answer)
+		sim_hexdump("< (data redacted)", r->p + r->len - 2, 2);
+	else
+		sim_hexdump("<", r->p, r->len);
+	/* a secret answer split by 61xx keeps its GET RESPONSE parts redacted */
+	rt->secret_answer = rt->secret_answer && r->p[r->len - 2] == 0x61;
 }
 
 static void sleep_ms(long ms)
@@ -121,7 +158,7 @@ static void on_apdu(struct sim_rt *rt, const uint8_t *cmd, size_t n)
 	rt->st.apdus++;
 	rt->st.bytes_in += n;
 	rt->seen = 1;
-	trace_apdu(rt, ">", cmd, n);
+	trace_command(rt, cmd, n);
 	if (rt->cut_left == 0) {
 		rt->cut_left = -1;
 		rt->tapped = 0;
@@ -141,7 +178,7 @@ static void on_apdu(struct sim_rt *rt, const uint8_t *cmd, size_t n)
 		return;
 	}
 	save_if_dirty(rt);
-	trace_apdu(rt, "<", rt->resp.p, rt->resp.len);
+	trace_answer(rt, cmd, n);
 	rt->st.bytes_out += rt->resp.len;
 	if (sim_vpcd_send(&rt->vpcd, rt->resp.p, rt->resp.len) != 0)
 		leave_field(rt, "vpcd write failed");

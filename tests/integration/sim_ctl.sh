@@ -25,7 +25,18 @@ expect_match "$st" 'applets=([a-z]+,)*ykhmac'
 
 # trace: APDUs in the simulator's log, PIN and key data never
 sim trace on >/dev/null
-apdu 00A4040007A0000005272001 0020008106313233343536 "0001010034$(printf 'AB%.0s' $(seq 52))" >/dev/null
+cfg=$(/usr/bin/python3 -c "
+c = bytearray(52); c[22:38] = b'\xab' * 16; c[16:20] = b'\xab' * 4; c[46] = 0x40; c[47] = 0x26
+crc = 0xffff
+for b in c[:50]:
+    crc ^= b
+    for _ in range(8):
+        crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+crc = ~crc & 0xffff; c[50] = crc & 0xff; c[51] = crc >> 8
+print(c.hex())")
+out=$(apdu 00A4040007A0000005272001 0020008106313233343536 "0001010034$cfg" 0001300001AA)
+expect_eq "$(echo "$out" | sed -n 3p | awk '{print $2}')" 9000 "slot programmed"
+expect_match "$(echo "$out" | sed -n 4p)" '^[0-9A-F]{40} 9000$' "HMAC answer"
 sim trace off >/dev/null
 apdu 00A4040007A0000005272001 >/dev/null
 log=$(cat "$SKNS_LOG/sim-flexsecure.log")
@@ -34,6 +45,11 @@ expect_match "$log" 'redacted\) 00 20 00 81$'
 expect_match "$log" 'redacted\) 00 01 01 00$'
 ! printf '%s' "$log" | grep -q '31 32 33 34 35 36' || fail "PIN bytes in the trace"
 ! printf '%s' "$log" | grep -q 'AB AB AB' || fail "HMAC key bytes in the trace"
+expect_match "$log" '< 03 04 00 00 00 00 02 0F 00 00 90 00'  # SELECT answer is no secret
+hmac=$(echo "$out" | sed -n 4p | cut -c1-8 | sed 's/../& /g; s/ $//')
+! printf '%s' "$log" | grep -q "$hmac" || fail "HMAC answer bytes in the trace"
+expect_match "$log" '> 00 01 30 00 01 AA'                   # the challenge is no secret
+expect_match "$log" '< \(data redacted\) 90 00'              # its HMAC answer is
 expect_eq "$(printf '%s\n' "$log" | grep -c '> 00 A4 04 00 07 A0 00 00 05 27 20 01')" 1 "trace off stops tracing"
 
 # pcscd sees the card in slot 0, not in slot 1
