@@ -145,8 +145,7 @@ p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 	p11_pad_string(info->manufacturerID, sizeof(info->manufacturerID), "VivoKey/skinkey");
 	p11_pad_string(info->model, sizeof(info->model),
 	    s->kind == P11_KIND_OPENPGP ? "flexSecure PGP" : "flexSecure HMAC");
-	p11_pad_string(info->serialNumber, sizeof(info->serialNumber),
-	    strncmp(s->chip, "fs-", 3) == 0 ? s->chip + 3 : s->chip);
+	p11_pad_string(info->serialNumber, sizeof(info->serialNumber), s->chip);   /* chip id */
 	info->flags = CKF_TOKEN_INITIALIZED;
 	if (s->kind == P11_KIND_OPENPGP)
 		info->flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | pin_flags(s);

@@ -167,7 +167,7 @@ test_slots(CK_SLOT_ID *pgp, CK_SLOT_ID *hmac)
 	*pgp = *hmac = 99;
 	for (i = 0; i < n; i++) {
 		CHECK_RV(f->C_GetTokenInfo(slots[i], &ti), CKR_OK);
-		CHECK(memcmp(ti.serialNumber, "000600000001", 12) == 0);
+		CHECK(memcmp(ti.serialNumber, "fs-000600000001 ", 16) == 0);
 		if (memcmp(ti.label, "fs-000600000001 OpenPGP ", 24) == 0)
 			*pgp = slots[i];
 		if (memcmp(ti.label, "fs-000600000001 HMAC ", 21) == 0)

@@ -19,7 +19,7 @@ hm=$(printf '%s\n' "$slots" | sed -n 's/^ *token label *: *\(fs-[0-9a-f]* HMAC\)
 [ -n "$pgp" ] || fail "no OpenPGP token in: $slots"
 [ -n "$hm" ] || fail "no HMAC token in: $slots"
 chip=${pgp% OpenPGP}
-expect_match "$slots" "serial num *: *${chip#fs-}" "token serial = chip id"
+expect_match "$slots" "serial num *: *${chip}\$" "token serial = chip id"
 
 # a factory-fresh card: no keys, so no objects
 objs=$(p11 --token-label "$pgp" -O 2>&1) || fail "list objects: $objs"
