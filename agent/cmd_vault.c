@@ -198,6 +198,24 @@ static int jr_store(void *ctx, const struct desfire_prov_record *rec)
 	return vault_prov_record_store(ctx, (const uint8_t *)rec, sizeof(*rec));
 }
 
+/* NXP originality signature over the UID (Read_Sig, unauthenticated, one APDU), checked against
+ * NXP's published DESFire EV3 key only: 1 = genuine NXP silicon. A simulator or a chip that does
+ * not answer is provisioned all the same, with originality left unverified (shown by CHIPS). */
+static int originality(struct desfire *df, const uint8_t *uid, size_t uid_len)
+{
+	uint8_t sig[56];
+	const char *which = NULL;
+
+	if (uid_len != 7 || desfire_read_sig(df, sig) != 0)
+		return 0;
+	if (desfire_verify_originality(uid, sig, 0, &which) != 0) {
+		sk_warn("vault: originality signature not verified against NXP's key");
+		return 0;
+	}
+	sk_info("vault: originality verified (%s)", which != NULL ? which : "nxp");
+	return 1;
+}
+
 /* Provision chip `id` with kv_in (NULL = a fresh K_vault, returned in kv_out) and register it
  * with `role`. The desfire journal lives in vault.db; the PICC key goes to the key log. */
 static int provision(struct skd_conn *c, struct vault_store *st, const char *id, int role,
@@ -212,7 +230,7 @@ static int provision(struct skd_conn *c, struct vault_store *st, const char *id,
 	uint8_t uid[16];
 	size_t uid_len = 0;
 	int64_t e = 0;
-	int r;
+	int genuine, r;
 
 	memcpy(p.aid, vault_aid, 3);
 	p.vault_key = kv_in;
@@ -226,6 +244,7 @@ static int provision(struct skd_conn *c, struct vault_store *st, const char *id,
 	desfire_io_from_card(skd_card_raw(h), &io);
 	if ((r = desfire_new(&io, &df)) != 0)
 		goto out;
+	genuine = originality(df, uid, uid_len);
 	if ((r = desfire_provision(df, &j, &p, kv_out)) != 0) {
 		if (r == SK_ERR_CARD_REMOVED)
 			skd_card_lost(h);
@@ -239,6 +258,8 @@ static int provision(struct skd_conn *c, struct vault_store *st, const char *id,
 		goto out;
 	if ((r = vault_chip_add(st, id, uid, uid_len, role, rec->chip_key,
 	    DESFIRE_PROV_KEY_VERSION, 1)) != 0)
+		goto out;
+	if (genuine && (r = vault_chip_set_originality(st, id, (int64_t)time(NULL))) != 0)
 		goto out;
 	r = vault_prov_record_clear(st);
 out:
