@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
@@ -235,12 +237,15 @@ cmd_pinstatus(assuan_context_t ctx, char *line)
 
 	if ((r = parse_args(line, chip, sizeof(chip), NULL, NULL, 0)) != 0)
 		return skd_fail(ctx, r, "P11PINSTATUS <chip>");
-	if (strstr(line, "--live") != NULL && chip_present(chip, &present) == 0 && present &&
-	    live_tries(ctx, chip, &u_tries, &a_tries) == 0) {
-		/* counters read from the chip just now */
-	} else if (skd_pgp_info(chip, &info) == 0) {
-		u_tries = info.pw.pw1_tries;   /* as of the last tap */
+	/* The cache is current: read at every tap and updated by every VERIFY and PIN change made
+	 * through skinkeyd. A C4 read here (--live) would cost APDUs on every C_GetTokenInfo, and
+	 * its SELECT would drop the PIN state the next operation needs; it is done only when the
+	 * cache has nothing for this chip. */
+	if (skd_pgp_info(chip, &info) == 0) {
+		u_tries = info.pw.pw1_tries;
 		a_tries = info.pw.pw3_tries;
+	} else if (strstr(line, "--live") != NULL && chip_present(chip, &present) == 0 && present) {
+		(void)live_tries(ctx, chip, &u_tries, &a_tries);
 	}
 	return skd_status(ctx, "P11PIN", "%d %d %d %d", pin_held(chip, OPGP_PW1_OTHER), u_tries,
 	    pin_held(chip, OPGP_PW3), a_tries);
@@ -274,7 +279,9 @@ verify_given(struct skd_conn *c, const char *chip, int ref, const char *pin)
 	if ((r = skd_card_acquire(c, chip, &h)) != 0)
 		return r;
 	r = opgp_verify(skd_card_raw(h), (uint8_t)ref, pin, strlen(pin), &tries);
-	if (r == SK_ERR_CARD_REMOVED)
+	if (r != SK_ERR_CARD_REMOVED)
+		skd_pgp_note_pin(skd_card_raw(h), chip, ref, r, tries);   /* counters stay current */
+	else
 		skd_card_lost(h);
 	skd_card_release(&h);
 	if (r == 0) {
@@ -288,6 +295,19 @@ verify_given(struct skd_conn *c, const char *chip, int ref, const char *pin)
 			skd_pin_cache_drop(chip, OPGP_PW1_SIGN);
 	}
 	return r;
+}
+
+/* The chip accepted exactly this PIN while it stayed in the field: a new C_Login with it (every
+ * ssh -I, every pkcs11-tool) needs no VERIFY. A different PIN is verified as given. */
+static int
+same_as_cached(const char *chip, int ref, const char *pin)
+{
+	char *known = skd_pincache_get(chip, ref);
+	size_t n = strlen(pin);
+	int same = known != NULL && strlen(known) == n && CRYPTO_memcmp(known, pin, n) == 0;
+
+	skd_pin_free(&known);
+	return same;
 }
 
 static gpg_error_t
@@ -305,7 +325,9 @@ cmd_login(assuan_context_t ctx, char *line)
 		return pin_held(chip, ref) ? 0 : skd_fail(ctx, SK_ERR_PIN_REQUIRED, "P11LOGIN");
 	r = inquire_pin(ctx, so ? "NEEDPIN |A|Admin PIN (PKCS#11 SO)" :
 	    "NEEDPIN ||PIN (PKCS#11 user)", &pin);
-	if (r == 0)
+	if (r == 0 && same_as_cached(chip, ref, pin))
+		sk_debug("%s: PKCS#11 login with the PIN the chip accepted in this presence", chip);
+	else if (r == 0)
 		r = verify_given(skd_conn_get(ctx), chip, ref, pin);
 	sk_secure_free(pin);
 	return r == 0 ? 0 : skd_fail(ctx, r, "P11LOGIN");
@@ -332,6 +354,8 @@ change_pin(struct skd_conn *c, const char *chip, int so, const char *o, const ch
 	if ((r = skd_card_acquire(c, chip, &h)) != 0)
 		return r;
 	r = opgp_change_pin(skd_card_raw(h), (uint8_t)ref, o, strlen(o), n, strlen(n));
+	if (r == SK_ERR_PIN_WRONG)
+		skd_pgp_refresh(skd_card_raw(h), chip, NULL, 0);   /* the retry counter moved */
 	if (r == SK_ERR_CARD_REMOVED)
 		skd_card_lost(h);
 	skd_card_release(&h);

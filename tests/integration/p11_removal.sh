@@ -15,8 +15,9 @@ sign() { timeout 60 pkcs11-tool --module "$SO" --token-label "$PGP" --login --pi
 	--sign -m ECDSA --id 03 -i h -o sig 2>&1; }
 out=$(sign) || fail "sign with the chip present: $out"
 
-# cut the chip away after 2 more APDUs: inside SELECT / VERIFY / INTERNAL AUTHENTICATE
-sim cut-after 2 >/dev/null
+# the chip leaves at the next APDU: a warm signature is a single INTERNAL AUTHENTICATE
+# (skinkeyd's fast path), so that is the middle of the operation
+sim cut-after 0 >/dev/null
 start=$(date +%s)
 out=$(sign) && fail "signature survived the chip leaving: $out"
 took=$(( $(date +%s) - start ))
