@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/sk_err.h"
+#include "pgp.h"
 #include "sk_config.h"
 #include "skd_int.h"
 
@@ -40,12 +41,18 @@ static gpg_error_t info_card_list(assuan_context_t ctx)
 	gpg_error_t e = 0;
 	int r;
 
+	struct opgp_info info;
+	char sn[33];
+
+	/* scdaemon's format: the OpenPGP serial number (gpg-agent's ssh support parses it and
+	 * demands it back); every known OpenPGP chip, as listing needs no tap here */
 	if ((r = skd_chip_list(&v, &n)) != 0)
 		return skd_fail(ctx, r, "chip list");
 	for (size_t i = 0; i < n && e == 0; i++) {
-		if (!v[i].present)
+		if (strstr(v[i].applets, "openpgp") == NULL || skd_pgp_info(v[i].id, &info) != 0)
 			continue;
-		e = skd_status(ctx, "SERIALNO", "%s", v[i].id);
+		skd_pgp_serialno(&info, sn);
+		e = skd_status(ctx, "SERIALNO", "%s", sn);
 	}
 	free(v);
 	return e;

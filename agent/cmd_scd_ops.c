@@ -89,9 +89,14 @@ static int sign_input(const struct opgp_algo_attr *a, const char *hashopt, const
 	}
 	if (a->id == OPGP_ALGO_ID_EDDSA || (a->id != OPGP_ALGO_ID_RSA &&
 	    a->curve == OPGP_CURVE_ED25519)) {
-		if (n > cap)
-			return SK_ERR_TOOBIG;
-		memcpy(out, in, n);   /* EdDSA signs what it is given */
+		/* gpg-agent's ssh support puts a SHA-1 DigestInfo header in front of the message
+		 * it wants signed with EdDSA; scdaemon drops it, and so do we */
+		const struct digestinfo *sha1 = digest_by_name("sha1");
+		if (sha1 != NULL && n > sha1->plen && memcmp(in, sha1->prefix, sha1->plen) == 0) {
+			in += sha1->plen;
+			n -= sha1->plen;
+		}
+		memcpy(out, in, n);   /* EdDSA signs the message itself */
 		*outlen = n;
 		return 0;
 	}

@@ -120,6 +120,17 @@ int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t
 	if ((info.caps.flags & OPGP_CAP_KDF) && opgp_get_data(sc, 0xF9, &kdf, &kdf_len) == 0)
 		skd_cache_put(id, "opgp.do.F9", kdf, kdf_len);
 	free(kdf);
+	/* private DOs 1 and 2 are readable without a PIN: LEARN shows them, as scdaemon does */
+	for (uint16_t tag = 0x0101; tag <= 0x0102 && (info.caps.flags & OPGP_CAP_PRIVATE_DO); tag++) {
+		char key[24];
+		uint8_t *v = NULL;
+		size_t vlen = 0;
+
+		snprintf(key, sizeof(key), "opgp.do.%04X", tag);
+		if (opgp_get_data(sc, tag, &v, &vlen) == 0)
+			skd_cache_put(id, key, v, vlen);
+		free(v);
+	}
 	refresh_pubkeys(sc, id, &info, have_old ? &old : NULL);
 	if (chip_out != NULL)
 		snprintf(chip_out, chip_len, "%s", id);

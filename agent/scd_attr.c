@@ -147,6 +147,25 @@ static gpg_error_t send_kdf(assuan_context_t ctx, const char *chip)
 	return e;
 }
 
+/* PRIVATE-DO-1/2 from the cache (read at each tap and after every SETATTR): in LEARN only when
+ * they hold something, as scdaemon does. */
+static gpg_error_t send_private_do(assuan_context_t ctx, const char *chip, const char *name,
+    int learn)
+{
+	char key[24];
+	uint8_t *v = NULL;
+	size_t n = 0;
+	gpg_error_t e = 0;
+
+	snprintf(key, sizeof(key), "opgp.do.010%c", name[11]);
+	if (skd_cache_get(chip, key, &v, &n) != 0)
+		n = 0;
+	if (n > 0 || !learn)
+		e = status_bytes(ctx, name, (const char *)v, n);
+	free(v);
+	return e;
+}
+
 static gpg_error_t send_serialno(assuan_context_t ctx, const struct opgp_info *info)
 {
 	char sn[33];
@@ -196,6 +215,8 @@ static gpg_error_t one_attr(assuan_context_t ctx, const char *chip, const struct
 	if (strcmp(name, "LOGIN-DATA") == 0)
 		return learn && !info->login[0] ? 0 :
 		    status_bytes(ctx, name, info->login, strlen(info->login));
+	if (strcmp(name, "PRIVATE-DO-1") == 0 || strcmp(name, "PRIVATE-DO-2") == 0)
+		return send_private_do(ctx, chip, name, learn);
 	if (strcmp(name, "KEY-FPR") == 0)
 		return send_fprs(ctx, "KEY-FPR", (const uint8_t(*)[20])info->fpr);
 	if (strcmp(name, "KEY-TIME") == 0)
@@ -236,7 +257,8 @@ gpg_error_t scd_send_attr(assuan_context_t ctx, const char *chip, const struct o
 {
 	static const char *const learn[] = {
 		"EXTCAP", "MANUFACTURER", "DISP-NAME", "DISP-LANG", "DISP-SEX", "PUBKEY-URL",
-		"LOGIN-DATA", "KEY-FPR", "KEY-TIME", "CA-FPR", "CHV-STATUS", "SIG-COUNTER", NULL
+		"LOGIN-DATA", "KEY-FPR", "KEY-TIME", "CA-FPR", "CHV-STATUS", "SIG-COUNTER",
+		"PRIVATE-DO-1", "PRIVATE-DO-2", NULL
 	};
 	gpg_error_t e = 0;
 
