@@ -12,6 +12,9 @@ cd "$src"
 mode=${1:-all}
 
 "$src/scripts/deps.sh" || exit 1
+# tests keep what a person should look at here (the Firefox screenshot, the server's log)
+export SK_ARTIFACTS=$src/artifacts
+mkdir -p "$SK_ARTIFACTS"
 
 pass=0; fail=0; failed_names=()
 run_suite() {  # builddir [meson setup args...]
