@@ -69,8 +69,8 @@ LD_PRELOAD="%s:%s${LD_PRELOAD:+:$LD_PRELOAD}" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASA
 fi
 unset SSH_AUTH_SOCK GPG_AGENT_INFO DISPLAY || true
 
-# pcscd's APDU log (-a) holds PIN bytes: only when asked for (SKNS_APDU_LOG=1); the
-# simulator's own trace (skinkey-sim ctl trace on) redacts nothing either, use it the same way.
+# pcscd's APDU log (-a) holds PIN bytes: only when asked for (SKNS_APDU_LOG=1). The simulator's
+# own trace (skinkey-sim ctl trace on) redacts PINs, keys and secret answers.
 pcscd -f ${SKNS_APDU_LOG:+-a} > "$scratch/log/pcscd.log" 2>&1 &
 pcscd_pid=$!
 for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.05; done
