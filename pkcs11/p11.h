@@ -39,6 +39,9 @@ struct p11_obj {
 	int curve_bytes;          /* EC field size (signature halves) */
 	CK_ULONG modulus_bytes;   /* RSA */
 	CK_SESSION_HANDLE owner;  /* session objects; 0 for token objects */
+	int vault;                /* a Vault credential: CKA_VALUE fetched from skinkeyd */
+	int corrupt;              /* VAULT_LIST marked it: never readable */
+	uint64_t vid;             /* its vault id */
 	struct p11_attr *attrs;
 	size_t nattrs;
 };
@@ -72,6 +75,11 @@ struct p11_session {
 	uint8_t *result; size_t result_len;       /* sign/decrypt: kept for a size query */
 	int have_result;
 	CK_OBJECT_HANDLE *found; size_t nfound, found_pos;
+	/* Vault: a credential fetched for a CKA_VALUE size query, kept only for the follow-up
+	 * call on the same object (one tap per read); wiped when used, replaced or stale. */
+	CK_OBJECT_HANDLE vpend_obj;
+	uint8_t *vpend; size_t vpend_len;
+	long long vpend_ms;       /* CLOCK_MONOTONIC when fetched */
 };
 
 struct p11_module {
@@ -182,6 +190,16 @@ CK_RV p11_genkey(struct p11_session *s, struct p11_slot *slot, CK_MECHANISM_PTR 
 CK_RV p11_create(struct p11_session *s, struct p11_slot *slot, CK_ATTRIBUTE_PTR t, CK_ULONG n,
     CK_OBJECT_HANDLE_PTR out);
 CK_RV p11_destroy(struct p11_session *s, struct p11_slot *slot, CK_OBJECT_HANDLE h);
+
+/* p11_vault.c: the Vault slot (CKO_DATA credentials of the DESFire vault) */
+int p11_vault_primary(char chip[P11_CHIPID_MAX]);   /* 0 when the daemon has a vault */
+CK_RV p11_vault_load(struct p11_slot *s, void *h);
+CK_RV p11_vault_get_attrs(struct p11_session *ss, struct p11_slot *s, struct p11_obj *o,
+    CK_ATTRIBUTE_PTR t, CK_ULONG n);
+CK_RV p11_vault_create(struct p11_slot *s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+    CK_OBJECT_HANDLE_PTR out);
+CK_RV p11_vault_destroy(struct p11_slot *s, size_t idx);
+void p11_vault_pending_wipe(struct p11_session *ss);
 
 /* p11_sexp.c: canonical S-expression public keys (READKEY format) */
 int p11_sexp_pubkey(const uint8_t *p, size_t len, struct p11_pubkey *out);

@@ -15,6 +15,11 @@
  *   HMACSLOTS <chip>               S HMACSLOT <1|2> <programmed 0|1>
  *   HMAC <chip> <slot>             INQUIRE CHALLENGE -> D 20 bytes
  *   HMACPROGRAM <chip> <slot>      INQUIRE KEY
+ *   VAULT_CHIPS                    S VAULT_CHIP <id> <primary|backup|retired> ...
+ *   VAULT_LIST                     S VAULT_CRED <id> <type> <site> <user> <updated> [corrupt]
+ *   VAULT_GET <id>                 D secret (waits for the primary chip's tap)
+ *   VAULT_ADD password <site> <user>   INQUIRE VAULT_SECRET -> S VAULT_ID <id>
+ *   VAULT_RM <id>
  * NEEDPIN is answered with the PIN this module was given by C_Login ("|A|" in the prompt asks
  * for the admin PIN); with no PIN at hand the inquiry is cancelled (-> SK_ERR_PIN_REQUIRED). */
 #include <stdarg.h>
@@ -157,7 +162,8 @@ inquire_cb(void *arg, const char *line)
 		return send_str(x, x->old_pin);
 	if (keyword_is(line, "NEWPIN"))
 		return send_str(x, x->new_pin);
-	if (keyword_is(line, "DATA") || keyword_is(line, "CHALLENGE") || keyword_is(line, "KEY")) {
+	if (keyword_is(line, "DATA") || keyword_is(line, "CHALLENGE") || keyword_is(line, "KEY") ||
+	    keyword_is(line, "VAULT_SECRET")) {
 		if (x->data == NULL || x->data_len == 0)
 			return send_str(x, NULL);
 		return assuan_send_data(x->ctx, x->data, x->data_len);
@@ -588,8 +594,232 @@ be_hmac_program(void *h, const char *chip, int slot, const uint8_t *key, size_t 
 	return data_op(h, "HMACPROGRAM", chip, slot, NULL, NULL, key, len, NULL, NULL);
 }
 
+/* ---- Vault ---- */
+
+/* "VAULT_CHIP <id> primary ..." */
+static int
+vchip_line(struct xact *x, const char *line)
+{
+	char *primary = x->arg, id[P11_CHIPID_MAX], role[16];
+
+	if (!keyword_is(line, "VAULT_CHIP"))
+		return 0;
+	if (sscanf(line, "VAULT_CHIP %47s %15s", id, role) != 2)
+		return SK_ERR_PROTO;
+	if (strcmp(role, "primary") == 0)
+		snprintf(primary, P11_CHIPID_MAX, "%s", id);
+	return 0;
+}
+
+static int
+be_vault_primary(void *h, char chip[P11_CHIPID_MAX])
+{
+	struct xact x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	chip[0] = '\0';
+	x.status = vchip_line;
+	x.arg = chip;
+	r = run(h, &x, "VAULT_CHIPS");
+	xact_free(&x);
+	if (r == 0 && chip[0] == '\0')
+		r = SK_ERR_NOT_FOUND;
+	return r;
+}
+
+struct vlist {
+	struct p11_vcred *v;
+	size_t n;
+};
+
+/* Copies the next space-separated field of *p into dst (at most n - 1 bytes); 0 when none. */
+static int
+next_field(const char **p, char *dst, size_t n)
+{
+	const char *s = *p, *e;
+	size_t len;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '\0')
+		return 0;
+	for (e = s; *e != '\0' && *e != ' '; e++)
+		;
+	len = (size_t)(e - s);
+	if (len >= n)
+		return 0;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	*p = e;
+	return 1;
+}
+
+static int
+parse_u64(const char *s, uint64_t *v)
+{
+	char *end = NULL;
+	unsigned long long u;
+
+	if (*s < '0' || *s > '9')
+		return SK_ERR_PROTO;
+	u = strtoull(s, &end, 10);
+	if (end == NULL || *end != '\0')
+		return SK_ERR_PROTO;
+	*v = (uint64_t)u;
+	return 0;
+}
+
+/* "VAULT_CRED <id> <type> <site> <user> <updated> [corrupt]" (site/user escaped, empty %00) */
+static int
+vcred_line(struct xact *x, const char *line)
+{
+	struct vlist *vl = x->arg;
+	struct p11_vcred c, *v;
+	char id[24], type[16], site[3 * sizeof(c.site)], user[3 * sizeof(c.user)], upd[24];
+	char flag[16] = "";
+	const char *p = line + strlen("VAULT_CRED");
+
+	if (!keyword_is(line, "VAULT_CRED"))
+		return 0;
+	memset(&c, 0, sizeof(c));
+	if (!next_field(&p, id, sizeof(id)) || !next_field(&p, type, sizeof(type)) ||
+	    !next_field(&p, site, sizeof(site)) || !next_field(&p, user, sizeof(user)) ||
+	    !next_field(&p, upd, sizeof(upd)) || parse_u64(id, &c.id) != 0)
+		return SK_ERR_PROTO;
+	(void)next_field(&p, flag, sizeof(flag));
+	c.corrupt = strcmp(flag, "corrupt") == 0;
+	/* an empty name travels as %00 */
+	unescape_field(c.site, sizeof(c.site), strcmp(site, "%00") == 0 ? "" : site);
+	unescape_field(c.user, sizeof(c.user), strcmp(user, "%00") == 0 ? "" : user);
+	if (vl->n >= 100000 || (v = realloc(vl->v, (vl->n + 1) * sizeof(*v))) == NULL)
+		return SK_ERR_NOMEM;
+	vl->v = v;
+	v[vl->n++] = c;
+	return 0;
+}
+
+static int
+be_vault_list(void *h, struct p11_vcred **out, size_t *n)
+{
+	struct vlist vl = { NULL, 0 };
+	struct xact x;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	memset(&x, 0, sizeof(x));
+	x.status = vcred_line;
+	x.arg = &vl;
+	r = run(h, &x, "VAULT_LIST");
+	xact_free(&x);
+	if (r != 0) {
+		free(vl.v);
+		return r;
+	}
+	*out = vl.v;
+	*n = vl.n;
+	return 0;
+}
+
+static int
+be_vault_get(void *h, uint64_t id, uint8_t **secret, size_t *len)
+{
+	struct xact x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	*secret = NULL;
+	*len = 0;
+	if ((r = run(h, &x, "VAULT_GET %llu", (unsigned long long)id)) == 0)
+		r = take_reply(&x, secret, len);
+	xact_free(&x);
+	return r;
+}
+
+/* Assuan percent-escaping of a command argument (the daemon also reads '+' as a space). */
+static int
+escape_arg(const char *s, char *dst, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (*s == '\0' && n > 3) {
+		memcpy(dst, "%00", 4);   /* empty, as VAULT_LIST shows it */
+		return 0;
+	}
+	for (; *p != '\0'; p++) {
+		if (n - o < 4)
+			return SK_ERR_TOOBIG;
+		if (*p <= ' ' || *p >= 0x7f || *p == '%' || *p == '+' || *p == '"') {
+			dst[o++] = '%';
+			dst[o++] = hex[*p >> 4];
+			dst[o++] = hex[*p & 0x0f];
+		} else {
+			dst[o++] = (char)*p;
+		}
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+static int
+vid_line(struct xact *x, const char *line)
+{
+	char id[24];
+	const char *p = line + strlen("VAULT_ID");
+
+	if (!keyword_is(line, "VAULT_ID"))
+		return 0;
+	if (!next_field(&p, id, sizeof(id)))
+		return SK_ERR_PROTO;
+	return parse_u64(id, x->arg);
+}
+
+static int
+be_vault_add(void *h, const char *site, const char *user, const uint8_t *secret, size_t len,
+    uint64_t *id)
+{
+	char s[ASSUAN_LINELENGTH], u[ASSUAN_LINELENGTH];
+	struct xact x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	*id = 0;
+	if ((r = escape_arg(site, s, sizeof(s))) != 0 || (r = escape_arg(user, u, sizeof(u))) != 0)
+		return r;
+	x.data = secret;
+	x.data_len = len;
+	x.status = vid_line;
+	x.arg = id;
+	r = run(h, &x, "VAULT_ADD password %s %s", s, u);
+	xact_free(&x);
+	if (r == 0 && *id == 0) {
+		p11_log("VAULT_ADD: skinkeyd named no credential id");
+		r = SK_ERR_PROTO;
+	}
+	return r;
+}
+
+static int
+be_vault_rm(void *h, uint64_t id)
+{
+	struct xact x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	r = run(h, &x, "VAULT_RM %llu", (unsigned long long)id);
+	xact_free(&x);
+	return r;
+}
+
+static const struct p11_vault_backend vault_assuan = {
+	be_vault_primary, be_vault_list, be_vault_get, be_vault_add, be_vault_rm,
+};
+
 const struct p11_backend p11_backend_assuan = {
 	be_open, be_close, be_chips, be_readkey, be_readcert, be_pinstatus, be_login, be_logout,
 	be_setpin, be_initpin, be_sign, be_decrypt, be_genkey, be_writecert, be_hmac_slots,
-	be_hmac, be_hmac_program,
+	be_hmac, be_hmac_program, &vault_assuan,
 };

@@ -71,6 +71,27 @@ struct p11_backend {
 	int (*hmac)(void *h, const char *chip, int slot, const uint8_t *chal, size_t len,
 	    uint8_t out[20]);
 	int (*hmac_program)(void *h, const char *chip, int slot, const uint8_t *key, size_t len);
+	const struct p11_vault_backend *vault;       /* NULL: no Vault slot */
+};
+
+/* One vault credential as VAULT_LIST lists it (no secret). */
+struct p11_vcred {
+	uint64_t id;
+	char site[256];
+	char user[256];
+	int corrupt;               /* the row does not decrypt: listed, never readable */
+};
+
+/* The vault calls (PROTOCOL.md "Vault"); NULL in a backend without a vault. */
+struct p11_vault_backend {
+	/* the primary DESFire chip id; SK_ERR_NOT_FOUND when the daemon has no vault */
+	int (*primary)(void *h, char chip[P11_CHIPID_MAX]);
+	int (*list)(void *h, struct p11_vcred **out, size_t *n);
+	/* waits for the primary chip's tap (SK_ERR_TIMEOUT when it never comes) */
+	int (*get)(void *h, uint64_t id, uint8_t **secret, size_t *len);
+	int (*add)(void *h, const char *site, const char *user, const uint8_t *secret, size_t len,
+	    uint64_t *id);
+	int (*rm)(void *h, uint64_t id);
 };
 
 extern const struct p11_backend p11_backend_assuan;

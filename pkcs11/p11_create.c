@@ -210,6 +210,8 @@ p11_create(struct p11_session *s, struct p11_slot *slot, CK_ATTRIBUTE_PTR t, CK_
 		return create_cert(slot, t, n, out);
 	if (cls == CKO_SECRET_KEY && slot->kind == P11_KIND_HMAC)
 		return create_hmac(slot, t, n, out);
+	if (cls == CKO_DATA && slot->kind == P11_KIND_VAULT)
+		return p11_vault_create(slot, t, n, out);
 	return CKR_TEMPLATE_INCONSISTENT;
 }
 
@@ -221,6 +223,10 @@ p11_destroy(struct p11_session *s, struct p11_slot *slot, CK_OBJECT_HANDLE h)
 	for (i = 0; i < slot->nobjs; i++) {
 		if (slot->objs[i].handle != h)
 			continue;
+		if (slot->objs[i].vault && !(s->flags & CKF_RW_SESSION))
+			return CKR_SESSION_READ_ONLY;
+		if (slot->objs[i].vault)
+			return p11_vault_destroy(slot, i);
 		if (slot->objs[i].owner == 0)
 			return CKR_ACTION_PROHIBITED;   /* card objects: CKA_DESTROYABLE false */
 		p11_obj_free(&slot->objs[i]);

@@ -356,6 +356,8 @@ c_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR 
 	obj = p11_obj_find(sl, o);
 	if (obj == NULL || !p11_obj_visible(sl, obj))
 		rv = CKR_OBJECT_HANDLE_INVALID;
+	else if (obj->vault)
+		rv = p11_vault_get_attrs(s, sl, obj, t, n);
 	else
 		rv = p11_obj_get_attrs(obj, t, n);
 	p11_unlock();
@@ -396,7 +398,11 @@ c_find_objects_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 	ENTER_SESSION(h, s, sl, rv);
 	if (!sl->user_in)
 		p11_slot_refresh_pins(sl, 0);
-	rv = find_init(s, sl, t, n);
+	/* the vault changes under other clients (skinkey vault add/rm): list it anew, no tap */
+	if (sl->kind == P11_KIND_VAULT && s->op == P11_OP_NONE)
+		rv = p11_objects_load(sl);
+	if (rv == CKR_OK)
+		rv = find_init(s, sl, t, n);
 	p11_unlock();
 	return rv;
 }

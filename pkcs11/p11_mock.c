@@ -439,5 +439,5 @@ m_hmac_program(void *h, const char *chip, int slot, const uint8_t *key, size_t l
 const struct p11_backend p11_mock_backend = {
 	m_open, m_close, m_chips, m_readkey, m_readcert, m_pinstatus, m_login, m_logout,
 	m_setpin, m_initpin, m_sign, m_decrypt, m_genkey, m_writecert, m_hmac_slots, m_hmac,
-	m_hmac_program,
+	m_hmac_program, &p11_mock_vault,
 };

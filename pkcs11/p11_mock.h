@@ -22,4 +22,15 @@ void p11_mock_forget(void);
 /* The public key of a ref as an EVP_PKEY (borrowed), for verifying in tests. */
 struct evp_pkey_st *p11_mock_key(int ref);
 
+/* p11_mock_vault.c: the vault (none until p11_mock_vault_reset(1)). */
+extern const struct p11_vault_backend p11_mock_vault;
+struct p11_mock_vault_stats {
+	int exists;           /* VAULT_CHIPS names a primary chip */
+	int gets;             /* VAULT_GET fetches that reached the "chip" */
+	int no_tap;           /* the chip never comes: VAULT_GET times out */
+};
+extern struct p11_mock_vault_stats p11_mock_vault_st;
+void p11_mock_vault_reset(int exists);
+void p11_mock_vault_corrupt(uint64_t id);
+
 #endif

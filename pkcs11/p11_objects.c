@@ -544,6 +544,8 @@ p11_objects_load(struct p11_slot *s)
 			rv = load_openpgp_ref(s, h, ref);
 	} else if (s->kind == P11_KIND_HMAC) {
 		rv = load_hmac(s, h);
+	} else if (s->kind == P11_KIND_VAULT) {
+		rv = p11_vault_load(s, h);
 	}
 	s->loaded = rv == CKR_OK;
 	return rv;

@@ -34,6 +34,7 @@ p11_session_op_reset(struct p11_session *s)
 	s->have_result = 0;
 	s->found = NULL;
 	s->nfound = s->found_pos = 0;
+	p11_vault_pending_wipe(s);
 	s->op = P11_OP_NONE;
 	s->mech = 0;
 	s->key = 0;

@@ -43,6 +43,20 @@ slot_update(const struct p11_chip *c, int kind)
 	s->present = c->present;
 }
 
+/* The Vault slot follows the vault's primary DESFire chip; it is there while the vault exists,
+ * not only while the chip is in the field (reading a value waits for the tap). */
+static void
+vault_slot_update(void)
+{
+	struct p11_chip c;
+
+	memset(&c, 0, sizeof(c));
+	if (p11_vault_primary(c.id) != 0)
+		return;
+	c.present = 1;
+	slot_update(&c, P11_KIND_VAULT);
+}
+
 CK_RV
 p11_slots_refresh(void)
 {
@@ -65,6 +79,7 @@ p11_slots_refresh(void)
 			slot_update(&chips[i], P11_KIND_HMAC);
 	}
 	free(chips);
+	vault_slot_update();
 	return CKR_OK;
 }
 
@@ -143,8 +158,8 @@ p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 	    kind_names[s->kind]);
 	p11_pad_string(info->label, sizeof(info->label), label);
 	p11_pad_string(info->manufacturerID, sizeof(info->manufacturerID), "VivoKey/skinkey");
-	p11_pad_string(info->model, sizeof(info->model),
-	    s->kind == P11_KIND_OPENPGP ? "flexSecure PGP" : "flexSecure HMAC");
+	p11_pad_string(info->model, sizeof(info->model), s->kind == P11_KIND_OPENPGP ?
+	    "flexSecure PGP" : s->kind == P11_KIND_HMAC ? "flexSecure HMAC" : "DESFire EV3 Vault");
 	p11_pad_string(info->serialNumber, sizeof(info->serialNumber), s->chip);   /* chip id */
 	info->flags = CKF_TOKEN_INITIALIZED;
 	if (s->kind == P11_KIND_OPENPGP)
