@@ -79,7 +79,12 @@ static int read_full(int fd, uint8_t *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t k = recv(fd, p, n, 0);
+		int one = 1;
 
+		/* vpcd writes a frame's length and its payload separately: with our ACK delayed,
+		 * Nagle holds the payload back ~40 ms per APDU. Acknowledge at once (the option
+		 * does not stick, so it is set again after every read). */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
