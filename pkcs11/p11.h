@@ -80,6 +80,7 @@ struct p11_session {
 	CK_OBJECT_HANDLE vpend_obj;
 	uint8_t *vpend; size_t vpend_len;
 	long long vpend_ms;       /* CLOCK_MONOTONIC when fetched */
+	long long vaway_ms;       /* when a fetch last found no chip (0: never) */
 };
 
 struct p11_module {

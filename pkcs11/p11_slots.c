@@ -144,6 +144,16 @@ pin_flags(const struct p11_slot *s)
 	return f;
 }
 
+/* The chip id, or when it does not fit the 16-byte field (DESFire "df-" + 14 hex digits of
+ * the 7-byte UID) the part after the prefix: still unique, still the chip's own number. */
+static const char *
+serial_of(const char *chip)
+{
+	const char *dash = strchr(chip, '-');
+
+	return strlen(chip) > 16 && dash != NULL ? dash + 1 : chip;
+}
+
 CK_RV
 p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 {
@@ -159,8 +169,8 @@ p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 	p11_pad_string(info->label, sizeof(info->label), label);
 	p11_pad_string(info->manufacturerID, sizeof(info->manufacturerID), "VivoKey/skinkey");
 	p11_pad_string(info->model, sizeof(info->model), s->kind == P11_KIND_OPENPGP ?
-	    "flexSecure PGP" : s->kind == P11_KIND_HMAC ? "flexSecure HMAC" : "DESFire EV3 Vault");
-	p11_pad_string(info->serialNumber, sizeof(info->serialNumber), s->chip);   /* chip id */
+	    "flexSecure PGP" : s->kind == P11_KIND_HMAC ? "flexSecure HMAC" : "DESFire EV3");
+	p11_pad_string(info->serialNumber, sizeof(info->serialNumber), serial_of(s->chip));
 	info->flags = CKF_TOKEN_INITIALIZED;
 	if (s->kind == P11_KIND_OPENPGP)
 		info->flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | pin_flags(s);

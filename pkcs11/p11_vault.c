@@ -17,10 +17,11 @@
 #define VAULT_SECRET_MAX ((CK_ULONG)65536)   /* skinkeyd's VAULT_SECRET cap */
 #define VAULT_NAME_MAX   ((CK_ULONG)255)
 #define VPEND_TTL_MS     5000LL              /* size query -> value fetch window */
+#define VAWAY_MS         10000LL             /* no tap: later reads fail at once this long */
 
-/* Deterministic handles: slot index above the vault id, clear of other slots' 12-bit
- * scheme and of P11_SESSION_OBJ. */
-#define VAULT_ID_BITS (sizeof(CK_OBJECT_HANDLE) >= 8 ? 40u : 20u)
+/* Deterministic handles: slot index above the vault id (ids up to 2^22 - 1), within 32 bits
+ * (pkcs11-tool prints handles as unsigned int) and clear of P11_SESSION_OBJ. */
+#define VAULT_ID_BITS 22u
 
 static const struct p11_vault_backend *
 vbe(void)
@@ -136,12 +137,21 @@ fetch_value(struct p11_session *ss, struct p11_obj *o)
 	    now_ms() - ss->vpend_ms <= VPEND_TTL_MS)
 		return CKR_OK;
 	p11_vault_pending_wipe(ss);
+	/* GnuTLS reads every value while listing: after one tap-timeout, the rest of the listing
+	 * must not wait for the chip again, one object after another */
+	if (ss->vaway_ms != 0 && now_ms() - ss->vaway_ms < VAWAY_MS) {
+		p11_log("vault credential %" PRIu64 ": the chip was not tapped just now", o->vid);
+		return CKR_DEVICE_REMOVED;
+	}
 	if ((rv = p11_backend_handle(&h)) != CKR_OK)
 		return rv;
 	if ((r = vbe()->get(h, o->vid, &ss->vpend, &ss->vpend_len)) != 0) {
 		p11_vault_pending_wipe(ss);
+		if (r == SK_ERR_TIMEOUT || r == SK_ERR_NO_CARD || r == SK_ERR_CARD_REMOVED)
+			ss->vaway_ms = now_ms();
 		return p11_rv(r, "reading a vault credential");
 	}
+	ss->vaway_ms = 0;
 	ss->vpend_obj = o->handle;
 	ss->vpend_ms = now_ms();
 	return CKR_OK;
