@@ -237,8 +237,15 @@ static int pcsc_transmit(void *arg, const uint8_t *cmd, size_t cmdlen, uint8_t *
 
 	*rsplen = 0;
 	rv = SCardTransmit(io->h, pci, cmd, (DWORD)cmdlen, NULL, rsp, &rlen);
-	if (rv != SCARD_S_SUCCESS)
+	if (rv != SCARD_S_SUCCESS) {
+		/* a chip that just left shows as "not transacted" (or a comm error) until pcscd
+		 * notices the removal: callers must see CARD_REMOVED, not an I/O error */
+		if ((rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_F_COMM_ERROR) && pcsc_card_gone(io)) {
+			sk_log(SK_LOG_DEBUG, "pcsc: card left '%s' during transmit", io->reader);
+			return SK_ERR_CARD_REMOVED;
+		}
 		return pcsc_fail(io, rv, "transmit");
+	}
 	if (rlen < 2 && pcsc_card_gone(io)) {
 		sk_log(SK_LOG_DEBUG, "pcsc: card left '%s' during transmit", io->reader);
 		return SK_ERR_CARD_REMOVED;
