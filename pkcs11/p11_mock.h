@@ -27,6 +27,7 @@ extern const struct p11_vault_backend p11_mock_vault;
 struct p11_mock_vault_stats {
 	int exists;           /* VAULT_CHIPS names a primary chip */
 	int gets;             /* VAULT_GET fetches that reached the "chip" */
+	int calls;            /* VAULT_GET commands that reached the "daemon" */
 	int no_tap;           /* the chip never comes: VAULT_GET times out */
 };
 extern struct p11_mock_vault_stats p11_mock_vault_st;

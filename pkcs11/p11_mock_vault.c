@@ -76,6 +76,7 @@ mv_get(void *h, uint64_t id, uint8_t **secret, size_t *len)
 	(void)h;
 	*secret = NULL;
 	*len = 0;
+	p11_mock_vault_st.calls++;
 	if (m == NULL)
 		return SK_ERR_NOT_FOUND;
 	if (p11_mock_vault_st.no_tap)

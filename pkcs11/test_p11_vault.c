@@ -94,6 +94,7 @@ test_read(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h)
 	CK_ATTRIBUTE a[] = { { CKA_LABEL, label, sizeof(label) }, { CKA_APPLICATION, app, sizeof(app) },
 		{ CKA_PRIVATE, &priv, 1 }, { CKA_DESTROYABLE, &destroy, 1 }, { CKA_ID, id, sizeof(id) } };
 	CK_ATTRIBUTE v = { CKA_VALUE, NULL, 0 };
+	int calls;
 
 	CHECK_RV(f->C_GetAttributeValue(s, h, a, 5), CKR_OK);
 	CHECK(a[0].ulValueLen == 5 && memcmp(label, "alice", 5) == 0);
@@ -124,6 +125,10 @@ test_read(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h)
 	v.ulValueLen = sizeof(buf);
 	CHECK_RV(f->C_GetAttributeValue(s, h, &v, 1), CKR_DEVICE_REMOVED);
 	p11_mock_vault_st.no_tap = 0;
+	/* and the same session does not wait for the chip again right away */
+	calls = p11_mock_vault_st.calls;
+	CHECK_RV(f->C_GetAttributeValue(s, h, &v, 1), CKR_DEVICE_REMOVED);
+	CHECK(p11_mock_vault_st.calls == calls);
 }
 
 static void
@@ -144,7 +149,7 @@ test_vault(void)
 	}
 	CHECK_RV(f->C_GetTokenInfo(id, &ti), CKR_OK);
 	CHECK(!(ti.flags & CKF_LOGIN_REQUIRED));
-	CHECK(memcmp(ti.serialNumber, "df-04a1b2c3d4e5f", 16) == 0);
+	CHECK(memcmp(ti.serialNumber, "04a1b2c3d4e5f6  ", 16) == 0);   /* the UID: 17 > 16 */
 	CHECK_RV(f->C_GetMechanismList(id, NULL, &len), CKR_OK);
 	CHECK(len == 0);
 	CHECK_RV(f->C_OpenSession(id, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);
