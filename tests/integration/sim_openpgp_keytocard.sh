@@ -5,58 +5,7 @@
 source "$SK_SRC/tests/lib/common.sh"
 need gpg gpgconf gpg-connect-agent openssl ssh-keygen /usr/bin/python3
 
-cat > "$GNUPGHOME/scdaemon.conf" <<EOF
-disable-ccid
-reader-port $SK_READER0
-log-file $SKNS_LOG/scdaemon.log
-EOF
-pinentry=$SKNS_SCRATCH/fake-pinentry
-cat > "$pinentry" <<'EOF'
-#!/bin/bash
-echo "OK fake pinentry"
-desc=""
-while IFS= read -r line; do
-	case "$line" in
-	SETDESC*|SETPROMPT*) desc="$desc $line"; echo OK ;;
-	GETPIN)
-		if printf '%s' "$desc" | grep -qi 'admin'; then echo "D 12345678"; else echo "D 123456"; fi
-		echo OK; desc="" ;;
-	BYE) echo OK; exit 0 ;;
-	*) echo OK ;;
-	esac
-done
-EOF
-chmod +x "$pinentry"
-echo "pinentry-program $pinentry" > "$GNUPGHOME/gpg-agent.conf"
-
-# edit_key KEY ANSWERS...: drives `gpg --edit-key KEY` by status keywords (see sim_openpgp_gpg.sh)
-edit_key() {
-	/usr/bin/python3 - "$@" <<'EOF'
-import subprocess, sys, collections
-key = sys.argv[1]
-answers = collections.defaultdict(collections.deque)
-for a in sys.argv[2:]:
-    k, v = a.split('=', 1)
-    answers[k].append(v)
-p = subprocess.Popen(['gpg', '--no-tty', '--command-fd', '0', '--status-fd', '1', '--edit-key', key],
-                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-for line in p.stdout:
-    sys.stderr.write('status: ' + line)
-    parts = line.split()
-    if len(parts) < 3 or parts[0] != '[GNUPG:]' or parts[1] not in ('GET_LINE', 'GET_BOOL', 'GET_HIDDEN'):
-        continue
-    kw = parts[2]
-    if not answers[kw]:
-        sys.stderr.write('edit_key: no answer for %s\n' % kw)
-        p.kill()
-        sys.exit(2)
-    ans = answers[kw].popleft()
-    sys.stderr.write('answer: %s\n' % ans)
-    p.stdin.write(ans + '\n')
-    p.stdin.flush()
-sys.exit(p.wait())
-EOF
-}
+source "$SK_SRC/tests/lib/gnupg_scd.sh"
 
 gpg --batch --passphrase '' --quick-gen-key 'Imported <imp@example.org>' ed25519 sign,cert never \
 	2> "$SKNS_LOG/keygen.log" || fail "local ed25519 key generation failed"

@@ -5,64 +5,7 @@
 source "$SK_SRC/tests/lib/common.sh"
 need gpg gpgconf gpg-connect-agent /usr/bin/python3
 
-cat > "$GNUPGHOME/scdaemon.conf" <<EOF
-disable-ccid
-reader-port $SK_READER0
-log-file $SKNS_LOG/scdaemon.log
-EOF
-# A pinentry that answers from $SKNS_SCRATCH/pins: "pattern<TAB>answer" lines, the first pattern
-# (extended regex, case-insensitive) found in the SETDESC/SETPROMPT text wins.
-pins=$SKNS_SCRATCH/pins
-pinentry=$SKNS_SCRATCH/fake-pinentry
-cat > "$pinentry" <<EOF
-#!/bin/bash
-echo "OK fake pinentry"
-desc=""
-while IFS= read -r line; do
-	case "\$line" in
-	SETDESC*|SETPROMPT*) desc="\$desc \$line"; echo OK ;;
-	GETPIN)
-		echo "\$desc" >> "$SKNS_LOG/pinentry.log"
-		ans=""
-		while IFS=\$'\t' read -r pat val; do
-			if printf '%s' "\$desc" | grep -Eqi -- "\$pat"; then ans=\$val; break; fi
-		done < "$pins"
-		echo "D \$ans"; echo OK; desc="" ;;
-	BYE) echo OK; exit 0 ;;
-	*) echo OK ;;
-	esac
-done
-EOF
-chmod +x "$pinentry"
-echo "pinentry-program $pinentry" > "$GNUPGHOME/gpg-agent.conf"
-set_pins() { printf '%s\n' "$@" > "$pins"; }
-
-card_edit() {
-	timeout 60 /usr/bin/python3 - "$@" <<'EOF'
-import subprocess, sys, collections
-answers = collections.defaultdict(collections.deque)
-for a in sys.argv[1:]:
-    k, v = a.split('=', 1)
-    answers[k].append(v)
-p = subprocess.Popen(['gpg', '--no-tty', '--command-fd', '0', '--status-fd', '1', '--card-edit'],
-                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-for line in p.stdout:
-    sys.stderr.write('status: ' + line)
-    parts = line.split()
-    if len(parts) < 3 or parts[0] != '[GNUPG:]' or parts[1] not in ('GET_LINE', 'GET_BOOL', 'GET_HIDDEN'):
-        continue
-    kw = parts[2]
-    if not answers[kw]:
-        sys.stderr.write('card_edit: no answer for %s\n' % kw)
-        p.kill()
-        sys.exit(2)
-    ans = answers[kw].popleft()
-    sys.stderr.write('answer: %s\n' % ans)
-    p.stdin.write(ans + '\n')
-    p.stdin.flush()
-sys.exit(p.wait())
-EOF
-}
+source "$SK_SRC/tests/lib/gnupg_scd.sh"
 counters() { gpg --card-status 2>/dev/null | sed -n 's/^PIN retry counter : //p'; }
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d '\n'; }
 # verify_pw1 PIN: VERIFY 82 through scdaemon; prints the status word

@@ -4,61 +4,7 @@
 source "$SK_SRC/tests/lib/common.sh"
 need gpg gpgconf gpg-connect-agent openssl cmp /usr/bin/python3
 
-# scdaemon talks to pcscd (our namespaced one), never to USB readers directly.
-cat > "$GNUPGHOME/scdaemon.conf" <<EOF
-disable-ccid
-reader-port $SK_READER0
-log-file $SKNS_LOG/scdaemon.log
-EOF
-# A pinentry that answers the admin PIN or the user PIN by what gpg-agent asks for.
-pinentry=$SKNS_SCRATCH/fake-pinentry
-cat > "$pinentry" <<'EOF'
-#!/bin/bash
-echo "OK fake pinentry"
-desc=""
-while IFS= read -r line; do
-	case "$line" in
-	SETDESC*|SETPROMPT*) desc="$desc $line"; echo OK ;;
-	GETPIN)
-		if printf '%s' "$desc" | grep -qi 'admin'; then echo "D 12345678"; else echo "D 123456"; fi
-		echo OK; desc="" ;;
-	BYE) echo OK; exit 0 ;;
-	*) echo OK ;;
-	esac
-done
-EOF
-chmod +x "$pinentry"
-echo "pinentry-program $pinentry" > "$GNUPGHOME/gpg-agent.conf"
-
-# card_edit ANSWERS...: drives `gpg --card-edit` through --command-fd/--status-fd, answering each
-# prompt keyword from the given "keyword=answer" list (answers for a repeated keyword are used in
-# order; cardedit.prompt takes the card-edit commands).
-card_edit() {
-	/usr/bin/python3 - "$@" <<'EOF'
-import subprocess, sys, collections
-answers = collections.defaultdict(collections.deque)
-for a in sys.argv[1:]:
-    k, v = a.split('=', 1)
-    answers[k].append(v)
-p = subprocess.Popen(['gpg', '--no-tty', '--command-fd', '0', '--status-fd', '1',
-                      '--card-edit'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-for line in p.stdout:
-    sys.stderr.write('status: ' + line)
-    parts = line.split()
-    if len(parts) < 3 or parts[0] != '[GNUPG:]' or parts[1] not in ('GET_LINE', 'GET_BOOL', 'GET_HIDDEN'):
-        continue
-    kw = parts[2]
-    if not answers[kw]:
-        sys.stderr.write('card_edit: no answer for %s\n' % kw)
-        p.kill()
-        sys.exit(2)
-    ans = answers[kw].popleft()
-    sys.stderr.write('answer: %s\n' % ans)
-    p.stdin.write(ans + '\n')
-    p.stdin.flush()
-sys.exit(p.wait())
-EOF
-}
+source "$SK_SRC/tests/lib/gnupg_scd.sh"
 
 card_edit cardedit.prompt=admin cardedit.prompt=key-attr \
 	cardedit.genkeys.algo=1 cardedit.genkeys.size=4096 cardedit.genkeys.algo=1 \
