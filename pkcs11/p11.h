@@ -202,6 +202,11 @@ CK_RV p11_vault_create(struct p11_slot *s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
 CK_RV p11_vault_destroy(struct p11_slot *s, size_t idx);
 void p11_vault_pending_wipe(struct p11_session *ss);
 
+/* p11_vault_proto.c: skinkeyd's vault lines (untrusted) and command arguments */
+int p11_vault_parse_cred(const char *line, struct p11_vcred *out);   /* "VAULT_CRED ..." */
+int p11_vault_parse_id(const char *line, uint64_t *id);              /* "VAULT_ID <id>" */
+int p11_vault_escape(const char *s, char *dst, size_t n);            /* Assuan %XX; "" as %00 */
+
 /* p11_sexp.c: canonical S-expression public keys (READKEY format) */
 int p11_sexp_pubkey(const uint8_t *p, size_t len, struct p11_pubkey *out);
 

@@ -633,65 +633,17 @@ struct vlist {
 	size_t n;
 };
 
-/* Copies the next space-separated field of *p into dst (at most n - 1 bytes); 0 when none. */
-static int
-next_field(const char **p, char *dst, size_t n)
-{
-	const char *s = *p, *e;
-	size_t len;
-
-	while (*s == ' ')
-		s++;
-	if (*s == '\0')
-		return 0;
-	for (e = s; *e != '\0' && *e != ' '; e++)
-		;
-	len = (size_t)(e - s);
-	if (len >= n)
-		return 0;
-	memcpy(dst, s, len);
-	dst[len] = '\0';
-	*p = e;
-	return 1;
-}
-
-static int
-parse_u64(const char *s, uint64_t *v)
-{
-	char *end = NULL;
-	unsigned long long u;
-
-	if (*s < '0' || *s > '9')
-		return SK_ERR_PROTO;
-	u = strtoull(s, &end, 10);
-	if (end == NULL || *end != '\0')
-		return SK_ERR_PROTO;
-	*v = (uint64_t)u;
-	return 0;
-}
-
-/* "VAULT_CRED <id> <type> <site> <user> <updated> [corrupt]" (site/user escaped, empty %00) */
 static int
 vcred_line(struct xact *x, const char *line)
 {
 	struct vlist *vl = x->arg;
 	struct p11_vcred c, *v;
-	char id[24], type[16], site[3 * sizeof(c.site)], user[3 * sizeof(c.user)], upd[24];
-	char flag[16] = "";
-	const char *p = line + strlen("VAULT_CRED");
+	int r;
 
 	if (!keyword_is(line, "VAULT_CRED"))
 		return 0;
-	memset(&c, 0, sizeof(c));
-	if (!next_field(&p, id, sizeof(id)) || !next_field(&p, type, sizeof(type)) ||
-	    !next_field(&p, site, sizeof(site)) || !next_field(&p, user, sizeof(user)) ||
-	    !next_field(&p, upd, sizeof(upd)) || parse_u64(id, &c.id) != 0)
-		return SK_ERR_PROTO;
-	(void)next_field(&p, flag, sizeof(flag));
-	c.corrupt = strcmp(flag, "corrupt") == 0;
-	/* an empty name travels as %00 */
-	unescape_field(c.site, sizeof(c.site), strcmp(site, "%00") == 0 ? "" : site);
-	unescape_field(c.user, sizeof(c.user), strcmp(user, "%00") == 0 ? "" : user);
+	if ((r = p11_vault_parse_cred(line, &c)) != 0)
+		return r;
 	if (vl->n >= 100000 || (v = realloc(vl->v, (vl->n + 1) * sizeof(*v))) == NULL)
 		return SK_ERR_NOMEM;
 	vl->v = v;
@@ -737,44 +689,12 @@ be_vault_get(void *h, uint64_t id, uint8_t **secret, size_t *len)
 	return r;
 }
 
-/* Assuan percent-escaping of a command argument (the daemon also reads '+' as a space). */
-static int
-escape_arg(const char *s, char *dst, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-
-	if (*s == '\0' && n > 3) {
-		memcpy(dst, "%00", 4);   /* empty, as VAULT_LIST shows it */
-		return 0;
-	}
-	for (; *p != '\0'; p++) {
-		if (n - o < 4)
-			return SK_ERR_TOOBIG;
-		if (*p <= ' ' || *p >= 0x7f || *p == '%' || *p == '+' || *p == '"') {
-			dst[o++] = '%';
-			dst[o++] = hex[*p >> 4];
-			dst[o++] = hex[*p & 0x0f];
-		} else {
-			dst[o++] = (char)*p;
-		}
-	}
-	dst[o] = '\0';
-	return 0;
-}
-
 static int
 vid_line(struct xact *x, const char *line)
 {
-	char id[24];
-	const char *p = line + strlen("VAULT_ID");
-
 	if (!keyword_is(line, "VAULT_ID"))
 		return 0;
-	if (!next_field(&p, id, sizeof(id)))
-		return SK_ERR_PROTO;
-	return parse_u64(id, x->arg);
+	return p11_vault_parse_id(line, x->arg);
 }
 
 static int
@@ -787,7 +707,8 @@ be_vault_add(void *h, const char *site, const char *user, const uint8_t *secret,
 
 	memset(&x, 0, sizeof(x));
 	*id = 0;
-	if ((r = escape_arg(site, s, sizeof(s))) != 0 || (r = escape_arg(user, u, sizeof(u))) != 0)
+	if ((r = p11_vault_escape(site, s, sizeof(s))) != 0 ||
+	    (r = p11_vault_escape(user, u, sizeof(u))) != 0)
 		return r;
 	x.data = secret;
 	x.data_len = len;
