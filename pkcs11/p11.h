@@ -195,8 +195,8 @@ CK_RV p11_destroy(struct p11_session *s, struct p11_slot *slot, CK_OBJECT_HANDLE
 /* p11_vault.c: the Vault slot (CKO_DATA credentials of the DESFire vault) */
 int p11_vault_primary(char chip[P11_CHIPID_MAX]);   /* 0 when the daemon has a vault */
 CK_RV p11_vault_load(struct p11_slot *s, void *h);
-CK_RV p11_vault_get_attrs(struct p11_session *ss, struct p11_slot *s, struct p11_obj *o,
-    CK_ATTRIBUTE_PTR t, CK_ULONG n);
+CK_RV p11_vault_get_attrs(struct p11_session *ss, struct p11_obj *o, CK_ATTRIBUTE_PTR t,
+    CK_ULONG n);
 CK_RV p11_vault_create(struct p11_slot *s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
     CK_OBJECT_HANDLE_PTR out);
 CK_RV p11_vault_destroy(struct p11_slot *s, size_t idx);

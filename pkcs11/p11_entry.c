@@ -357,7 +357,7 @@ c_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR 
 	if (obj == NULL || !p11_obj_visible(sl, obj))
 		rv = CKR_OBJECT_HANDLE_INVALID;
 	else if (obj->vault)
-		rv = p11_vault_get_attrs(s, sl, obj, t, n);
+		rv = p11_vault_get_attrs(s, obj, t, n);
 	else
 		rv = p11_obj_get_attrs(obj, t, n);
 	p11_unlock();

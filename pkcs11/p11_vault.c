@@ -193,14 +193,13 @@ value_attr(struct p11_session *ss, struct p11_obj *o, CK_ATTRIBUTE *a, int *size
 /* C_GetAttributeValue on a credential: CKA_VALUE needs the chip (at most one fetch per call;
  * a size query keeps it for the follow-up call only), everything else is listed data. */
 CK_RV
-p11_vault_get_attrs(struct p11_session *ss, struct p11_slot *s, struct p11_obj *o,
-    CK_ATTRIBUTE_PTR t, CK_ULONG n)
+p11_vault_get_attrs(struct p11_session *ss, struct p11_obj *o, CK_ATTRIBUTE_PTR t,
+    CK_ULONG n)
 {
 	CK_RV rv = CKR_OK, r;
 	int size_query = 0, wanted = 0;
 	CK_ULONG i;
 
-	(void)s;
 	for (i = 0; i < n; i++) {
 		if (t[i].type != CKA_VALUE) {
 			rv = worse(rv, p11_obj_get_attrs(o, &t[i], 1));

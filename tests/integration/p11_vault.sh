@@ -81,7 +81,7 @@ dfsim reset-stats >/dev/null
 got=$(timeout 60 p11tool --export --outder "$turl;object=user3;type=data" 2>"$SKNS_SCRATCH/err") ||
 	fail "p11tool --export: $(cat "$SKNS_SCRATCH/err")"
 expect_eq "$got" "pw-three" "p11tool --export gives the secret"
-note "p11tool --export cost $(apdus) APDUs"
+expect_eq "$(apdus)" 4 "APDUs for p11tool --export"
 
 # writing: a new credential through PKCS#11, read back by the CLI
 printf 'written-by-p11' > "$SKNS_SCRATCH/secret"
@@ -89,6 +89,16 @@ out=$(p11 --token-label "$VAULT" --write-object "$SKNS_SCRATCH/secret" --type da
 	--label user9 --application-label site9.example 2>&1) || fail "write-object: $out"
 expect_eq "$(skv get site9.example user9)" "written-by-p11" "skinkey vault get after write-object"
 expect_eq "$(skv list | wc -l)" 5 "five credentials after write-object"
+
+# names with Assuan's separators survive the command line both ways
+printf 'tricky+secret' > "$SKNS_SCRATCH/secret2"
+out=$(p11 --token-label "$VAULT" --write-object "$SKNS_SCRATCH/secret2" --type data \
+	--label 'u+1 %20x' --application-label 'a;b"c d' 2>&1) || fail "write-object tricky: $out"
+expect_eq "$(skv get 'a;b"c d' 'u+1 %20x')" "tricky+secret" "tricky names through C_CreateObject"
+got=$(rd --label 'u+1 %20x' --application-label 'a;b"c d' 2>&1) || fail "read tricky: $got"
+expect_eq "$got" "tricky+secret" "tricky names listed back"
+out=$(p11 --token-label "$VAULT" --delete-object --type data --label 'u+1 %20x' \
+	--application-label 'a;b"c d' 2>&1) || fail "delete tricky: $out"
 
 # deleting
 out=$(p11 --token-label "$VAULT" --delete-object --type data --label user9 \
