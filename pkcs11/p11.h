@@ -200,6 +200,8 @@ CK_RV p11_vault_get_attrs(struct p11_session *ss, struct p11_obj *o, CK_ATTRIBUT
 CK_RV p11_vault_create(struct p11_slot *s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
     CK_OBJECT_HANDLE_PTR out);
 CK_RV p11_vault_destroy(struct p11_slot *s, size_t idx);
+CK_RV p11_vault_set_attrs(struct p11_session *ss, struct p11_obj *o, CK_ATTRIBUTE_PTR t,
+    CK_ULONG n);
 void p11_vault_pending_wipe(struct p11_session *ss);
 
 /* p11_vault_proto.c: skinkeyd's vault lines (untrusted) and command arguments */

@@ -20,6 +20,7 @@
  *   VAULT_GET <id>                 D secret (waits for the primary chip's tap)
  *   VAULT_ADD password <site> <user>   INQUIRE VAULT_SECRET -> S VAULT_ID <id>
  *   VAULT_RM <id>
+ *   VAULT_UPDATE <id>              INQUIRE VAULT_SECRET
  * NEEDPIN is answered with the PIN this module was given by C_Login ("|A|" in the prompt asks
  * for the admin PIN); with no PIN at hand the inquiry is cancelled (-> SK_ERR_PIN_REQUIRED). */
 #include <stdarg.h>
@@ -735,8 +736,23 @@ be_vault_rm(void *h, uint64_t id)
 	return r;
 }
 
+static int
+be_vault_update(void *h, uint64_t id, const uint8_t *secret, size_t len)
+{
+	struct xact x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	x.data = secret;
+	x.data_len = len;
+	r = run(h, &x, "VAULT_UPDATE %llu", (unsigned long long)id);
+	xact_free(&x);
+	return r;
+}
+
 static const struct p11_vault_backend vault_assuan = {
 	be_vault_primary, be_vault_list, be_vault_get, be_vault_add, be_vault_rm,
+	be_vault_update,
 };
 
 const struct p11_backend p11_backend_assuan = {

@@ -92,6 +92,7 @@ struct p11_vault_backend {
 	int (*add)(void *h, const char *site, const char *user, const uint8_t *secret, size_t len,
 	    uint64_t *id);
 	int (*rm)(void *h, uint64_t id);
+	int (*update)(void *h, uint64_t id, const uint8_t *secret, size_t len);   /* tap */
 };
 
 extern const struct p11_backend p11_backend_assuan;

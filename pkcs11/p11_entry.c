@@ -367,7 +367,23 @@ c_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR 
 static CK_RV
 c_set_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 {
-	return CKR_ACTION_PROHIBITED;   /* card objects are CKA_MODIFIABLE false */
+	struct p11_session *s;
+	struct p11_slot *sl;
+	struct p11_obj *obj;
+	CK_RV rv;
+
+	if (t == NULL && n > 0)
+		return CKR_ARGUMENTS_BAD;
+	ENTER_SESSION(h, s, sl, rv);
+	obj = p11_obj_find(sl, o);
+	if (obj == NULL || !p11_obj_visible(sl, obj))
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	else if (obj->vault)
+		rv = p11_vault_set_attrs(s, obj, t, n);
+	else
+		rv = CKR_ACTION_PROHIBITED;   /* card objects are CKA_MODIFIABLE false */
+	p11_unlock();
+	return rv;
 }
 
 static CK_RV

@@ -132,6 +132,25 @@ p11_mock_vault_corrupt(uint64_t id)
 		m->c.corrupt = 1;
 }
 
+static int
+mv_update(void *h, uint64_t id, const uint8_t *secret, size_t len)
+{
+	struct mcred *m = find(id);
+
+	(void)h;
+	if (m == NULL)
+		return SK_ERR_NOT_FOUND;
+	if (len > sizeof(m->secret))
+		return SK_ERR_TOOBIG;
+	if (p11_mock_vault_st.no_tap)
+		return SK_ERR_TIMEOUT;
+	OPENSSL_cleanse(m->secret, sizeof(m->secret));
+	memcpy(m->secret, secret, len);
+	m->len = len;
+	m->c.corrupt = 0;
+	return 0;
+}
+
 const struct p11_vault_backend p11_mock_vault = {
-	mv_primary, mv_list, mv_get, mv_add, mv_rm,
+	mv_primary, mv_list, mv_get, mv_add, mv_rm, mv_update,
 };

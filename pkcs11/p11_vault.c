@@ -2,7 +2,8 @@
  * token object (CKA_APPLICATION = site, CKA_LABEL = user, CKA_ID = the vault id as a decimal
  * ASCII string). Listing costs no tap (VAULT_LIST); CKA_VALUE is fetched with VAULT_GET only
  * when asked, which waits for the primary chip's tap. No login: the tap is the authentication.
- * C_CreateObject -> VAULT_ADD password <site> <user>; C_DestroyObject -> VAULT_RM <id>. */
+ * C_CreateObject -> VAULT_ADD password <site> <user>; C_DestroyObject -> VAULT_RM <id>;
+ * C_SetAttributeValue(CKA_VALUE) -> VAULT_UPDATE <id>. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ fill_cred(struct p11_obj *o, const struct p11_vcred *c)
 	o->vid = c->id;
 	if (p11_obj_add_ulong(o, CKA_CLASS, CKO_DATA) != 0 || p11_obj_add_bool(o, CKA_TOKEN, 1) != 0 ||
 	    p11_obj_add_bool(o, CKA_PRIVATE, 0) != 0 ||
-	    p11_obj_add_bool(o, CKA_MODIFIABLE, 0) != 0 ||   /* no C_SetAttributeValue */
+	    p11_obj_add_bool(o, CKA_MODIFIABLE, 1) != 0 ||   /* CKA_VALUE: VAULT_UPDATE */
 	    p11_obj_add_bool(o, CKA_COPYABLE, 0) != 0 ||
 	    p11_obj_add_bool(o, CKA_DESTROYABLE, 1) != 0 ||
 	    p11_obj_add_attr(o, CKA_LABEL, c->user, (CK_ULONG)strlen(c->user)) != 0 ||
@@ -315,5 +316,36 @@ p11_vault_destroy(struct p11_slot *s, size_t idx)
 	p11_obj_free(o);
 	s->objs[idx] = s->objs[s->nobjs - 1];
 	s->nobjs--;
+	return CKR_OK;
+}
+
+/* C_SetAttributeValue: only CKA_VALUE changes (a new secret, one tap); site and user are fixed
+ * (the vault binds them into the ciphertext's associated data). */
+CK_RV
+p11_vault_set_attrs(struct p11_session *ss, struct p11_obj *o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+	const CK_ATTRIBUTE *val = p11_tmpl_find(t, n, CKA_VALUE);
+	void *h;
+	CK_ULONG i;
+	CK_RV rv;
+	int r;
+
+	if (!(ss->flags & CKF_RW_SESSION))
+		return CKR_SESSION_READ_ONLY;
+	for (i = 0; i < n; i++)
+		if (t[i].type != CKA_VALUE)
+			return CKR_ATTRIBUTE_READ_ONLY;
+	if (val == NULL)
+		return CKR_OK;
+	if (val->pValue == NULL || val->ulValueLen == 0 || val->ulValueLen > VAULT_SECRET_MAX)
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if (vbe() == NULL || vbe()->update == NULL)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	if ((rv = p11_backend_handle(&h)) != CKR_OK)
+		return rv;
+	p11_vault_pending_wipe(ss);
+	if ((r = vbe()->update(h, o->vid, val->pValue, val->ulValueLen)) != 0)
+		return p11_rv(r, "updating a vault credential");
+	o->corrupt = 0;
 	return CKR_OK;
 }

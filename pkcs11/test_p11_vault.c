@@ -1,7 +1,8 @@
 /* test_p11_vault.c — the Vault slot over the mock backend: no slot without a vault; token label
  * and flags; CKO_DATA objects listed without a fetch; CKA_VALUE read with one fetch for the size
- * query and the value; corrupt rows and a missing tap fail cleanly; C_CreateObject and
- * C_DestroyObject add and remove credentials; read-only sessions refuse both. */
+ * query and the value; corrupt rows and a missing tap fail cleanly; C_CreateObject,
+ * C_SetAttributeValue(CKA_VALUE) and C_DestroyObject add, change and remove credentials;
+ * read-only sessions refuse them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,19 @@ test_vault(void)
 	CHECK_RV(f->C_GetAttributeValue(ro, b, &v, 1), CKR_ATTRIBUTE_SENSITIVE);
 	CHECK(v.ulValueLen == CK_UNAVAILABLE_INFORMATION);
 	CHECK((CK_ULONG)p11_mock_vault_st.gets == len);
+	/* a new secret: only CKA_VALUE, only read/write */
+	{
+		char nv[] = "n3w-secret", buf[32], lab[] = "eve";
+		CK_ATTRIBUTE set = { CKA_VALUE, nv, (CK_ULONG)strlen(nv) };
+		CK_ATTRIBUTE setl = { CKA_LABEL, lab, 3 };
+		CK_ATTRIBUTE get = { CKA_VALUE, buf, sizeof(buf) };
+
+		CHECK_RV(f->C_SetAttributeValue(ro, a, &set, 1), CKR_SESSION_READ_ONLY);
+		CHECK_RV(f->C_SetAttributeValue(s, a, &setl, 1), CKR_ATTRIBUTE_READ_ONLY);
+		CHECK_RV(f->C_SetAttributeValue(s, a, &set, 1), CKR_OK);
+		CHECK_RV(f->C_GetAttributeValue(s, a, &get, 1), CKR_OK);
+		CHECK(get.ulValueLen == strlen(nv) && memcmp(buf, nv, strlen(nv)) == 0);
+	}
 	/* destroy: read-only refused, then gone */
 	CHECK_RV(f->C_DestroyObject(ro, a), CKR_SESSION_READ_ONLY);
 	CHECK_RV(f->C_DestroyObject(s, a), CKR_OK);

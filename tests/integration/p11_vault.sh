@@ -3,7 +3,8 @@
 # with `skinkey vault add` are CKO_DATA objects (application = site, label = user) listed by
 # pkcs11-tool without a tap (0 APDUs); `pkcs11-tool --read-object` prints a secret for the
 # 4-APDU every-use read; p11tool (GnuTLS, through p11-kit) lists and exports one;
-# `--write-object` adds one that `skinkey vault get` returns; `--delete-object` removes one;
+# `--write-object` adds one that `skinkey vault get` returns; C_SetAttributeValue(CKA_VALUE)
+# (helper p11_vault_set) changes a secret; `--delete-object` removes one;
 # corrupt rows are listed but not readable; with the chip away a read fails with
 # CKR_DEVICE_REMOVED after skinkeyd's tap-timeout, never hangs.
 source "$SK_SRC/pkcs11/itest_lib.sh"
@@ -89,6 +90,13 @@ out=$(p11 --token-label "$VAULT" --write-object "$SKNS_SCRATCH/secret" --type da
 	--label user9 --application-label site9.example 2>&1) || fail "write-object: $out"
 expect_eq "$(skv get site9.example user9)" "written-by-p11" "skinkey vault get after write-object"
 expect_eq "$(skv list | wc -l)" 5 "five credentials after write-object"
+
+# a new secret through C_SetAttributeValue(CKA_VALUE): VAULT_UPDATE; site/user are read-only
+vset=$SK_BUILD/pkcs11/p11_vault_set
+out=$(printf 'changed via p11' | "$vset" "$SO" 'user two' value 2>&1) || fail "C_SetAttributeValue: $out"
+expect_eq "$(skv get 'my site.example' 'user two')" "changed via p11" "skinkey vault get after C_SetAttributeValue"
+out=$("$vset" "$SO" 'user two' label eve 2>&1) && fail "label change accepted: $out"
+expect_match "$out" "rv=0x10\$" "CKA_LABEL is read-only (CKR_ATTRIBUTE_READ_ONLY)"
 
 # names with Assuan's separators survive the command line both ways
 printf 'tricky+secret' > "$SKNS_SCRATCH/secret2"
