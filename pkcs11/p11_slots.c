@@ -1,6 +1,7 @@
 /* p11_slots.c — slots from skinkeyd's `CHIPS`: one per (chip, applet), in order of first
  * sight, so slot ids stay stable while the module is loaded. A chip the daemon forgets keeps
- * its slot with no token. Slot id = index (P11_KIND_* is kept in the slot, open for a vault). */
+ * its slot with no token. Slot id = index. One more slot, kind P11_KIND_VAULT, follows the
+ * vault's primary DESFire chip (VAULT_CHIPS) while the vault exists. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
