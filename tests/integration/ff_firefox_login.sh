@@ -10,6 +10,7 @@
 # the screenshot shows s_server's session page, the chip's trace shows the TLS signature, the
 # login ends when the chip leaves the field, and Firefox connected nowhere but 127.0.0.1.
 # The screenshot is kept in $SK_ARTIFACTS (when set) and in the scratch tree.
+# skinkey-test: plain-only (Firefox crashes at start with the ASan runtime preloaded)
 source "$SK_SRC/pkcs11/itest_lib.sh"
 source "$SK_SRC/tests/lib/ff_lib.sh"
 # Firefox crashes with the ASan runtime preloaded, so it cannot load a sanitizer-built module:

@@ -4,6 +4,7 @@
 # `p11-kit list-modules`, GnuTLS's `p11tool --list-all` and p11-kit-proxy; NSS's `modutil`
 # loads the module into a private NSS database and lists its slots; meson installs the module
 # and its module file into p11-kit's directories.
+# skinkey-test: plain-only (p11tool (GnuTLS+p11-kit) deadlocks at exit in glibc's locale lock with the ASan runtime preloaded)
 source "$SK_SRC/pkcs11/itest_lib.sh"
 need p11-kit p11tool modutil certutil
 p11_tokens

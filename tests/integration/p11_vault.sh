@@ -7,6 +7,7 @@
 # (helper p11_vault_set) changes a secret; `--delete-object` removes one;
 # corrupt rows are listed but not readable; with the chip away a read fails with
 # CKR_DEVICE_REMOVED after skinkeyd's tap-timeout, never hangs.
+# skinkey-test: plain-only (p11tool (GnuTLS+p11-kit) deadlocks at exit in glibc's locale lock with the ASan runtime preloaded)
 source "$SK_SRC/pkcs11/itest_lib.sh"
 need skinkey skinkeyd p11tool p11-kit sqlite3
 

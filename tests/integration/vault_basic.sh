@@ -5,7 +5,7 @@
 # check one fetch costs exactly the 4 APDUs of the every-use path, list/search/rm, then recovery
 # path B: split, lose the chip, rebuild from 3 printed shares onto a factory-fresh chip.
 . "$SK_SRC/tests/lib/common.sh"
-need skinkey-sim skinkeyd skinkey sqlite3
+need skinkey-sim skinkeyd skinkey sqlite3 pkcs11-tool
 
 skv() { skinkey vault "$@"; }
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
@@ -49,6 +49,20 @@ while IFS=$'\t' read -r id type site user secret; do
 	fi
 done < "$SKNS_SCRATCH/export.tsv"
 expect_eq "$(skv get site77.example user77)" "pw-77-s3cret" "get by site and user"
+
+# the same credentials through PKCS#11 (the Vault token): every 10th read with pkcs11-tool
+# --read-object by site and user, each the 4-APDU every-use read
+SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
+VAULT=$(pkcs11-tool --module "$SO" -L 2>/dev/null | sed -n 's/^ *token label *: *\(df-[0-9a-f]* Vault\).*/\1/p' | head -1)
+[ -n "$VAULT" ] || fail "no Vault token: $(pkcs11-tool --module "$SO" -L 2>&1)"
+for i in $(seq 10 10 "$n"); do
+	dfsim reset-stats >/dev/null
+	got=$(timeout 60 pkcs11-tool --module "$SO" --token-label "$VAULT" --read-object --type data \
+		--application-label "site$i.example" --label "user$i" 2> "$SKNS_SCRATCH/err") ||
+		fail "pkcs11-tool read of site$i: $(cat "$SKNS_SCRATCH/err")"
+	expect_eq "$got" "pw-$i-s3cret" "pkcs11-tool read of site$i"
+	expect_eq "$(dfsim stats | sed -n 's/^apdus=//p')" 4 "APDUs for one pkcs11-tool read"
+done
 
 # one fetch = SELECT + AuthenticateEV2First (2 frames) + ReadData
 dfsim reset-stats >/dev/null
