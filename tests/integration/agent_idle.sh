@@ -10,7 +10,7 @@ pid=$(skd_pids)
 [ -n "$pid" ] || fail "no daemon"
 wait_for 6 sh -c "! kill -0 $pid 2>/dev/null" || fail "daemon still running 6 s after its last client (idle-exit 2s)"
 [ ! -S "$SKD_SOCK" ] || fail "socket left behind"
-skinkey chips | grep -q present || fail "autostart after idle exit"
+skinkey chips | grep_all present || fail "autostart after idle exit"
 # a bad configuration is refused with file:line
 printf 'idle-exit = 2s\npin-cache = sometimes\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 skd_kill

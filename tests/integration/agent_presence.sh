@@ -13,7 +13,7 @@ chip=$(printf '%s' "$out" | grep -o '"id":"fs-[0-9a-f]\{12\}"' | head -n1 | cut 
 expect_match "$out" '"applets":"openpgp,ykhmac[a-z0-9,]*"' "applets found"
 expect_match "$out" '"pin_retries":\{"pw1":3,"rc":0,"pw3":3\}' "factory retry counters"
 
-is_present() { json | grep -q "\"id\":\"$chip\",\"present\":$1"; }
+is_present() { json | grep_all "\"id\":\"$chip\",\"present\":$1"; }
 # within_ms MS STATE: status reaches STATE within MS milliseconds
 within_ms() {
 	local limit=$1 want=$2 t0 t1

@@ -40,5 +40,5 @@ wpid=
 # 3 first, 3 gone, 3 again; pcscd-lost lines are not events
 expect_eq "$(grep -cv "^pcscd-lost\$" "$out/w.out")" 9 "events"
 [ "$(grep -c 'cannot reach pcscd' "$out/w.err")" -le 1 ] || fail "log flooded while pcscd was down"
-"$SKA" -r "$R0" send 00A4040006D2760001240100 | grep -q '9000$' || fail "card unusable after restart"
+"$SKA" -r "$R0" send 00A4040006D2760001240100 | grep_all '9000$' || fail "card unusable after restart"
 echo "common_pcscd_restart: ok"

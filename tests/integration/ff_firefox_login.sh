@@ -44,7 +44,7 @@ out=$(p11 --token-label "$PGP" --read-object --type pubkey --id 03 -o aut.spki.d
 	fail "reading the public key through the module: $out"
 openssl pkey -pubin -inform DER -in aut.spki.der -out aut.pub.pem 2>/dev/null ||
 	fail "the module's public key is not a DER SubjectPublicKeyInfo"
-openssl pkey -pubin -in aut.pub.pem -text -noout | grep -q 'prime256v1' ||
+openssl pkey -pubin -in aut.pub.pem -text -noout | grep_all 'prime256v1' ||
 	fail "the chip's key is not on P-256: $(openssl pkey -pubin -in aut.pub.pem -text -noout)"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
@@ -71,7 +71,7 @@ cmp -s cli.der cli.back.der || fail "the certificate read back from 7F21 differs
 objs=$(p11 --token-label "$PGP" --list-objects 2>&1) || fail "listing objects: $objs"
 expect_match "$objs" "Certificate Object" "certificate listed by the module"
 expect_match "$objs" "CN=$user_cn|CN = $user_cn" "certificate subject as the module lists it"
-printf '%s' "$objs" | grep -q 'Private Key Object' &&
+printf '%s' "$objs" | grep_all 'Private Key Object' &&
 	fail "a private key is visible before the user unlocked the chip: $objs"
 
 # A long-lived client with one open session, like a running Firefox: what C_GetSessionInfo
@@ -173,9 +173,9 @@ sim trace off > /dev/null || true
 tail -n +"$((simlines + 1))" "$simlog" > "$log/sim-trace-firefox.txt"
 srv=$(cat "$log/s_server.log")
 expect_match "$srv" "depth=0 .*CN ?= ?$user_cn" "s_server saw the chip's client certificate"
-printf '%s\n' "$srv" | grep -E -A1 "depth=0 .*CN ?= ?$user_cn" | grep -q 'verify return:1' ||
+printf '%s\n' "$srv" | grep -E -A1 "depth=0 .*CN ?= ?$user_cn" | grep_all 'verify return:1' ||
 	fail "s_server did not verify the client certificate: $srv"
-printf '%s\n' "$srv" | grep -qi 'verify error' && fail "certificate verification error: $srv"
+printf '%s\n' "$srv" | grep_all -i 'verify error' && fail "certificate verification error: $srv"
 [ "${apdus:-0}" -gt 0 ] || fail "Firefox never reached the chip (no client signature by the chip)"
 # the TLS 1.3 CertificateVerify signature: INTERNAL AUTHENTICATE with the AUT key, answered 9000
 grep -Eq '^skinkey-sim: > [01]0 88 00 00 ' "$log/sim-trace-firefox.txt" ||
@@ -212,7 +212,7 @@ esac
 note "the open session after the chip came back: $st"
 exec {P11S[1]}>&-
 objs=$(p11 --token-label "$PGP" --list-objects 2>&1) || fail "listing objects after a re-tap: $objs"
-printf '%s' "$objs" | grep -q 'Private Key Object' &&
+printf '%s' "$objs" | grep_all 'Private Key Object' &&
 	fail "the token still reports a login after the chip left the field: $objs"
 expect_match "$objs" "Certificate Object" "certificate still listed (from the cache) after a re-tap"
 

@@ -13,7 +13,7 @@ printf 'tap-timeout = 3s\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 p11_tokens
 
 objs=$(p11 --token-label "$HMAC" -O 2>&1) || fail "list: $objs"
-printf '%s' "$objs" | grep -q "Secret Key Object" && fail "unprogrammed slots listed: $objs"
+printf '%s' "$objs" | grep_all "Secret Key Object" && fail "unprogrammed slots listed: $objs"
 
 # pkcs11-tool 0.23 writes only AES/DES secret keys; GnuTLS's p11tool writes a
 # CKK_GENERIC_SECRET (the label names the slot)

@@ -23,7 +23,7 @@ expect_match "$slots" "serial num *: *${chip}\$" "token serial = chip id"
 
 # a factory-fresh card: no keys, so no objects
 objs=$(p11 --token-label "$pgp" -O 2>&1) || fail "list objects: $objs"
-printf '%s' "$objs" | grep -q "Public Key Object" && fail "fresh card shows keys: $objs"
+printf '%s' "$objs" | grep_all "Public Key Object" && fail "fresh card shows keys: $objs"
 
 # key generation needs the admin PIN
 out=$(p11 --token-label "$pgp" --keypairgen --key-type EC:prime256v1 --id 03 2>&1) &&

@@ -47,7 +47,7 @@ login() {  # PIN
 cp "$d/aut.pub" "$d/authorized_keys"
 expect_eq "$(pw1_tries)" 3 "fresh PW1 counter"
 out=$(login 654321 2>&1) && fail "wrong PIN logged in: $out"
-printf '%s' "$out" | grep -q logged-in-via-skinkey && fail "wrong PIN ran the command"
+printf '%s' "$out" | grep_all logged-in-via-skinkey && fail "wrong PIN ran the command"
 expect_eq "$(pw1_tries)" 2 "a wrong PIN costs exactly one retry (ssh said: $out)"
 
 out=$(login 123456 2>&1) || fail "ssh with the AUT key: $out"

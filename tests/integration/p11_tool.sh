@@ -64,7 +64,7 @@ openssl pkeyutl -verifyrecover -pubin -inkey sig.pub -in sig.raw -out di.back 2>
 	fail "RSA-PKCS signature does not open"
 cmp -s di di.back || fail "RSA-PKCS signature does not carry the DigestInfo"
 # RSA-PSS is not offered (raw RSA is not available on OpenPGP cards)
-p11 --token-label "$PGP" -M 2>&1 | grep -q PSS && fail "PSS advertised"
+p11 --token-label "$PGP" -M 2>&1 | grep_all PSS && fail "PSS advertised"
 
 # RSA decryption (DEC key)
 printf 'vault unlock secret 42' > plain

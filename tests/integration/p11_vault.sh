@@ -16,7 +16,7 @@ dfsim() { skinkey-sim ctl --card desfire "$@"; }
 apdus() { dfsim stats | sed -n 's/^apdus=//p'; }
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
 printf 'tap-timeout = 4s\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
-if ! dfsim status 2>/dev/null | grep -q '^present=1'; then
+if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire-p11.state" \
 		>> "$SKNS_LOG/sim-desfire-p11.log" 2>&1 &
 	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
@@ -25,7 +25,7 @@ fi
 
 # before a vault exists there is no Vault token
 out=$(p11 -L 2>>"$SKNS_LOG/skinkeyd.log") || true
-printf '%s\n' "$out" | grep -q ' Vault' && fail "a Vault token before vault init: $out"
+printf '%s\n' "$out" | grep_all ' Vault' && fail "a Vault token before vault init: $out"
 
 out=$(skv init) || fail "vault init failed"
 chip=$(printf '%s' "$out" | awk '/^CHIP/ {print $2}')
@@ -42,7 +42,7 @@ info=$(p11 -L 2>&1)
 printf '%s\n' "$info" >&2
 block=$(printf '%s\n' "$info" | grep -A12 "token label *: *$VAULT")
 expect_match "$block" "serial num *: *${chip#df-}\$" "Vault token serial is the chip's UID"
-printf '%s\n' "$block" | grep -q 'login required' && fail "Vault token asks for a login"
+printf '%s\n' "$block" | grep_all 'login required' && fail "Vault token asks for a login"
 
 # listing: every credential, site and user, no tap
 dfsim reset-stats >/dev/null
@@ -112,7 +112,7 @@ out=$(p11 --token-label "$VAULT" --delete-object --type data --label 'u+1 %20x' 
 # deleting
 out=$(p11 --token-label "$VAULT" --delete-object --type data --label user9 \
 	--application-label site9.example 2>&1) || fail "delete-object: $out"
-skv list site9.example | grep -q user9 && fail "deleted credential still listed"
+skv list site9.example | grep_all user9 && fail "deleted credential still listed"
 expect_eq "$(skv list | wc -l)" 4 "four credentials after delete-object"
 
 # corrupt rows: listed, reading fails cleanly (a wrong column type: no tap at all; a

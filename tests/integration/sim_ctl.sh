@@ -43,11 +43,11 @@ log=$(cat "$SKNS_LOG/sim-flexsecure.log")
 expect_match "$log" '> 00 A4 04 00 07 A0 00 00 05 27 20 01'
 expect_match "$log" 'redacted\) 00 20 00 81$'
 expect_match "$log" 'redacted\) 00 01 01 00$'
-! printf '%s' "$log" | grep -q '31 32 33 34 35 36' || fail "PIN bytes in the trace"
-! printf '%s' "$log" | grep -q 'AB AB AB' || fail "HMAC key bytes in the trace"
+! printf '%s' "$log" | grep_all '31 32 33 34 35 36' || fail "PIN bytes in the trace"
+! printf '%s' "$log" | grep_all 'AB AB AB' || fail "HMAC key bytes in the trace"
 expect_match "$log" '< 03 04 00 00 00 00 02 0F 00 00 90 00'  # SELECT answer is no secret
 hmac=$(echo "$out" | sed -n 4p | cut -c1-8 | sed 's/../& /g; s/ $//')
-! printf '%s' "$log" | grep -q "$hmac" || fail "HMAC answer bytes in the trace"
+! printf '%s' "$log" | grep_all "$hmac" || fail "HMAC answer bytes in the trace"
 expect_match "$log" '> 00 01 30 00 01 AA'                   # the challenge is no secret
 expect_match "$log" '< \(data redacted\) 90 00'              # its HMAC answer is
 expect_eq "$(printf '%s\n' "$log" | grep -c '> 00 A4 04 00 07 A0 00 00 05 27 20 01')" 1 "trace off stops tracing"

@@ -30,7 +30,7 @@ expect_match "$status" 'Signature key \.+: [0-9A-F]{4} ' "signature key fingerpr
 expect_match "$status" 'Encryption key\.+: [0-9A-F]{4} ' "encryption key fingerprint"
 expect_match "$status" 'Authentication key: [0-9A-F]{4} ' "authentication key fingerprint"
 expect_match "$status" 'card-no: [0-9A-F]{4} ' "secret key stub on card"
-gpg --list-keys sim@example.org | grep -q ed25519 || fail "the generated public key is not ed25519"
+gpg --list-keys sim@example.org | grep_all ed25519 || fail "the generated public key is not ed25519"
 counter0=$(printf '%s\n' "$status" | sed -n 's/^Signature counter : //p')
 
 echo "signed by the simulated card" > msg.txt
@@ -61,7 +61,7 @@ card_edit cardedit.prompt=admin cardedit.prompt=key-attr \
 	|| { cat "$SKNS_LOG/cardedit-rsa.log" >&2; fail "card-edit RSA generation failed"; }
 status=$(gpg --card-status 2>&1)
 expect_match "$status" 'Key attributes \.+: rsa2048 rsa2048 rsa2048' "RSA attributes"
-gpg --list-keys rsa@example.org | grep -q 'rsa2048' || fail "the generated public key is not rsa2048"
+gpg --list-keys rsa@example.org | grep_all 'rsa2048' || fail "the generated public key is not rsa2048"
 gpg --batch --yes -u rsa@example.org --sign -o rsa.sig msg.txt 2> "$SKNS_LOG/sign-rsa.log" \
 	|| { cat "$SKNS_LOG/sign-rsa.log" >&2; fail "RSA signature with the card failed"; }
 out=$(gpg --verify rsa.sig 2>&1) || fail "gpg --verify rejected the card's RSA signature: $out"

@@ -30,9 +30,9 @@ expect_match "$keyinfo" 'Sig Algorithm: +ECDSA' "SIG key algorithm"
 objs=$(p11 --slot-index 0 -O 2>&1) || fail "pkcs11-tool -O (slot 0) failed: $objs"
 note "$objs"
 expect_match "$objs" 'Public Key Object; EC' "EC public key listed"
-printf '%s\n' "$objs" | grep -q 'ID: *03' || fail "authentication key (ID 03) not listed"
+printf '%s\n' "$objs" | grep_all 'ID: *03' || fail "authentication key (ID 03) not listed"
 objs=$(p11 --slot-index 1 -O 2>&1) || fail "pkcs11-tool -O (slot 1) failed: $objs"
-printf '%s\n' "$objs" | grep -q 'ID: *01' || fail "signature key (ID 01) not listed"
+printf '%s\n' "$objs" | grep_all 'ID: *01' || fail "signature key (ID 01) not listed"
 
 echo "data signed through OpenSC by the simulated card" > data.txt
 openssl dgst -sha256 -binary data.txt > data.sha256
@@ -44,7 +44,7 @@ sign_check() {
 		> "$SKNS_LOG/read$id.log" 2>&1 || fail "reading public key $id failed"
 	openssl pkey -pubin -inform DER -in "pub$id.der" -out "pub$id.pem" \
 		|| fail "public key $id is not valid DER"
-	openssl pkey -pubin -in "pub$id.pem" -text -noout | grep -q 'P-256' \
+	openssl pkey -pubin -in "pub$id.pem" -text -noout | grep_all 'P-256' \
 		|| fail "public key $id is not on P-256"
 	p11 --slot-index "$slot" --login --pin 123456 --sign --mechanism ECDSA --id "$id" \
 		--signature-format openssl -i data.sha256 -o "sig$id.der" > "$SKNS_LOG/sign$id.log" 2>&1 \

@@ -16,7 +16,7 @@ card_edit cardedit.prompt=admin cardedit.prompt=key-attr \
 status=$(gpg --card-status 2>&1)
 note "$status"
 expect_match "$status" 'Key attributes \.+: rsa4096 rsa4096 rsa4096' "RSA-4096 attributes"
-gpg --list-keys big@example.org | grep -q 'rsa4096' || fail "the generated public key is not rsa4096"
+gpg --list-keys big@example.org | grep_all 'rsa4096' || fail "the generated public key is not rsa4096"
 echo "four kilobit" > msg.txt
 gpg --batch --yes -u big@example.org --sign -o big.sig msg.txt 2> "$SKNS_LOG/sign.log" \
 	|| { cat "$SKNS_LOG/sign.log" >&2; fail "RSA-4096 signature with the card failed"; }

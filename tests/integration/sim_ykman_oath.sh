@@ -58,7 +58,7 @@ expect_match "$codes" 'number-7 +[0-9]{6}'
 
 # deletion
 yk oath accounts delete -f hotp1 >/dev/null
-! yk oath accounts list | grep -q '^hotp1$' || fail "hotp1 still listed after delete"
+! yk oath accounts list | grep_all '^hotp1$' || fail "hotp1 still listed after delete"
 
 # access password: without it nothing is listed; with it everything works
 yk oath access change -n s3cret >/dev/null

@@ -98,5 +98,5 @@ echo "agent@example.org $(cat "$HOME/agent.pub")" > "$HOME/allowed_signers"
 git config gpg.ssh.allowedSignersFile "$HOME/allowed_signers"
 echo x > f; git add f
 git commit -q -S -m "signed through skinkeyd's ssh-agent" || fail "git commit -S (ssh format) failed"
-git verify-commit HEAD 2>&1 | grep -q 'Good "git" signature' || fail "git verify-commit did not accept the signature"
+git verify-commit HEAD 2>&1 | grep_all 'Good "git" signature' || fail "git verify-commit did not accept the signature"
 echo "ssh-agent socket: ok"

@@ -9,7 +9,7 @@ skv() { skinkey vault "$@"; }
 ctl2=$XDG_RUNTIME_DIR/sim-desfire2.ctl
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
 df2() { skinkey-sim ctl --ctl "$ctl2" "$@"; }
-present() { "$@" status 2>/dev/null | grep -q '^present=1'; }
+present() { "$@" status 2>/dev/null | grep_all '^present=1'; }
 if ! present dfsim; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire-a.state" \
 		>> "$SKNS_LOG/sim-desfire-vault.log" 2>&1 &
@@ -29,7 +29,7 @@ out=$(skv backup) || fail "backup provisioning failed"
 expect_match "$out" '^CHIP df-[0-9a-f]{14} backup$' "backup reported"
 backup=$(printf '%s' "$out" | awk '{print $2}')
 [ "$backup" != "$primary" ] || fail "backup is the primary chip"
-skv chips | grep -q "^CHIP $backup backup 1 " || fail "backup not registered"
+skv chips | grep_all "^CHIP $backup backup 1 " || fail "backup not registered"
 
 # lose the primary
 dfsim quit >/dev/null 2>&1 || true

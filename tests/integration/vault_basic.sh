@@ -14,7 +14,7 @@ start_desfire() {  # STATE_FILE
 	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
 		fail "DESFire simulator did not come up"
 }
-if ! dfsim status 2>/dev/null | grep -q '^present=1'; then
+if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	start_desfire "$XDG_DATA_HOME/desfire-a.state"
 fi
 

@@ -9,7 +9,7 @@ skv() { skinkey vault "$@"; }
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
 echo "tap-timeout = 4s" > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"   # before skinkeyd starts
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
-if ! dfsim status 2>/dev/null | grep -q '^present=1'; then
+if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire.state" \
 		>> "$SKNS_LOG/sim-desfire-vault.log" 2>&1 &
 	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||

@@ -5,6 +5,9 @@ note() { echo "# $*" >&2; }
 expect_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; }
 # a here-string, not a pipe: grep -q exits at the first match and, under pipefail, a pipe's
 # writer would then die of SIGPIPE and turn a match into a failure
+# grep_all ARGS...: like grep -q but reads all its input, so under pipefail the writer never dies
+# of SIGPIPE (which would turn a match into "no match", or hide a failure in `... && fail`)
+grep_all() { grep "$@" > /dev/null; }
 expect_match() { grep -Eq -- "$2" <<< "$1" || fail "${3:-no match}: '$2' not in: $1"; }
 need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || fail "required tool missing: $t"; done; }
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds; fail on timeout

@@ -54,7 +54,8 @@ export SK_READER0="Virtual PCD 00 00" SK_READER1="Virtual PCD 00 01"
 # the ASan runtime. Foreign programs that load the module get thin wrappers that preload it
 # (their own leaks are not ours to report: detect_leaks=0 for them only). Firefox cannot run
 # with the ASan runtime at all: tests marked plain-only are left out of the sanitizer suite.
-if ldd "$build/agent/skinkeyd" 2>/dev/null | grep -q libasan; then
+# (no `ldd | grep -q` under pipefail: grep may exit first and ldd's SIGPIPE would read as "no")
+case "$(ldd "$build/agent/skinkeyd" 2>/dev/null)" in *libasan*)
 	asan_rt=$(gcc -print-file-name=libasan.so); ubsan_rt=$(gcc -print-file-name=libubsan.so)
 	mkdir -p "$scratch/asanwrap"
 	# pkcs11-tool, ssh and ssh-keygen get it only when pointed at skinkey's module (with OpenSC's
@@ -73,7 +74,8 @@ if ldd "$build/agent/skinkeyd" 2>/dev/null | grep -q libasan; then
 		chmod +x "$scratch/asanwrap/$prog"
 	done
 	export PATH=$scratch/asanwrap:$PATH SK_SANITIZED=1
-fi
+	;;
+esac
 unset SSH_AUTH_SOCK GPG_AGENT_INFO DISPLAY || true
 
 # pcscd's APDU log (-a) holds PIN bytes: only when asked for (SKNS_APDU_LOG=1). The simulator's
