@@ -22,7 +22,8 @@ for b in $backends; do
 		gpg --export cont@example.org > "$HOME/cont-key.pub"
 		gpgconf --kill all
 	else
-		gpg --import "$HOME/cont-key.pub" 2>/dev/null; gpg --card-status >/dev/null 2>&1
+		gpg --import "$HOME/cont-key.pub" 2>/dev/null
+		gpg --card-status >/dev/null 2>"$SKNS_LOG/cs-$b.err" || fail "$b: gpg --card-status: $(cat "$SKNS_LOG/cs-$b.err")"
 	fi
 	echo "default-key cont@example.org" > "$GNUPGHOME/gpg.conf"
 	SSHD_PORT=$port; port=$((port + 1))
@@ -30,6 +31,8 @@ for b in $backends; do
 	echo "== $b: $secs s of gpg + ssh + pkcs11-tool at once"
 	contention_run "$secs"
 	for l in gpg ssh p11; do
-		[ -s "$SKNS_LOG/contention-$l.err" ] && { echo "   first $l error:"; head -n 3 "$SKNS_LOG/contention-$l.err" | sed 's/^/     /'; }
+		if [ -s "$SKNS_LOG/contention-$l.err" ]; then
+			echo "   first $l error:"; head -n 3 "$SKNS_LOG/contention-$l.err" | sed 's/^/     /'
+		fi
 	done
 done

@@ -6,6 +6,7 @@ sshd_start() {
 	mkdir -p "$SSHD_DIR" /run/sshd
 	chmod 755 "$SSHD_DIR"
 	cp "$1" "$SSHD_DIR/authorized_keys"
+	rm -f "$SSHD_DIR/hostkey" "$SSHD_DIR/hostkey.pub"   # a second sshd in the same test
 	ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/hostkey" </dev/null >/dev/null
 	SSHD_PORT=${SSHD_PORT:-2222}
 	cat > "$SSHD_DIR/sshd_config" <<CONF
