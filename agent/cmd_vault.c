@@ -198,22 +198,29 @@ static int jr_store(void *ctx, const struct desfire_prov_record *rec)
 	return vault_prov_record_store(ctx, (const uint8_t *)rec, sizeof(*rec));
 }
 
-/* NXP originality signature over the UID (Read_Sig, unauthenticated, one APDU), checked against
- * NXP's published DESFire EV3 key only: 1 = genuine NXP silicon. A simulator or a chip that does
- * not answer is provisioned all the same, with originality left unverified (shown by CHIPS). */
+/* NXP originality signature over the UID (Read_Sig, unauthenticated, one APDU): 1 = verified
+ * (NXP's published DESFire EV3 key; skinkey-sim's test key only with vault-originality = sim),
+ * 0 = not verified and vault-originality = off (provisioned, shown unverified by CHIPS),
+ * SK_ERR_CRYPTO = refused: no vault key goes onto a chip that is not what it claims to be. */
 static int originality(struct desfire *df, const uint8_t *uid, size_t uid_len)
 {
 	uint8_t sig[56];
 	const char *which = NULL;
+	unsigned flags = skd_conf_vault_originality() == SKD_ORIG_SIM ? DESFIRE_ORIG_ALLOW_SIM : 0;
 
-	if (uid_len != 7 || desfire_read_sig(df, sig) != 0)
-		return 0;
-	if (desfire_verify_originality(uid, sig, 0, &which) != 0) {
-		sk_warn("vault: originality signature not verified against NXP's key");
+	if (uid_len == 7 && desfire_read_sig(df, sig) == 0 &&
+	    desfire_verify_originality(uid, sig, flags, &which) == 0) {
+		sk_info("vault: originality verified (%s)", which != NULL ? which : "nxp");
+		return 1;
+	}
+	if (skd_conf_vault_originality() == SKD_ORIG_OFF) {
+		sk_warn("vault: originality signature not verified; provisioning anyway "
+		    "(vault-originality = off)");
 		return 0;
 	}
-	sk_info("vault: originality verified (%s)", which != NULL ? which : "nxp");
-	return 1;
+	sk_warn("vault: the chip's originality signature does not verify against NXP's DESFire EV3 "
+	    "key: refused (vault-originality in skinkey.conf)");
+	return SK_ERR_CRYPTO;
 }
 
 /* Provision chip `id` with kv_in (NULL = a fresh K_vault, returned in kv_out) and register it
@@ -244,7 +251,10 @@ static int provision(struct skd_conn *c, struct vault_store *st, const char *id,
 	desfire_io_from_card(skd_card_raw(h), &io);
 	if ((r = desfire_new(&io, &df)) != 0)
 		goto out;
-	genuine = originality(df, uid, uid_len);
+	if ((genuine = originality(df, uid, uid_len)) < 0) {
+		r = genuine;
+		goto out;
+	}
 	if ((r = desfire_provision(df, &j, &p, kv_out)) != 0) {
 		if (r == SK_ERR_CARD_REMOVED)
 			skd_card_lost(h);

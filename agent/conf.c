@@ -5,6 +5,7 @@
  *   reader-allow = SUBSTRING[,SUBSTRING...]   (empty = every reader)
  *   reader-deny = SUBSTRING[,SUBSTRING...]
  *   pinentry-program = /usr/bin/pinentry   asks PINs no client can supply (ssh-agent socket)
+ *   vault-originality = nxp | sim | off   DESFire chips the vault provisions (default nxp)
  *   idle-exit = 0                     exit after this long without clients (0 = never) */
 #include <ctype.h>
 #include <limits.h>
@@ -19,7 +20,7 @@
 struct skd_conf skd_config = { .tap_timeout_ms = 30000, .log_level = -1 };
 
 static const char *const known_keys[] = {
-	"tap-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", NULL
+	"tap-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", "vault-originality", NULL
 };
 
 void skd_conf_defaults(struct skd_conf *c)
@@ -33,6 +34,11 @@ void skd_conf_defaults(struct skd_conf *c)
 int skd_conf_tap_timeout_ms(void)
 {
 	return skd_config.tap_timeout_ms;
+}
+
+int skd_conf_vault_originality(void)
+{
+	return skd_config.vault_originality;
 }
 
 /* "presence", "never", "N", "N minutes", "N min". */
@@ -101,6 +107,18 @@ static int from_config(struct skd_conf *c, const struct sk_config *cf)
 	if ((r = sk_config_get_duration(cf, NULL, "idle-exit", 0, 0, 7 * 86400000ull, &ms)) != 0)
 		return r;
 	c->idle_exit_s = (int)(ms / 1000);
+	if ((r = sk_config_get_string(cf, NULL, "vault-originality", "nxp", &s)) != 0)
+		return r;
+	if (strcmp(s, "nxp") == 0)
+		c->vault_originality = SKD_ORIG_NXP;
+	else if (strcmp(s, "sim") == 0)
+		c->vault_originality = SKD_ORIG_SIM;
+	else if (strcmp(s, "off") == 0)
+		c->vault_originality = SKD_ORIG_OFF;
+	else {
+		sk_error("skinkey.conf: vault-originality: expected nxp, sim or off, not '%s'", s);
+		return SK_ERR_CONFIG;
+	}
 	if ((r = sk_config_get_string(cf, NULL, "pinentry-program", "/usr/bin/pinentry", &s)) != 0)
 		return r;
 	if (strlen(s) >= sizeof(c->pinentry_program) || s[0] != '/') {

@@ -107,5 +107,9 @@ int skd_cache_del(const char *chipid, const char *prefix);
 
 /* ---- configuration ---- */
 int skd_conf_tap_timeout_ms(void);
+/* vault-originality: nxp = only chips whose NXP originality signature verifies (default);
+ * sim = also skinkey-sim's test key; off = any chip (warned, shown unverified by CHIPS) */
+enum skd_orig_policy { SKD_ORIG_NXP = 0, SKD_ORIG_SIM = 1, SKD_ORIG_OFF = 2 };
+int skd_conf_vault_originality(void);
 
 #endif

@@ -21,6 +21,7 @@ struct skd_conf {
 	int n_allow, n_deny;
 	int idle_exit_s;                /* 0 = never */
 	char pinentry_program[256];     /* for PINs no client can be asked (ssh-agent) */
+	int vault_originality;          /* SKD_ORIG_*: which DESFire chips the vault provisions */
 };
 extern struct skd_conf skd_config;
 void skd_conf_defaults(struct skd_conf *c);

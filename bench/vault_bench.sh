@@ -7,6 +7,9 @@
 set -euo pipefail
 . "$SK_SRC/tests/lib/common.sh"
 need skinkey-sim skinkeyd skinkey
+# the simulated DESFire chips carry skinkey-sim's originality key, not NXP's
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+echo "vault-originality = sim" >> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 fetches=${1:-50}
 latency=20
 

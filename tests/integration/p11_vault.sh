@@ -15,7 +15,7 @@ skv() { skinkey vault "$@"; }
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
 apdus() { dfsim stats | sed -n 's/^apdus=//p'; }
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
-printf 'tap-timeout = 4s\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+printf 'tap-timeout = 4s\nvault-originality = sim\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire-p11.state" \
 		>> "$SKNS_LOG/sim-desfire-p11.log" 2>&1 &

@@ -4,6 +4,9 @@
 # K_chip forgotten, and every credential still decrypts.
 . "$SK_SRC/tests/lib/common.sh"
 need skinkey-sim skinkeyd skinkey sqlite3
+# the simulated DESFire chips carry skinkey-sim's originality key, not NXP's
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+echo "vault-originality = sim" >> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 
 skv() { skinkey vault "$@"; }
 ctl2=$XDG_RUNTIME_DIR/sim-desfire2.ctl

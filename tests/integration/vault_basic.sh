@@ -18,6 +18,16 @@ if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	start_desfire "$XDG_DATA_HOME/desfire-a.state"
 fi
 
+# a chip whose originality signature does not verify against NXP's key (the simulator's is its
+# own test key) is refused by default: no key is written to it
+out=$(skv init 2>&1) && fail "init of a chip with an unverified originality signature: $out"
+expect_eq "$(skv chips | wc -l)" 0 "chips after a refused init"
+# allowing the simulator's test key (skinkey.conf), then a restarted skinkeyd provisions it
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+echo "vault-originality = sim" >> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+pkill -x skinkeyd || true
+wait_for 5 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not stop"
+
 out=$(skv init) || fail "vault init failed"
 expect_match "$out" '^CHIP df-[0-9a-f]{14} primary$' "init reports the primary chip"
 chip=$(printf '%s' "$out" | awk '{print $2}')

@@ -7,7 +7,7 @@ need skinkey-sim skinkeyd skinkey sqlite3
 
 skv() { skinkey vault "$@"; }
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
-echo "tap-timeout = 4s" > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"   # before skinkeyd starts
+printf 'tap-timeout = 4s\nvault-originality = sim\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"   # before skinkeyd starts
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
 if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire.state" \
