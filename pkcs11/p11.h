@@ -109,6 +109,7 @@ void p11_set_backend(const struct p11_backend *be);   /* tests */
 CK_RV p11_backend_handle(void **h);
 CK_RV p11_rv(int sk_err, const char *what);           /* SK_ERR_* -> CK_RV, logs why */
 void p11_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p11_unescape_field(char *dst, size_t n, const char *src, const char *empty);
 
 /* p11_util.c */
 CK_RV p11_out_bytes(const void *src, size_t len, CK_BYTE_PTR dst, CK_ULONG_PTR dst_len);

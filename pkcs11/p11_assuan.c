@@ -261,38 +261,7 @@ applet_mask(const char *list)
 	return m;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
-/* Percent-unescapes a status field into dst ("-" means empty); control bytes become '?'. */
-static void
-unescape_field(char *dst, size_t n, const char *src)
-{
-	size_t o = 0;
-	int hi, lo;
-	char ch;
-
-	if (strcmp(src, "-") == 0)
-		src = "";
-	for (; *src != '\0' && o + 1 < n; src++) {
-		ch = *src;
-		if (ch == '%' && (hi = hexval(src[1])) >= 0 && (lo = hexval(src[2])) >= 0) {
-			ch = (char)(hi * 16 + lo);
-			src += 2;
-		}
-		dst[o++] = (unsigned char)ch < 0x20 ? '?' : ch;
-	}
-	dst[o] = '\0';
-}
 
 /* "CHIP <id> <present> <applets> <reader> <label...>" */
 static int
@@ -313,7 +282,7 @@ chip_line(struct xact *x, const char *line)
 	memset(&v[cl->n], 0, sizeof(v[0]));
 	snprintf(v[cl->n].id, sizeof(v[0].id), "%s", id);
 	if (off > 0 && (size_t)off <= strlen(line))
-		unescape_field(v[cl->n].label, sizeof(v[0].label), line + off);
+		p11_unescape_field(v[cl->n].label, sizeof(v[0].label), line + off, "-");
 	v[cl->n].present = present != 0;
 	v[cl->n].applets = applet_mask(apps);
 	cl->n++;

@@ -113,3 +113,40 @@ p11_pubkey_clear(struct p11_pubkey *k)
 	free(k->q);
 	memset(k, 0, sizeof(*k));
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-unescapes a field of a skinkeyd status line into dst (NUL-terminated, truncated to n);
+ * a field equal to `empty` ("-", "%00") is the empty string; control bytes, DEL and embedded NULs
+ * become '?' so a label can never be cut short or span lines. */
+void
+p11_unescape_field(char *dst, size_t n, const char *src, const char *empty)
+{
+	size_t o = 0;
+	int hi, lo;
+	char ch;
+
+	if (n == 0)
+		return;
+	if (empty != NULL && strcmp(src, empty) == 0)
+		src = "";
+	for (; *src != '\0' && o + 1 < n; src++) {
+		ch = *src;
+		if (ch == '%' && (hi = hexval(src[1])) >= 0 && (lo = hexval(src[2])) >= 0) {
+			ch = (char)(hi * 16 + lo);
+			src += 2;
+		}
+		dst[o++] = (unsigned char)ch < 0x20 || ch == 0x7f ? '?' : ch;
+	}
+	dst[o] = '\0';
+}

@@ -45,39 +45,7 @@ parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
-/* Percent-unescapes a name into dst; "%00" alone is the empty name; control bytes and
- * other NULs become '?' (never a truncated or multi-line label). */
-static void
-unescape_name(char *dst, size_t n, const char *src)
-{
-	size_t o = 0;
-	int hi, lo;
-	char ch;
-
-	if (strcmp(src, "%00") == 0)
-		src = "";
-	for (; *src != '\0' && o + 1 < n; src++) {
-		ch = *src;
-		if (ch == '%' && (hi = hexval(src[1])) >= 0 && (lo = hexval(src[2])) >= 0) {
-			ch = (char)(hi * 16 + lo);
-			src += 2;
-		}
-		dst[o++] = (unsigned char)ch < 0x20 || ch == 0x7f ? '?' : ch;
-	}
-	dst[o] = '\0';
-}
 
 /* "VAULT_CRED <id> <type> <site> <user> <updated> [corrupt]" */
 int
@@ -99,8 +67,8 @@ p11_vault_parse_cred(const char *line, struct p11_vcred *out)
 	}
 	(void)next_field(&p, flag, sizeof(flag));
 	out->corrupt = strcmp(flag, "corrupt") == 0;
-	unescape_name(out->site, sizeof(out->site), site);
-	unescape_name(out->user, sizeof(out->user), user);
+	p11_unescape_field(out->site, sizeof(out->site), site, "%00");
+	p11_unescape_field(out->user, sizeof(out->user), user, "%00");
 	return 0;
 }
 
