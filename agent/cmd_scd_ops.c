@@ -5,79 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/digestinfo.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "scd.h"
-
-struct digestinfo {
-	const char *name;
-	size_t hlen;
-	const uint8_t *prefix;
-	size_t plen;
-};
-
-static const uint8_t di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02,
-	0x1a, 0x05, 0x00, 0x04, 0x14 };
-static const uint8_t di_rmd160[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x24, 0x03, 0x02,
-	0x01, 0x05, 0x00, 0x04, 0x14 };
-static const uint8_t di_sha224[] = { 0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c };
-static const uint8_t di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
-static const uint8_t di_sha384[] = { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30 };
-static const uint8_t di_sha512[] = { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 };
-static const uint8_t di_md5[] = { 0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86,
-	0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10 };
-
-static const struct digestinfo digests[] = {
-	{ "sha256", 32, di_sha256, sizeof(di_sha256) },
-	{ "sha512", 64, di_sha512, sizeof(di_sha512) },
-	{ "sha384", 48, di_sha384, sizeof(di_sha384) },
-	{ "sha224", 28, di_sha224, sizeof(di_sha224) },
-	{ "sha1", 20, di_sha1, sizeof(di_sha1) },
-	{ "rmd160", 20, di_rmd160, sizeof(di_rmd160) },
-	{ "md5", 16, di_md5, sizeof(di_md5) },
-};
-
-static const struct digestinfo *digest_by_name(const char *name)
-{
-	for (size_t i = 0; i < sizeof(digests) / sizeof(digests[0]); i++)
-		if (strcmp(digests[i].name, name) == 0)
-			return &digests[i];
-	return NULL;
-}
-
-static const struct digestinfo *digest_by_len(size_t n)
-{
-	for (size_t i = 0; i < sizeof(digests) / sizeof(digests[0]); i++)
-		if (digests[i].hlen == n)
-			return &digests[i];
-	return NULL;
-}
-
-/* A DigestInfo already? Returns its digest description or NULL. */
-static const struct digestinfo *digest_prefixed(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < sizeof(digests) / sizeof(digests[0]); i++)
-		if (n == digests[i].plen + digests[i].hlen &&
-		    memcmp(p, digests[i].prefix, digests[i].plen) == 0)
-			return &digests[i];
-	return NULL;
-}
 
 /* What PSO:CDS / INTERNAL AUTHENTICATE gets for the slot's algorithm. */
 static int sign_input(const struct opgp_algo_attr *a, const char *hashopt, const uint8_t *in,
     size_t n, uint8_t *out, size_t cap, size_t *outlen)
 {
-	const struct digestinfo *d;
+	const struct sk_digestinfo *d;
 
 	/* gpg-agent sends a DigestInfo (encode_md_for_card): RSA signs it whole, ECDSA and EdDSA
 	 * sign the bare hash */
 	if (n > cap)
 		return SK_ERR_TOOBIG;
-	if ((d = digest_prefixed(in, n)) != NULL) {
+	if ((d = sk_digestinfo_match(in, n)) != NULL) {
 		if (a->id == OPGP_ALGO_ID_RSA) {
 			memcpy(out, in, n);
 			*outlen = n;
@@ -91,7 +34,7 @@ static int sign_input(const struct opgp_algo_attr *a, const char *hashopt, const
 	    a->curve == OPGP_CURVE_ED25519)) {
 		/* gpg-agent's ssh support puts a SHA-1 DigestInfo header in front of the message
 		 * it wants signed with EdDSA; scdaemon drops it, and so do we */
-		const struct digestinfo *sha1 = digest_by_name("sha1");
+		const struct sk_digestinfo *sha1 = sk_digestinfo_by_name("sha1");
 		if (sha1 != NULL && n > sha1->plen && memcmp(in, sha1->prefix, sha1->plen) == 0) {
 			in += sha1->plen;
 			n -= sha1->plen;
@@ -100,7 +43,7 @@ static int sign_input(const struct opgp_algo_attr *a, const char *hashopt, const
 		*outlen = n;
 		return 0;
 	}
-	d = hashopt != NULL ? digest_by_name(hashopt) : digest_by_len(n);
+	d = hashopt != NULL ? sk_digestinfo_by_name(hashopt) : sk_digestinfo_by_len(n);
 	if (a->id != OPGP_ALGO_ID_RSA) {
 		if (n > cap)
 			return SK_ERR_TOOBIG;

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cursor.h"
+#include "digestinfo.h"
 #include "log.h"
 #include "sk_err.h"
 #include "sshag.h"
@@ -287,18 +288,10 @@ out:
 
 /* ---- signing ---- */
 
-static const uint8_t di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02,
-	0x1a, 0x05, 0x00, 0x04, 0x14 };
-static const uint8_t di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
-static const uint8_t di_sha512[] = { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 };
-
 struct sign_plan {
 	const char *sig_name;      /* ssh signature algorithm name */
 	const EVP_MD *md;          /* NULL for EdDSA: the card signs the message */
-	const uint8_t *di;         /* DigestInfo prefix for RSA, else NULL */
-	size_t di_len;
+	const struct sk_digestinfo *di;   /* DigestInfo prefix for RSA, else NULL */
 };
 
 static int plan_for(const struct sshag_key *k, uint32_t flags, struct sign_plan *p)
@@ -320,18 +313,15 @@ static int plan_for(const struct sshag_key *k, uint32_t flags, struct sign_plan 
 		if (flags & FLAG_RSA_SHA2_512) {
 			p->sig_name = "rsa-sha2-512";
 			p->md = EVP_sha512();
-			p->di = di_sha512;
-			p->di_len = sizeof(di_sha512);
+			p->di = sk_digestinfo_by_name("sha512");
 		} else if (flags & FLAG_RSA_SHA2_256) {
 			p->sig_name = "rsa-sha2-256";
 			p->md = EVP_sha256();
-			p->di = di_sha256;
-			p->di_len = sizeof(di_sha256);
+			p->di = sk_digestinfo_by_name("sha256");
 		} else {
 			p->sig_name = "ssh-rsa";
 			p->md = EVP_sha1();
-			p->di = di_sha1;
-			p->di_len = sizeof(di_sha1);
+			p->di = sk_digestinfo_by_name("sha1");
 		}
 		return 0;
 	}
@@ -350,7 +340,7 @@ static int card_input(const struct sign_plan *p, const uint8_t *data, size_t dle
 		return sk_buf_put(in, data, dlen);
 	if (EVP_Digest(data, dlen, md, &mdlen, p->md, NULL) != 1)
 		return SK_ERR_CRYPTO;
-	if (p->di != NULL && (r = sk_buf_put(in, p->di, p->di_len)) != 0)
+	if (p->di != NULL && (r = sk_buf_put(in, p->di->prefix, p->di->plen)) != 0)
 		return r;
 	return sk_buf_put(in, md, mdlen);
 }

@@ -3,10 +3,12 @@
  * are not offered: OpenPGP cards only sign PKCS#1 v1.5 (the card pads). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 
+#include "common/digestinfo.h"
 #include "common/sk_err.h"
 #include "p11.h"
 
@@ -136,50 +138,27 @@ p11_hash(const char *md, const uint8_t *in, size_t len, uint8_t *out, size_t *ou
 	return 0;
 }
 
-/* DER prefixes of DigestInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING } (RFC 8017
- * section 9.2 note 1); the hash bytes follow. */
-struct di_prefix {
-	const char *md;
-	size_t hlen;
-	uint8_t p[19];
-	size_t plen;
-};
-
-static const struct di_prefix di_prefixes[] = {
-	{ "SHA1", 20, { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
-	    0x00, 0x04, 0x14 }, 15 },
-	{ "SHA224", 28, { 0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-	    0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c }, 19 },
-	{ "SHA256", 32, { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-	    0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 }, 19 },
-	{ "SHA384", 48, { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-	    0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30 }, 19 },
-	{ "SHA512", 64, { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-	    0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 }, 19 },
-};
-
 /* Hashes `in` and wraps the hash in a DigestInfo. */
 int
 p11_digestinfo(const char *md, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
-	const struct di_prefix *d = NULL;
+	/* SHA-1 and SHA-2 only: the module offers no MD5 or RIPEMD-160 mechanisms */
+	const struct sk_digestinfo *d = strncasecmp(md, "SHA", 3) == 0 ? sk_digestinfo_by_name(md) :
+	    NULL;
 	uint8_t h[EVP_MAX_MD_SIZE];
-	size_t hl = 0, i;
+	size_t hl = 0;
 	uint8_t *b;
 	int r;
 
 	*out = NULL;
 	*out_len = 0;
-	for (i = 0; i < sizeof(di_prefixes) / sizeof(di_prefixes[0]); i++)
-		if (strcmp(di_prefixes[i].md, md) == 0)
-			d = &di_prefixes[i];
 	if (d == NULL)
 		return SK_ERR_UNSUPPORTED;
 	if ((r = p11_hash(md, in, len, h, &hl)) != 0)
 		return r;
 	if (hl != d->hlen || (b = malloc(d->plen + hl)) == NULL)
 		return hl != d->hlen ? SK_ERR_INTERNAL : SK_ERR_NOMEM;
-	memcpy(b, d->p, d->plen);
+	memcpy(b, d->prefix, d->plen);
 	memcpy(b + d->plen, h, hl);
 	*out = b;
 	*out_len = d->plen + hl;
