@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 extern char **environ;
 
 #define SKC_START_WAIT_MS 10000
+#define SKC_GREETING_MS 10000
 
 int skc_socket_dir(char *buf, size_t n)
 {
@@ -49,41 +51,169 @@ int skc_socket_path(char *buf, size_t n)
 	return (size_t)k >= n ? SK_ERR_TOOBIG : 0;
 }
 
+/* Why the last skc_* call of this thread failed, in a sentence ("" when it did not say). */
+static __thread char why[640];
+
+static void set_why(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_why(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+const char *skc_why(void)
+{
+	return why;
+}
+
+const char *skc_strerror(int err)
+{
+	return why[0] != '\0' ? why : sk_strerror(err);
+}
+
+/* The directory must be a real directory of ours that nobody else can write into: otherwise
+ * whoever owns it decides what listens on S.skinkeyd. SK_ERR_NOT_FOUND when it does not exist. */
+static int check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return SK_ERR_NOT_FOUND;
+		set_why("cannot inspect the socket directory %s: %s", dir, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		set_why("refusing the socket directory %s: it is not a directory (a symlink or a file "
+		    "put there by someone else?)", dir);
+		return SK_ERR_DENIED;
+	}
+	if (st.st_uid != getuid()) {
+		set_why("refusing the socket directory %s: it belongs to uid %u, not to you (uid %u); "
+		    "another user may be impersonating skinkeyd", dir, (unsigned)st.st_uid,
+		    (unsigned)getuid());
+		return SK_ERR_DENIED;
+	}
+	if ((st.st_mode & 022) != 0) {
+		set_why("refusing the socket directory %s: group or others may write into it (mode %04o; "
+		    "it must be 0700)", dir, (unsigned)(st.st_mode & 07777));
+		return SK_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* The socket itself: ours, a socket, not writable by others. SK_ERR_NOT_FOUND when absent. */
+static int check_sock(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return SK_ERR_NOT_FOUND;
+		set_why("cannot inspect %s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		set_why("refusing %s: it is not a socket", path);
+		return SK_ERR_DENIED;
+	}
+	if (st.st_uid != getuid()) {
+		set_why("refusing %s: the socket belongs to uid %u, not to you (uid %u)", path,
+		    (unsigned)st.st_uid, (unsigned)getuid());
+		return SK_ERR_DENIED;
+	}
+	if ((st.st_mode & 022) != 0) {
+		set_why("refusing %s: group or others may write to the socket (mode %04o; it must be "
+		    "0600)", path, (unsigned)(st.st_mode & 07777));
+		return SK_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* The process that listens must run as our uid: checked before we send a single byte. */
+static int check_peer(int fd, const char *path)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr)) {
+		set_why("refusing %s: cannot read the server's credentials (%s)", path, strerror(errno));
+		return SK_ERR_DENIED;
+	}
+	if (cr.uid != getuid()) {
+		set_why("refusing %s: the process listening there (pid %ld) runs as uid %u, not as you "
+		    "(uid %u); nothing was sent to it", path, (long)cr.pid, (unsigned)cr.uid,
+		    (unsigned)getuid());
+		return SK_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* SK_ERR_NOT_FOUND / SK_ERR_IO: nobody listens (autostart may help); SK_ERR_DENIED: refuse. */
+static int raw_connect(const char *path, int *out)
+{
+	struct sockaddr_un sa;
+	int fd = -1, r;
+
+	*out = -1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		set_why("the socket path %s is too long", path);
+		return SK_ERR_TOOBIG;
+	}
+	if ((r = check_sock(path)) != 0)
+		return r;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		set_why("cannot create a socket: %s", strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		set_why("nobody listens on %s (%s)", path, strerror(errno));
+		close(fd);
+		return SK_ERR_IO;
+	}
+	if ((r = check_peer(fd, path)) != 0) {
+		close(fd);
+		return r;
+	}
+	*out = fd;
+	return 0;
+}
+
 int skc_socket_dir_make(void)
 {
 	char dir[PATH_MAX];
 	struct stat st;
 	int r;
 
-	if ((r = skc_socket_dir(dir, sizeof(dir))) != 0)
+	if ((r = skc_socket_dir(dir, sizeof(dir))) != 0) {
+		set_why("the socket directory's path is too long");
 		return r;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return SK_ERR_IO;
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return SK_ERR_IO;
-	if (st.st_uid != getuid() || (st.st_mode & 0077) != 0)
-		return SK_ERR_DENIED;
-	return 0;
-}
-
-static int raw_connect(const char *path, int *out)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	*out = -1;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return SK_ERR_TOOBIG;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return SK_ERR_IO;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		set_why("cannot create the socket directory %s: %s", dir, strerror(errno));
 		return SK_ERR_IO;
 	}
-	*out = fd;
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		set_why("refusing the socket directory %s: it is not a directory", dir);
+		return SK_ERR_DENIED;
+	}
+	if (st.st_uid != getuid()) {
+		set_why("refusing the socket directory %s: it belongs to uid %u, not to you (uid %u); "
+		    "another user may be impersonating skinkeyd", dir, (unsigned)st.st_uid,
+		    (unsigned)getuid());
+		return SK_ERR_DENIED;
+	}
+	if ((st.st_mode & 0077) != 0) {
+		set_why("refusing the socket directory %s: others may enter it (mode %04o; it must be "
+		    "0700)", dir, (unsigned)(st.st_mode & 07777));
+		return SK_ERR_DENIED;
+	}
 	return 0;
 }
 
@@ -139,34 +269,40 @@ static int spawn_daemon(void)
 	char prog[PATH_MAX];
 	char *argv[3];
 	pid_t pid;
-	int st;
+	int st, r;
 
-	if (find_daemon(prog, sizeof(prog)) != 0)
+	if (find_daemon(prog, sizeof(prog)) != 0) {
+		set_why("skinkeyd is not running and its program was not found (next to this program, "
+		    "on PATH, in %s)", SK_BINDIR);
 		return SK_ERR_NOT_FOUND;
+	}
 	argv[0] = prog;
 	argv[1] = (char *)"--daemon";
 	argv[2] = NULL;
-	if (posix_spawn(&pid, prog, NULL, NULL, argv, environ) != 0)
+	if ((r = posix_spawn(&pid, prog, NULL, NULL, argv, environ)) != 0) {
+		set_why("cannot start %s: %s", prog, strerror(r));
 		return SK_ERR_IO;
+	}
 	/* --daemon returns once its socket listens; a caller ignoring SIGCHLD gets ECHILD. */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	return 0;
 }
 
-static int lock_open(int *out)
+static int lock_open(const char *dir, int *out)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32];
+	char path[PATH_MAX + 32];
 	int fd;
 
 	*out = -1;
-	if (skc_socket_dir(dir, sizeof(dir)) != 0)
-		return SK_ERR_IO;
 	snprintf(path, sizeof(path), "%s/autostart.lock", dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		set_why("cannot open %s: %s", path, strerror(errno));
 		return SK_ERR_IO;
+	}
 	while (flock(fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
+			set_why("cannot lock %s: %s", path, strerror(errno));
 			close(fd);
 			return SK_ERR_IO;
 		}
@@ -175,35 +311,54 @@ static int lock_open(int *out)
 	return 0;
 }
 
-static int connect_or_start(int *out)
+static int connect_or_start(int *out, int autostart)
 {
-	char path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	int r, lock = -1;
 
 	*out = -1;
-	if ((r = skc_socket_path(path, sizeof(path))) != 0)
+	why[0] = '\0';
+	if ((r = skc_socket_dir(dir, sizeof(dir))) != 0 ||
+	    (r = skc_socket_path(path, sizeof(path))) != 0) {
+		set_why("the socket path is too long");
 		return r;
-	if (raw_connect(path, out) == 0)
-		return 0;
+	}
+	/* Nothing is sent, nothing is started before the directory is known to be ours. */
+	r = check_dir(dir);
+	if (r != 0 && r != SK_ERR_NOT_FOUND)
+		return r;
+	if (r == 0) {
+		r = raw_connect(path, out);
+		if (r == 0 || r == SK_ERR_DENIED || r == SK_ERR_TOOBIG)
+			return r;
+	}
+	if (!autostart) {
+		if (why[0] == '\0')
+			set_why("skinkeyd is not running (no socket at %s)", path);
+		return SK_ERR_IO;
+	}
 	if ((r = skc_socket_dir_make()) != 0)
 		return r;
-	if ((r = lock_open(&lock)) != 0)
+	if ((r = lock_open(dir, &lock)) != 0)
 		return r;
 	/* Somebody may have started it while we waited for the lock. */
-	if (raw_connect(path, out) == 0) {
-		r = 0;
+	r = raw_connect(path, out);
+	if (r == 0 || r == SK_ERR_DENIED)
 		goto out;
-	}
 	if ((r = spawn_daemon()) != 0)
 		goto out;
 	r = SK_ERR_TIMEOUT;
 	for (int waited = 0; waited < SKC_START_WAIT_MS; waited += 20) {
-		if (raw_connect(path, out) == 0) {
-			r = 0;
-			break;
+		int c = raw_connect(path, out);
+
+		if (c == 0 || c == SK_ERR_DENIED) {
+			r = c;
+			goto out;
 		}
 		sleep_ms(20);
 	}
+	set_why("skinkeyd was started but did not listen on %s within %d s", path,
+	    SKC_START_WAIT_MS / 1000);
 out:
 	if (lock >= 0)
 		close(lock);
@@ -212,23 +367,73 @@ out:
 
 int skc_connect_fd(int *fd)
 {
-	return connect_or_start(fd);
+	return connect_or_start(fd, 1);
+}
+
+/* Writes never raise SIGPIPE: a library must not kill its host program (Firefox, ssh) when
+ * skinkeyd goes away, nor change the program's signal dispositions. EPIPE is an error. */
+static ssize_t nosig_write(assuan_context_t ctx, assuan_fd_t fd, const void *p, size_t n)
+{
+	ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+	if (k < 0 && errno == ENOTSOCK)
+		return __assuan_write(ctx, fd, p, n);
+	return k;
+}
+
+static int nosig_sendmsg(assuan_context_t ctx, assuan_fd_t fd, const assuan_msghdr_t msg,
+    int flags)
+{
+	return __assuan_sendmsg(ctx, fd, msg, flags | MSG_NOSIGNAL);
+}
+
+static struct assuan_system_hooks nosig_hooks = {
+	ASSUAN_SYSTEM_HOOKS_VERSION, __assuan_usleep, __assuan_pipe, __assuan_close,
+	__assuan_read, nosig_write, __assuan_recvmsg, nosig_sendmsg, __assuan_spawn,
+	__assuan_waitpid, __assuan_socketpair, __assuan_socket, __assuan_connect
+};
+
+static int set_rcvtimeo(int fd, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 static int wrap_fd(int fd, assuan_context_t *out)
 {
 	assuan_context_t ctx = NULL;
-	int r = SK_ERR_IO;
+	gpg_error_t e;
+	int sfd = fd, r = SK_ERR_IO;
 
 	if (assuan_new(&ctx) != 0) {
+		set_why("out of memory");
 		r = SK_ERR_NOMEM;
 		goto out;
 	}
-	if (assuan_socket_connect_fd(ctx, fd, 0) != 0) {
+	assuan_ctx_set_system_hooks(ctx, &nosig_hooks);
+	/* The greeting has a deadline (a daemon at its connection limit, or stuck, must not hang
+	 * us); later answers may take as long as a tap does. */
+	if (set_rcvtimeo(fd, SKC_GREETING_MS) != 0) {
+		set_why("cannot set a deadline on the socket: %s", strerror(errno));
+		goto out;
+	}
+	if ((e = assuan_socket_connect_fd(ctx, fd, 0)) != 0) {
 		fd = -1;   /* owned by ctx now, closed by assuan_release */
+		if (gpg_err_code(e) == GPG_ERR_EAGAIN || gpg_err_code(e) == GPG_ERR_ETIMEDOUT) {
+			set_why("skinkeyd accepted the connection but did not greet within %d s (too many "
+			    "connections, or stuck)", SKC_GREETING_MS / 1000);
+			r = SK_ERR_TIMEOUT;
+		} else {
+			set_why("skinkeyd closed the connection before greeting (%s)", gpg_strerror(e));
+		}
 		goto out;
 	}
 	fd = -1;
+	if (set_rcvtimeo(sfd, 0) != 0) {
+		set_why("cannot clear the socket deadline: %s", strerror(errno));
+		goto out;
+	}
 	*out = ctx;
 	ctx = NULL;
 	r = 0;
@@ -245,20 +450,17 @@ int skc_connect(assuan_context_t *out)
 	int fd, r;
 
 	*out = NULL;
-	if ((r = connect_or_start(&fd)) != 0)
+	if ((r = connect_or_start(&fd, 1)) != 0)
 		return r;
 	return wrap_fd(fd, out);
 }
 
 int skc_connect_noautostart(assuan_context_t *out)
 {
-	char path[PATH_MAX];
 	int fd, r;
 
 	*out = NULL;
-	if ((r = skc_socket_path(path, sizeof(path))) != 0)
-		return r;
-	if ((r = raw_connect(path, &fd)) != 0)
+	if ((r = connect_or_start(&fd, 0)) != 0)
 		return r;
 	return wrap_fd(fd, out);
 }

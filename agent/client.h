@@ -24,6 +24,16 @@ int skc_connect_noautostart(assuan_context_t *out);
 /* Raw stream socket connected to skinkeyd (autostart as skc_connect), for relays. */
 int skc_connect_fd(int *fd);
 
+/* Before a byte is sent, the socket directory and the socket must be ours and not writable by
+ * others, and the listening process must run as our uid (SO_PEERCRED): otherwise SK_ERR_DENIED,
+ * and nothing is started in or through that directory. The greeting must arrive within 10 s
+ * (SK_ERR_TIMEOUT). Writes on the connection never raise SIGPIPE (EPIPE becomes an error).
+ * skc_why(): a sentence saying what went wrong in this thread's last failing connect ("" when
+ * nothing more than the SK_ERR_* is known); valid until the thread's next skc_* call. */
+const char *skc_why(void);
+/* skc_why() when it says something, else sk_strerror(err). */
+const char *skc_strerror(int err);
+
 /* Send one command; status lines go to status_cb (may be NULL), D data to data_cb (may be
  * NULL). Thin wrapper over assuan_transact returning SK_ERR_* (the gpg error is kept in
  * *gerr when non-NULL). */

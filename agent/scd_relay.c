@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = skc_connect_fd(&sock)) != 0) {
-		fprintf(stderr, "skinkey-scd: cannot reach skinkeyd: %s\n", sk_strerror(r));
+		fprintf(stderr, "skinkey-scd: cannot reach skinkeyd: %s\n", skc_strerror(r));
 		/* speak Assuan so gpg-agent shows a reason instead of a broken pipe */
 		printf("ERR %u skinkeyd not reachable <SCD>\n",
 		    (unsigned)gpg_err_make(GPG_ERR_SOURCE_SCD, GPG_ERR_NO_SCDAEMON));

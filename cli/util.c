@@ -12,7 +12,7 @@ int cli_connect(assuan_context_t *ctx)
 	int r = skc_connect(ctx);
 
 	if (r != 0) {
-		fprintf(stderr, "skinkey: cannot reach skinkeyd: %s\n", sk_strerror(r));
+		fprintf(stderr, "skinkey: cannot reach skinkeyd: %s\n", skc_strerror(r));
 		return CLI_NODAEMON;
 	}
 	return 0;

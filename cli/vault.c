@@ -537,7 +537,7 @@ int cli_vault(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	if ((e = skc_connect(&conn)) != 0) {
-		fprintf(stderr, "skinkey vault: cannot reach skinkeyd: %s\n", sk_strerror(e));
+		fprintf(stderr, "skinkey vault: cannot reach skinkeyd: %s\n", skc_strerror(e));
 		return 1;
 	}
 	e = dispatch(argv[1], argc - 2, argv + 2);

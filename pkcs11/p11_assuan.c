@@ -68,6 +68,7 @@ be_open(void **h)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return SK_ERR_NOMEM;
 	if ((r = skc_connect(&c->ctx)) != 0) {
+		p11_log("connecting to skinkeyd: %s", skc_strerror(r));
 		free(c);
 		return r;
 	}
@@ -103,7 +104,7 @@ reconnect(struct conn *c)
 		assuan_release(c->ctx);
 	c->ctx = NULL;
 	if ((r = skc_connect(&c->ctx)) != 0) {
-		p11_log("reconnecting to skinkeyd: %s", sk_strerror(r));
+		p11_log("reconnecting to skinkeyd: %s", skc_strerror(r));
 		return r;
 	}
 	c->broken = 0;

@@ -203,8 +203,9 @@ p11_backend_handle(void **h)
 	*h = NULL;
 	if (p11_mod.beh == NULL) {
 		r = p11_mod.be->open(&p11_mod.beh);
+		/* the backend logged why; any failure to reach skinkeyd is a device error */
 		if (r != 0)
-			return p11_rv(r, "cannot reach skinkeyd");
+			return p11_rv(r == SK_ERR_NOMEM ? r : SK_ERR_IO, "cannot reach skinkeyd");
 	}
 	*h = p11_mod.beh;
 	return CKR_OK;
