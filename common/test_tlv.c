@@ -24,11 +24,18 @@ static void test_lengths(void)
 	static const uint8_t nm82[] = { 0x5A, 0x82, 0x00, 0xFF };
 	static const uint8_t l83[] = { 0x5A, 0x83, 0x00, 0x00, 0x01, 0xAA };
 	static const uint8_t l84[] = { 0x5A, 0x84, 0x00, 0x00, 0x00, 0x01, 0xAA };
+	static const uint8_t l85[] = { 0x5A, 0x85, 0x00, 0x00, 0x00, 0x00, 0x01, 0xAA };
+	static const uint8_t huge84[] = { 0x5A, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0xAA };
+	static const uint8_t cut83[] = { 0x5A, 0x83, 0x00, 0x01 };
+	static const uint8_t lm81[] = { 0x5A, 0x81, 0x02, 0xAA, 0xBB };
+	static const uint8_t lm82[4 + 0xFF] = { 0x5A, 0x82, 0x00, 0xFF };
+	static const uint8_t lm82z[] = { 0x5A, 0x82, 0x00, 0x00 };
+	static const uint8_t ind0[] = { 0x7F, 0x49, 0x80, 0x86, 0x01, 0x04, 0x00, 0x00 };
 	static const uint8_t past[] = { 0x5A, 0x03, 0x01, 0x02 };
 	static const uint8_t past82[] = { 0x5A, 0x82, 0xFF, 0xFF, 0x00 };
 	static const uint8_t nolen[] = { 0x5A };
 	static const uint8_t short81[] = { 0x5A, 0x81 };
-	static const uint8_t trailing[] = { 0x5A, 0x01, 0x01, 0x00 };
+	static const uint8_t trailing[] = { 0x5A, 0x01, 0x01, 0x01 };
 	struct sk_tlv t;
 
 	CHECK_EQ(parse(l0, sizeof(l0), &t), 0);
@@ -44,10 +51,27 @@ static void test_lengths(void)
 	CHECK_EQ(t.len, 0x100);
 	CHECK_EQ(t.rawlen, sizeof(l82));
 	CHECK_EQ(parse(ind, sizeof(ind), &t), SK_ERR_FORMAT);
-	CHECK_EQ(parse(nm81, sizeof(nm81), &t), SK_ERR_FORMAT);
+	CHECK_EQ(parse(nm81, sizeof(nm81), &t), SK_ERR_FORMAT);   /* 7F bytes announced, 0 there */
 	CHECK_EQ(parse(nm82, sizeof(nm82), &t), SK_ERR_FORMAT);
-	CHECK_EQ(parse(l83, sizeof(l83), &t), SK_ERR_FORMAT);
-	CHECK_EQ(parse(l84, sizeof(l84), &t), SK_ERR_FORMAT);
+	CHECK_EQ(parse(l83, sizeof(l83), &t), 0);   /* non-minimal forms are valid BER */
+	CHECK_EQ(t.len, 1);
+	CHECK_EQ(t.rawlen, sizeof(l83));
+	CHECK(t.value == l83 + 5);
+	CHECK_EQ(parse(l84, sizeof(l84), &t), 0);
+	CHECK_EQ(t.len, 1);
+	CHECK(t.value == l84 + 6);
+	CHECK_EQ(parse(l85, sizeof(l85), &t), SK_ERR_FORMAT);
+	CHECK_EQ(parse(huge84, sizeof(huge84), &t), SK_ERR_FORMAT);
+	CHECK_EQ(parse(cut83, sizeof(cut83), &t), SK_ERR_FORMAT);
+	CHECK_EQ(parse(lm81, sizeof(lm81), &t), 0);
+	CHECK_EQ(t.len, 2);
+	CHECK_EQ(t.rawlen, sizeof(lm81));
+	CHECK_EQ(parse(lm82, sizeof(lm82), &t), 0);
+	CHECK_EQ(t.len, 0xFF);
+	CHECK(t.value == lm82 + 4);
+	CHECK_EQ(parse(lm82z, sizeof(lm82z), &t), 0);
+	CHECK_EQ(t.len, 0);
+	CHECK_EQ(parse(ind0, sizeof(ind0), &t), SK_ERR_FORMAT);
 	CHECK_EQ(parse(past, sizeof(past), &t), SK_ERR_FORMAT);
 	CHECK_EQ(parse(past82, sizeof(past82), &t), SK_ERR_FORMAT);
 	CHECK_EQ(parse(nolen, sizeof(nolen), &t), SK_ERR_FORMAT);
@@ -125,6 +149,45 @@ static void test_find(void)
 	deep[20] = 0x5A; deep[21] = 0x01; deep[22] = 0x01;
 	CHECK_EQ(sk_tlv_find(deep, sizeof(deep), 0x5A, 1, &t), SK_ERR_FORMAT);
 	CHECK_EQ(sk_tlv_find(deep + 8, sizeof(deep) - 8, 0x5A, 1, &t), 0);
+}
+
+/* The 6E example again as a card may send it: 82 00 0F for 6E, 81 07 for 73, 00/FF padding
+ * between, inside and after the objects (ISO 7816-4 5.2.2). */
+static const uint8_t liberal[] = {
+	0x00, 0x6E, 0x82, 0x00, 0x13, 0x4F, 0x82, 0x00, 0x02, 0xD2, 0x76, 0xFF, 0xFF,
+	0x73, 0x81, 0x07, 0xC0, 0x01, 0x7C, 0xC5, 0x02, 0xAA, 0xBB,
+	0x00, 0x5F, 0x2D, 0x83, 0x00, 0x00, 0x01, 0x65, 0xFF, 0x00,
+};
+
+static void test_liberal(void)
+{
+	struct sk_tlv t, c;
+	struct sk_tlv_iter it;
+	uint32_t tags[3] = { 0 };
+	int n = 0, r;
+
+	CHECK_EQ(sk_tlv_find(liberal, sizeof(liberal), 0xC5, 1, &t), 0);
+	CHECK_EQ(t.len, 2);
+	CHECK_EQ(t.value[1], 0xBB);
+	CHECK_EQ(sk_tlv_find(liberal, sizeof(liberal), 0x5F2D, 0, &t), 0);
+	CHECK_EQ(t.len, 1);
+	CHECK_EQ(t.value[0], 0x65);
+	CHECK_EQ(sk_tlv_find(liberal, sizeof(liberal), 0x6E, 0, &t), 0);
+	sk_tlv_iter_children(&it, &t);
+	while ((r = sk_tlv_iter_next(&it, &c)) == 1 && n < 3)
+		tags[n++] = c.tag;
+	CHECK_EQ(r, 0);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(tags[0], 0x4F);
+	CHECK_EQ(tags[1], 0x73);
+	/* one object with padding around it is one object; padding alone is none */
+	CHECK_EQ(sk_tlv_parse_one(liberal, 24, &t), 0);
+	CHECK_EQ(t.tag, 0x6E);
+	CHECK_EQ(t.len, 0x13);
+	CHECK_EQ(sk_tlv_parse_one(liberal + 24, sizeof(liberal) - 24, &t), 0);
+	CHECK_EQ(t.tag, 0x5F2D);
+	CHECK_EQ(sk_tlv_parse_one(liberal + 31, 2, &t), SK_ERR_FORMAT);
+	CHECK_EQ(sk_tlv_parse_one(liberal, sizeof(liberal), &t), SK_ERR_FORMAT);   /* two objects */
 }
 
 static void test_write(void)
@@ -215,6 +278,7 @@ int main(void)
 	test_lengths();
 	test_tags();
 	test_find();
+	test_liberal();
 	test_write();
 	test_dol();
 	return test_done("test_tlv");

@@ -1,4 +1,6 @@
-/* tlv.c — BER-TLV reader and writer (ISO 7816-4 subset used by OpenPGP cards), and DOLs. */
+/* tlv.c — BER-TLV reader and writer (ISO 7816-4 subset used by OpenPGP cards), and DOLs.
+ * Liberal in what cards send (any definite length form, 00/FF padding between objects), minimal
+ * in what it writes. */
 #include "tlv.h"
 
 #include <string.h>
@@ -29,11 +31,13 @@ static int tlv_read_tag(struct sk_cur *c, uint32_t *tag)
 	return 0;
 }
 
-/* Length: 00-7F, 81 80-FF, 82 0100-FFFF; everything else rejected. */
+/* Length: 00-7F, or 81-84 followed by that many bytes of big-endian length. ISO 7816-4 BER has
+ * no minimal-length rule and cards do send 81 05 or 82 00 FF; 80 (indefinite) and 85 and longer
+ * are rejected. Whether the value fits is the caller's bounds check. */
 static int tlv_read_len(struct sk_cur *c, size_t *len)
 {
-	uint8_t b0, b1;
-	uint16_t v;
+	uint8_t b0, b;
+	uint32_t v = 0;
 
 	if (sk_cur_u8(c, &b0) != 0)
 		return SK_ERR_FORMAT;
@@ -41,19 +45,15 @@ static int tlv_read_len(struct sk_cur *c, size_t *len)
 		*len = b0;
 		return 0;
 	}
-	if (b0 == 0x81) {
-		if (sk_cur_u8(c, &b1) != 0 || b1 < 0x80)
+	if (b0 == 0x80 || b0 > 0x84)
+		return SK_ERR_FORMAT;
+	for (unsigned i = 0; i < (unsigned)(b0 & 0x7F); i++) {
+		if (sk_cur_u8(c, &b) != 0)
 			return SK_ERR_FORMAT;
-		*len = b1;
-		return 0;
+		v = (v << 8) | b;
 	}
-	if (b0 == 0x82) {
-		if (sk_cur_u16be(c, &v) != 0 || v < 0x100)
-			return SK_ERR_FORMAT;
-		*len = v;
-		return 0;
-	}
-	return SK_ERR_FORMAT;  /* 80 indefinite, 83 and longer */
+	*len = v;
+	return 0;
 }
 
 /* Tag and length; the cursor is left unchanged on failure. */
@@ -86,14 +86,30 @@ int sk_tlv_next(struct sk_cur *c, struct sk_tlv *out)
 	return 0;
 }
 
+/* ISO 7816-4 5.2.2: 00 or FF bytes without meaning may come before, between or after BER-TLV
+ * objects (erased or rewritten data); neither is a valid first tag byte, so skipping is safe. */
+static void tlv_skip_padding(struct sk_cur *c)
+{
+	const uint8_t *p;
+
+	while (sk_cur_left(c) > 0) {
+		p = sk_cur_ptr(c);
+		if (*p != 0x00 && *p != 0xFF)
+			break;
+		(void)sk_cur_skip(c, 1);
+	}
+}
+
 int sk_tlv_parse_one(const uint8_t *p, size_t len, struct sk_tlv *out)
 {
 	struct sk_cur c;
 	int r;
 
 	sk_cur_init(&c, p, len);
+	tlv_skip_padding(&c);
 	if ((r = sk_tlv_next(&c, out)) != 0)
 		return r;
+	tlv_skip_padding(&c);
 	if (sk_cur_end(&c) != 0) {
 		memset(out, 0, sizeof(*out));
 		return SK_ERR_FORMAT;
@@ -148,6 +164,7 @@ void sk_tlv_iter_children(struct sk_tlv_iter *it, const struct sk_tlv *parent)
 
 int sk_tlv_iter_next(struct sk_tlv_iter *it, struct sk_tlv *out)
 {
+	tlv_skip_padding(&it->cur);
 	if (sk_cur_left(&it->cur) == 0)
 		return 0;
 	if (sk_tlv_next(&it->cur, out) != 0) {

@@ -1,9 +1,11 @@
 /* tlv.h — BER-TLV as ISO 7816-4 and the OpenPGP card use it.
  * Tags are 1 to 3 bytes, held as the encoded bytes in an integer (0x5F50, 0x7F49, 0xC5).
- * Lengths accepted: 00-7F, 81 80-FF, 82 0100-FFFF. Rejected (SK_ERR_FORMAT): indefinite (80),
- * non-minimal (81 00-7F, 82 0000-00FF), 83 and longer forms, a value past the end of the input,
+ * Lengths read: 00-7F and every definite long form 81 xx, 82 xxxx, 83 xxxxxx, 84 xxxxxxxx, minimal
+ * or not (ISO 7816-4 has no minimal-length rule; cards send 82 00 FF). Written: always minimal.
+ * Rejected (SK_ERR_FORMAT): indefinite (80), 85 and longer forms, a value past the end of the input,
  * tag first byte 00 or FF, a multi-byte tag with a leading zero (second byte 80) or a second
- * byte below 1F, tags longer than 3 bytes. */
+ * byte below 1F, tags longer than 3 bytes. Iterating and sk_tlv_parse_one skip 00/FF padding
+ * before, between and after objects (ISO 7816-4 5.2.2). */
 #ifndef SK_TLV_H
 #define SK_TLV_H
 
@@ -28,7 +30,8 @@ struct sk_tlv {
 
 /* Reads the next TLV at the cursor. 0, or SK_ERR_FORMAT (cursor unchanged). */
 int sk_tlv_next(struct sk_cur *c, struct sk_tlv *out);
-/* Exactly one TLV spanning all of p[0..len): trailing bytes are SK_ERR_FORMAT. */
+/* Exactly one TLV spanning all of p[0..len) but 00/FF padding: other trailing bytes are
+ * SK_ERR_FORMAT. */
 int sk_tlv_parse_one(const uint8_t *p, size_t len, struct sk_tlv *out);
 /* Finds the first TLV with tag in a sequence of TLVs; with recurse, descends depth-first into
  * constructed TLVs (at most SK_TLV_MAX_DEPTH levels). 0, SK_ERR_NOT_FOUND, or SK_ERR_FORMAT when

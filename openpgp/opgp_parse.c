@@ -154,16 +154,26 @@ static int parse_key_info(const struct sk_tlv *t, struct opgp_info *info)
 	return 0;
 }
 
+/* 7F66 value: two INTEGER (02) objects, max command and max response length, 2 bytes each. Read
+ * through the TLV reader: a card may use long-form lengths here too. */
+static int ext_len_int(struct sk_tlv_iter *it, uint16_t *v)
+{
+	struct sk_tlv t;
+
+	if (sk_tlv_iter_next(it, &t) != 1 || t.tag != 0x02 || t.len != 2)
+		return SK_ERR_FORMAT;
+	*v = (uint16_t)(t.value[0] << 8 | t.value[1]);
+	return 0;
+}
+
 static int ext_len_value(const uint8_t *p, size_t n, uint16_t *max_cmd, uint16_t *max_rsp)
 {
-	struct sk_cur c;
-	uint8_t t1, l1, t2, l2;
+	struct sk_tlv_iter it;
+	struct sk_tlv t;
 
-	sk_cur_init(&c, p, n);
-	if (sk_cur_u8(&c, &t1) != 0 || sk_cur_u8(&c, &l1) != 0 ||
-	    t1 != 0x02 || l1 != 2 || sk_cur_u16be(&c, max_cmd) != 0 ||
-	    sk_cur_u8(&c, &t2) != 0 || sk_cur_u8(&c, &l2) != 0 ||
-	    t2 != 0x02 || l2 != 2 || sk_cur_u16be(&c, max_rsp) != 0 || sk_cur_end(&c) != 0)
+	sk_tlv_iter_init(&it, p, n);
+	if (ext_len_int(&it, max_cmd) != 0 || ext_len_int(&it, max_rsp) != 0 ||
+	    sk_tlv_iter_next(&it, &t) != 0)
 		return bad("extended length information 7F66");
 	return 0;
 }

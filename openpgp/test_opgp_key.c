@@ -104,7 +104,12 @@ static void test_parse_pubkey(void)
 	CHECK_EQ(opgp_parse_pubkey(b, n, &attr_p256, &pk), SK_ERR_BAD_RESPONSE);
 	n = mock_hex("7F4943 8641 02", b, sizeof(b));
 	CHECK_EQ(opgp_parse_pubkey(b, n, &attr_p256, &pk), SK_ERR_BAD_RESPONSE);
-	n = mock_hex("7F4922 8620 5007E695E45AC92C47B9EA448D3B0B407B5083F15E9A93CEBBD7CA13A3A6363B 00",
+	/* long-form lengths where short ones would do are valid BER (cards send them) */
+	n = mock_hex("7F49820023 868120 5007E695E45AC92C47B9EA448D3B0B407B5083F15E9A93CEBBD7CA13A3A6363B",
+	    b, sizeof(b));
+	CHECK_EQ(opgp_parse_pubkey(b, n, &attr_ed, &pk), 0);
+	CHECK_EQ(pk.point_len, 32);
+	n = mock_hex("7F4922 8620 5007E695E45AC92C47B9EA448D3B0B407B5083F15E9A93CEBBD7CA13A3A6363B 01",
 	    b, sizeof(b));
 	CHECK_EQ(opgp_parse_pubkey(b, n, &attr_ed, &pk), SK_ERR_BAD_RESPONSE);
 	CHECK_EQ(opgp_parse_pubkey(b, n - 1, &attr_ed, &pk), 0);

@@ -5,6 +5,7 @@
 #include "card.h"
 #include "mockcard.h"
 #include "openpgp.h"
+#include "opgp_int.h"
 #include "sk_err.h"
 #include "test_util.h"
 
@@ -15,6 +16,16 @@ static const char app6e[] =
 	"1A1B1C1D1E1F202122232425262728292A2B2C2D2E2F303132333435363738393A3BC63C000000000000000000"
 	"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 	"000000000000CD0C5E0BE100000000000000000ADE06010102000302";
+
+/* The same data as a real card may encode it (issue 9): 6E 82 00 FD, 73 82 00 C8, 7F66 81 08 and
+ * C5 81 3C, long forms where short ones would do; ISO 7816-4 BER allows them. */
+static const char app6e_long[] =
+	"6E8200FD4F10D2760001240103040001DEADBEEF00005F520A0031C573C001C00590007F66810802020BFE0202"
+	"0BFE7F7403810100738200C8C00A7D000BFE080000FF0000C109132A8648CE3D030107C20B122B060104019755"
+	"010501C306010800002000C40700202020030003C5813C000102030405060708090A0B0C0D0E0F101112131415"
+	"161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F303132333435363738393A3BC63C0000000000"
+	"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	"00000000000000000000CD0C5E0BE100000000000000000ADE06010102000302";
 
 static uint8_t blob[512];
 static size_t blob_len;
@@ -61,6 +72,39 @@ static void test_app_data_ok(void)
 	CHECK_EQ(info.serial, 0xDEADBEEF);
 }
 
+static void test_app_data_longform(void)
+{
+	struct opgp_info want, got;
+	uint8_t b[600];
+	size_t n;
+
+	memset(&want, 0, sizeof(want));
+	memset(&got, 0, sizeof(got));
+	CHECK_EQ(opgp_parse_app_data(blob, blob_len, &want), 0);
+	n = mock_hex(app6e_long, b, sizeof(b));
+	CHECK_EQ(n, 257);
+	CHECK_EQ(opgp_parse_app_data(b, n, &got), 0);
+	CHECK(memcmp(&want, &got, sizeof(want)) == 0);
+	/* 00/FF padding after the template (erased data, ISO 7816-4 5.2.2) changes nothing */
+	b[n] = 0xFF;
+	b[n + 1] = 0x00;
+	memset(&got, 0, sizeof(got));
+	CHECK_EQ(opgp_parse_app_data(b, n + 2, &got), 0);
+	CHECK(memcmp(&want, &got, sizeof(want)) == 0);
+	/* 7F66 with long-form lengths on its INTEGERs too */
+	{
+		uint16_t mc = 0, mr = 0;
+		n = mock_hex("7F668110 0282000208 00 028400000002 0400", b, sizeof(b));
+		CHECK_EQ(opgp_parse_ext_len(b, n, &mc, &mr), SK_ERR_BAD_RESPONSE);   /* 16 announced */
+		n = mock_hex("7F660E 028200020800 028400000002 0400", b, sizeof(b));
+		CHECK_EQ(opgp_parse_ext_len(b, n, &mc, &mr), 0);
+		CHECK_EQ(mc, 0x0800);
+		CHECK_EQ(mr, 0x0400);
+		n = mock_hex("7F660F 028200020800 028400000002 0400 01", b, sizeof(b));
+		CHECK_EQ(opgp_parse_ext_len(b, n, &mc, &mr), SK_ERR_BAD_RESPONSE);
+	}
+}
+
 static void test_app_data_bad(void)
 {
 	struct opgp_info info;
@@ -75,9 +119,9 @@ static void test_app_data_bad(void)
 			break;
 		}
 	}
-	/* trailing garbage after 6E */
+	/* trailing garbage after 6E (00 or FF would be padding) */
 	memcpy(b, blob, blob_len);
-	b[blob_len] = 0x00;
+	b[blob_len] = 0x01;
 	CHECK_EQ(opgp_parse_app_data(b, blob_len + 1, &info), SK_ERR_BAD_RESPONSE);
 	/* AID with a foreign RID */
 	memcpy(b, blob, blob_len);
@@ -99,11 +143,17 @@ static void test_app_data_bad(void)
 		n = mock_hex("6E1B 4F10D2760001240103040001DEADBEEF0000 C407 00202020030003", small,
 		    sizeof(small));
 		CHECK_EQ(opgp_parse_app_data(small, n, &info), 0);
-		/* indefinite length and non-minimal length */
+		/* indefinite length is refused; a non-minimal length is valid BER */
 		n = mock_hex("6E80 4F00 0000", small, sizeof(small));
 		CHECK_EQ(opgp_parse_app_data(small, n, &info), SK_ERR_BAD_RESPONSE);
 		n = mock_hex("6E811B 4F10D2760001240103040001DEADBEEF0000 C407 00202020030003", small,
 		    sizeof(small));
+		CHECK_EQ(opgp_parse_app_data(small, n, &info), 0);
+		n = mock_hex("6E84 0000001C 4F10D2760001240103040001DEADBEEF0000 C48107 00202020030003",
+		    small, sizeof(small));
+		CHECK_EQ(opgp_parse_app_data(small, n, &info), 0);
+		n = mock_hex("6E85 000000001B 4F10D2760001240103040001DEADBEEF0000 C407 00202020030003",
+		    small, sizeof(small));
 		CHECK_EQ(opgp_parse_app_data(small, n, &info), SK_ERR_BAD_RESPONSE);
 	}
 }
@@ -260,6 +310,7 @@ static void test_read_info(void)
 int main(void)
 {
 	test_app_data_ok();
+	test_app_data_longform();
 	test_app_data_bad();
 	test_small_dos();
 	test_kdf();
