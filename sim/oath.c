@@ -134,7 +134,9 @@ static int put_tlv(struct sim_rbuf *r, uint8_t tag, const uint8_t *v, size_t len
 {
 	if (len > 0xFF)
 		return -1;
-	if (sim_rbuf_u8(r, tag) || (len > 0x7F && sim_rbuf_u8(r, 0x81)) ||
+	/* real-card encodings: the 81 xx long form whatever the length (valid BER) */
+	if (sim_rbuf_u8(r, tag) ||
+	    ((len > 0x7F || sim_encoding() != SIM_ENC_MINIMAL) && sim_rbuf_u8(r, 0x81)) ||
 	    sim_rbuf_u8(r, (uint8_t)len))
 		return -1;
 	return sim_rbuf_put(r, v, len);

@@ -48,20 +48,42 @@ put_key_info(const struct opgp_state *s, struct sim_rbuf *r)
 	return opgp_put_tlv(r, 0xDE, b, sizeof(b));
 }
 
+/* PADDED: meaningless 00/FF bytes between objects, as an erased or rewritten DO leaves them. */
+static int
+put_padding(struct sim_rbuf *r)
+{
+	static const uint8_t pad[] = { 0xFF, 0x00 };
+
+	return sim_encoding() == SIM_ENC_PADDED ? sim_rbuf_put(r, pad, sizeof(pad)) : 0;
+}
+
+/* One child of 73, by position in the order OpenPGP card 3.4 lists them. */
+static int
+put_discretionary_child(const struct opgp_state *s, struct sim_rbuf *r, int i)
+{
+	switch (i) {
+	case 0: return opgp_put_tlv(r, 0xC0, ext_caps, sizeof(ext_caps));
+	case 1: case 2: case 3:
+		return opgp_put_tlv(r, 0xC1u + (unsigned)(i - 1), s->algo[i - 1], s->algo_len[i - 1]);
+	case 4: return put_pw_status(s, r);
+	case 5: return opgp_put_tlv(r, 0xC5, s->fpr, sizeof(s->fpr));
+	case 6: return opgp_put_tlv(r, 0xC6, s->cafpr, sizeof(s->cafpr));
+	case 7: return opgp_put_tlv(r, 0xCD, s->gentime, sizeof(s->gentime));
+	default: return put_key_info(s, r);
+	}
+}
+
+/* BER-TLV templates have no order: the real-card encodings list the children backwards. */
 static int
 put_discretionary(const struct opgp_state *s, struct sim_rbuf *r)
 {
 	size_t start = r->len;
-	int i, e = 0;
+	int i, e = 0, rev = sim_encoding() != SIM_ENC_MINIMAL;
 
-	e |= opgp_put_tlv(r, 0xC0, ext_caps, sizeof(ext_caps));
-	for (i = 0; i < OPGP_NKEYS; i++)
-		e |= opgp_put_tlv(r, 0xC1u + (unsigned)i, s->algo[i], s->algo_len[i]);
-	e |= put_pw_status(s, r);
-	e |= opgp_put_tlv(r, 0xC5, s->fpr, sizeof(s->fpr));
-	e |= opgp_put_tlv(r, 0xC6, s->cafpr, sizeof(s->cafpr));
-	e |= opgp_put_tlv(r, 0xCD, s->gentime, sizeof(s->gentime));
-	e |= put_key_info(s, r);
+	for (i = 0; i < 9; i++) {
+		e |= put_discretionary_child(s, r, rev ? 8 - i : i);
+		e |= put_padding(r);
+	}
 	return e != 0 ? -1 : opgp_wrap(r, start, 0x73);
 }
 
@@ -70,8 +92,14 @@ put_ext_len_info(struct sim_rbuf *r)
 {
 	static const uint8_t v[] = { 0x02, 0x02, OPGP_MAX_CMD >> 8, OPGP_MAX_CMD & 0xFF,
 		0x02, 0x02, OPGP_MAX_RSP >> 8, OPGP_MAX_RSP & 0xFF };
+	size_t start = r->len;
+	int e = 0;
 
-	return opgp_put_tlv(r, 0x7F66, v, sizeof(v));
+	if (sim_encoding() == SIM_ENC_MINIMAL)
+		return opgp_put_tlv(r, 0x7F66, v, sizeof(v));
+	e |= opgp_put_tlv(r, 0x02, v + 2, 2);
+	e |= opgp_put_tlv(r, 0x02, v + 6, 2);
+	return e != 0 ? -1 : opgp_wrap(r, start, 0x7F66);
 }
 
 static int
@@ -83,17 +111,30 @@ put_feature_mgmt(struct sim_rbuf *r)
 }
 
 static int
-put_app_related(const struct opgp_state *s, struct sim_rbuf *r)
+put_app_child(const struct opgp_state *s, struct sim_rbuf *r, int i)
 {
 	uint8_t aid[16];
-	int e = 0;
 
-	opgp_build_aid(s, aid);
-	e |= opgp_put_tlv(r, 0x4F, aid, sizeof(aid));
-	e |= opgp_put_tlv(r, 0x5F52, hist_bytes, sizeof(hist_bytes));
-	e |= put_ext_len_info(r);
-	e |= put_feature_mgmt(r);
-	e |= put_discretionary(s, r);
+	switch (i) {
+	case 0:
+		opgp_build_aid(s, aid);
+		return opgp_put_tlv(r, 0x4F, aid, sizeof(aid));
+	case 1: return opgp_put_tlv(r, 0x5F52, hist_bytes, sizeof(hist_bytes));
+	case 2: return put_ext_len_info(r);
+	case 3: return put_feature_mgmt(r);
+	default: return put_discretionary(s, r);
+	}
+}
+
+static int
+put_app_related(const struct opgp_state *s, struct sim_rbuf *r)
+{
+	int i, e = 0, rev = sim_encoding() != SIM_ENC_MINIMAL;
+
+	for (i = 0; i < 5; i++) {
+		e |= put_app_child(s, r, rev ? 4 - i : i);
+		e |= put_padding(r);
+	}
 	return e != 0 ? -1 : 0;
 }
 

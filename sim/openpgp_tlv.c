@@ -149,15 +149,36 @@ len_encode(uint8_t *o, size_t len)
 	}
 }
 
+/* The length field for an answer: minimal, or in the real-card encodings one size longer
+ * (81 xx for 00-7F, 82 00 xx for 80-FF) for primitives and always 82 xx xx for templates. */
+static size_t
+len_encode_for(uint8_t *o, size_t len, int constructed)
+{
+	if (sim_encoding() == SIM_ENC_MINIMAL || len > 0xFFFFu) {
+		len_encode(o, len);
+		return len_size(len);
+	}
+	if (constructed || len >= 0x80u) {
+		o[0] = 0x82;
+		o[1] = (uint8_t)(len >> 8);
+		o[2] = (uint8_t)len;
+		return 3;
+	}
+	o[0] = 0x81;
+	o[1] = (uint8_t)len;
+	return 2;
+}
+
 int
 opgp_put_len(struct sim_rbuf *r, size_t len)
 {
 	uint8_t b[3];
+	size_t n;
 
 	if (len > 0xFFFFu)
 		return -1;
-	len_encode(b, len);
-	return sim_rbuf_put(r, b, len_size(len));
+	n = len_encode_for(b, len, 0);
+	return sim_rbuf_put(r, b, n);
 }
 
 int
@@ -182,8 +203,7 @@ opgp_wrap(struct sim_rbuf *r, size_t start, unsigned tag)
 	if (tag > 0xFFu)
 		hdr[hl++] = (uint8_t)(tag >> 8);
 	hdr[hl++] = (uint8_t)tag;
-	len_encode(hdr + hl, vlen);
-	hl += len_size(vlen);
+	hl += len_encode_for(hdr + hl, vlen, 1);
 	/* grow by the header size, then shift the value right */
 	if (sim_rbuf_put(r, hdr, hl) != 0)
 		return -1;

@@ -55,6 +55,19 @@ struct sim_applet_ops {
 	int (*uid)(void *st, uint8_t *out, size_t cap);
 };
 
+/* How answers are encoded (sim_encoding.c; `run --encoding`, `ctl encoding`). ISO 7816-4 BER-TLV
+ * allows more than one encoding of the same data, and real cards use them:
+ *   MINIMAL  shortest length fields, the order OpenPGP card 3.4 lists (the default)
+ *   REAL     long-form lengths where short ones would do (81 xx for primitives, 82 xx xx for
+ *            templates: 6E 82 00 FF ... 73 82 00 CB), templates' children in another order
+ *   PADDED   REAL, and 00/FF padding between the objects inside templates (ISO 7816-4 5.2.2)
+ * Process-wide: one card per process. */
+enum sim_encoding { SIM_ENC_MINIMAL = 0, SIM_ENC_REAL, SIM_ENC_PADDED };
+enum sim_encoding sim_encoding(void);
+void sim_set_encoding(enum sim_encoding e);
+int sim_encoding_parse(const char *s, enum sim_encoding *out);   /* 0 or -1 */
+const char *sim_encoding_name(enum sim_encoding e);
+
 /* Applets and personalities, each defined in its own file. */
 extern const struct sim_applet_ops sim_openpgp_applet;   /* sim/openpgp_*.c */
 extern const struct sim_applet_ops sim_ykhmac_applet;    /* sim/ykhmac.c */

@@ -13,13 +13,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: skinkey-sim run [--card flexsecure|desfire] [--state FILE] [--vpcd HOST:PORT] [--ctl PATH]\n"
+	    "                       [--encoding minimal|real|padded]\n"
 	    "       skinkey-sim ctl [--card flexsecure|desfire] [--ctl PATH] COMMAND [ARG]\n"
 	    "commands: tap, remove, status, stats, reset-stats, latency MS, trace on|off,\n"
-	    "          cut-after N, malformed on|off|truncate|badlen|badsw|chain, quit\n");
+	    "          cut-after N, malformed on|off|truncate|badlen|badsw|chain,\n"
+	    "          encoding minimal|real|padded, quit\n"
+	    "--encoding defaults to $SKINKEY_SIM_ENCODING, else minimal\n");
 }
 
 struct args {
-	const char *card, *state, *vpcd, *ctl;
+	const char *card, *state, *vpcd, *ctl, *encoding;
 	int first_cmd;   /* index of the first non-option argument */
 };
 
@@ -40,6 +43,8 @@ static int parse_opts(int argc, char **argv, int run, struct args *a)
 			dst = &a->state;
 		else if (run && strcmp(argv[i], "--vpcd") == 0)
 			dst = &a->vpcd;
+		else if (run && strcmp(argv[i], "--encoding") == 0)
+			dst = &a->encoding;
 		else if (strncmp(argv[i], "--", 2) == 0) {
 			fprintf(stderr, "skinkey-sim: unknown option %s\n", argv[i]);
 			return -1;
@@ -88,7 +93,16 @@ static int do_run(const struct args *a, const struct sim_personality *pers)
 	char *ctl = a->ctl ? NULL : default_ctl(a->card);
 	char *state = a->state ? NULL : default_state(a->card);
 	char *vpcd = NULL;
+	const char *enc = a->encoding ? a->encoding : getenv("SKINKEY_SIM_ENCODING");
+	enum sim_encoding e = SIM_ENC_MINIMAL;
 	int rc = 1;
+
+	if (enc != NULL && *enc != '\0' && sim_encoding_parse(enc, &e) != 0) {
+		fprintf(stderr, "skinkey-sim: unknown encoding '%s' (minimal, real or padded)\n", enc);
+		rc = 2;
+		goto out;
+	}
+	sim_set_encoding(e);
 
 	if ((!a->ctl && ctl == NULL) || (!a->state && state == NULL)) {
 		fprintf(stderr, "skinkey-sim: cannot find a default path (set HOME or use --state/--ctl)\n");

@@ -263,11 +263,12 @@ static void fmt_status(const struct sim_rt *rt, char *out, size_t len)
 	fmt_applets(rt, applets, sizeof(applets));
 	snprintf(out, len,
 	    "present=%d\nconnected=%d\ntapped=%d\ncard=%s\napplets=%s\nvpcd=%s:%s\nlatency=%ld\n"
-	    "trace=%s\nmalformed=%s\ncut_after=%ld\nstate=%s\n",
+	    "trace=%s\nmalformed=%s\nencoding=%s\ncut_after=%ld\nstate=%s\n",
 	    rt->tapped && connected && rt->seen, connected, rt->tapped,
 	    sim_card_personality(rt->card)->name, applets, rt->vpcd.host, rt->vpcd.port,
 	    rt->latency_ms, rt->trace ? "on" : "off",
-	    sim_malformed_name(sim_card_malformed(rt->card)), rt->cut_left, rt->o->state_path);
+	    sim_malformed_name(sim_card_malformed(rt->card)), sim_encoding_name(sim_encoding()),
+	    rt->cut_left, rt->o->state_path);
 }
 
 static void fmt_stats(const struct sim_rt *rt, char *out, size_t len)
@@ -286,6 +287,7 @@ static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
 {
 	char *save = NULL, *cmd = strtok_r(line, " \t\r", &save), *arg = strtok_r(NULL, " \t\r", &save);
 	enum sim_malformed m;
+	enum sim_encoding enc;
 	long v;
 
 	snprintf(out, len, "ok\n");
@@ -331,11 +333,17 @@ static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
 			snprintf(out, len, "error: malformed on|off|truncate|badlen|badsw|chain\n");
 		else
 			sim_card_set_malformed(rt->card, m);
+	} else if (strcmp(cmd, "encoding") == 0) {
+		if (arg == NULL || sim_encoding_parse(arg, &enc) != 0)
+			snprintf(out, len, "error: encoding minimal|real|padded\n");
+		else
+			sim_set_encoding(enc);
 	} else if (strcmp(cmd, "quit") == 0) {
 		rt->quit = 1;
 	} else {
 		snprintf(out, len, "error: unknown command '%s' (tap, remove, status, stats, "
-		    "reset-stats, latency MS, trace on|off, cut-after N, malformed KIND, quit)\n", cmd);
+		    "reset-stats, latency MS, trace on|off, cut-after N, malformed KIND, "
+		    "encoding KIND, quit)\n", cmd);
 	}
 	if (strncmp(out, "error", 5) != 0 && cmd != NULL && strcmp(cmd, "status") != 0 &&
 	    strcmp(cmd, "stats") != 0)

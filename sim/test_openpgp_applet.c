@@ -603,6 +603,35 @@ test_factory_reset(void *st)
 	CHECK(rsp.len == 0);
 }
 
+/* The real-card encodings: the same data with long-form lengths, templates' children backwards
+ * and (padded) 00/FF between them. Checked byte by byte: the sim's own reader is strict. */
+static void
+test_encodings(void *st)
+{
+	size_t n;
+
+	sim_set_encoding(SIM_ENC_REAL);
+	CHECK_SW(apdu(st, 0xCA, 0x00, 0x6E, NULL, 0, 256), 0x9000);
+	CHECK(rsp.len > 8 && rsp.p[0] == 0x6E && rsp.p[1] == 0x82);
+	n = rsp.len > 4 ? (size_t)rsp.p[2] << 8 | rsp.p[3] : 0;
+	CHECK(n + 4 == rsp.len);
+	CHECK(rsp.len > 12 && rsp.p[4] == 0x73 && rsp.p[5] == 0x82);          /* 73 first */
+	CHECK(rsp.len > 12 && memcmp(rsp.p + 8, "\xDE\x81\x06\x01", 4) == 0);   /* DE first in 73 */
+	CHECK(rsp.len > 20 && memcmp(rsp.p + rsp.len - 19, "\x4F\x81\x10\xD2\x76", 5) == 0);
+	CHECK_SW(apdu(st, 0xCA, 0x7F, 0x66, NULL, 0, 256), 0x9000);
+	CHECK(rsp.len == 15 && memcmp(rsp.p, "\x7F\x66\x82\x00\x0A\x02\x81\x02", 8) == 0);
+	sim_set_encoding(SIM_ENC_PADDED);
+	CHECK_SW(apdu(st, 0xCA, 0x00, 0x6E, NULL, 0, 256), 0x9000);
+	CHECK(rsp.len > 20 && rsp.p[0] == 0x6E && rsp.p[1] == 0x82 &&
+	    ((size_t)rsp.p[2] << 8 | rsp.p[3]) + 4 == rsp.len);
+	CHECK(rsp.len > 20 && memcmp(rsp.p + 8, "\xDE\x81\x06\x01", 4) == 0 &&
+	    memcmp(rsp.p + 17, "\xFF\x00", 2) == 0);
+	CHECK(rsp.len > 4 && memcmp(rsp.p + rsp.len - 2, "\xFF\x00", 2) == 0);
+	sim_set_encoding(SIM_ENC_MINIMAL);
+	CHECK_SW(apdu(st, 0xCA, 0x00, 0x6E, NULL, 0, 256), 0x9000);
+	CHECK(rsp.len > 4 && rsp.p[0] == 0x6E && rsp.p[1] == 0x81 && rsp.p[3] == 0x4F);
+}
+
 int
 main(void)
 {
@@ -612,6 +641,7 @@ main(void)
 		return 1;
 	CHECK(strcmp(ops->name, "openpgp") == 0 && (ops->flags & SIM_APPLET_CHAINING) != 0);
 	test_fresh_card(st);
+	test_encodings(st);
 	test_pins(st);
 	test_private_dos(st);
 	test_ed25519_sig(st);

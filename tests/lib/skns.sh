@@ -7,6 +7,8 @@
 #   SKNS_NOCARD=1    start no simulator (the script starts its own)
 #   SKNS_KEEP=DIR    keep the scratch tree (logs) in DIR instead of deleting it
 #   SKNS_APDU_LOG=1  pcscd logs every APDU (PINs included) to log/pcscd.log
+#   SKNS_SIM_ENCODING=minimal|real|padded  the encodings the simulated cards answer with
+#                    (exported as SKINKEY_SIM_ENCODING, so a sim a script restarts keeps it)
 set -euo pipefail
 
 if [ "${SKNS_INSIDE:-}" != 1 ]; then
@@ -49,6 +51,7 @@ export GNUPGHOME=$HOME/.gnupg; mkdir -m 700 -p "$GNUPGHOME"
 export SKNS_SCRATCH=$scratch SKNS_LOG=$scratch/log SK_BUILD=$build SK_SRC=$src
 export PATH=$build/cli:$build/agent:$build/sim:$PATH
 export SK_READER0="Virtual PCD 00 00" SK_READER1="Virtual PCD 00 01"
+if [ -n "${SKNS_SIM_ENCODING:-}" ]; then export SKINKEY_SIM_ENCODING=$SKNS_SIM_ENCODING; fi
 
 # A sanitizer build's skinkey-pkcs11.so can only be loaded by a process whose first library is
 # the ASan runtime. Foreign programs that load the module get thin wrappers that preload it
