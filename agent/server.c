@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,26 @@ static int serve_loop(struct skd_conn *c)
 	return 0;
 }
 
+/* libassuan 2.5.5 (Debian 12) grows a context's command table by 10 entries but records 50
+ * more (assuan_register_command; fixed upstream later), so past 60 commands (ours plus its own
+ * NOP, BYE, HELP, ...) it writes beyond the block. Every realloc it makes gets five times the
+ * room asked for, which covers the size it records. */
+static void *assuan_realloc_roomy(void *p, size_t n)
+{
+	return realloc(p, n > SIZE_MAX / 5 ? n : n * 5);
+}
+
+static struct assuan_malloc_hooks assuan_hooks = { malloc, assuan_realloc_roomy, free };
+
+static gpg_error_t new_ctx(assuan_context_t *ctx)
+{
+	assuan_log_cb_t cb = NULL;
+	void *cb_data = NULL;
+
+	assuan_get_log_cb(&cb, &cb_data);
+	return assuan_new_ext(ctx, assuan_get_gpg_err_source(), &assuan_hooks, cb, cb_data);
+}
+
 static int serve(int fd)
 {
 	assuan_fd_t stdio_fds[2] = { STDIN_FILENO, STDOUT_FILENO };
@@ -238,7 +259,7 @@ static int serve(int fd)
 	c.id = atomic_fetch_add(&conn_ids, 1) + 1;
 	c.pipe_mode = fd < 0;
 	atomic_fetch_add(&n_conns, 1);
-	if (assuan_new(&c.ctx) != 0) {
+	if (new_ctx(&c.ctx) != 0) {
 		r = SK_ERR_NOMEM;
 		goto out;
 	}

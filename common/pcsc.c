@@ -178,6 +178,16 @@ int sk_pcsc_list_readers(struct sk_pcsc *p, char ***readers)
 	return r;
 }
 
+static int pcsc_powered(struct pcsc_io *io)
+{
+	BYTE atr[MAX_ATR_SIZE];
+	DWORD state = 0, proto = 0, atrlen = sizeof(atr), rlen = 0;
+
+	if (SCardStatus(io->h, NULL, &rlen, &state, &proto, atr, &atrlen) != SCARD_S_SUCCESS)
+		return 1;   /* cannot tell: leave it as it is */
+	return (state & SCARD_POWERED) != 0;
+}
+
 /* After SCARD_W_RESET_CARD: pick the card up again and restore our transaction. */
 static int pcsc_reconnect(struct pcsc_io *io)
 {
@@ -190,6 +200,20 @@ static int pcsc_reconnect(struct pcsc_io *io)
 	if (rv != SCARD_S_SUCCESS) {
 		sk_log(SK_LOG_WARN, "pcsc: reconnect failed: %s", pcsc_stringify_error(rv));
 		return rv == SCARD_W_RESET_CARD ? SK_ERR_CARD_RESET : sk_pcsc_map_error(rv);
+	}
+	/* A client that left with SCARD_UNPOWER_CARD (pyscard's default: ykman) powered the chip
+	 * down under our handle; pcscd does not power it up again for a LEAVE_CARD reconnect, and
+	 * until someone does, every new SCardConnect fails "Card Not Powered". Its state is gone
+	 * anyway: power it up. */
+	if (!pcsc_powered(io)) {
+		sk_log(SK_LOG_INFO, "pcsc: card in '%s' was powered down by someone else; powering up",
+		    io->reader);
+		rv = SCardReconnect(io->h, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+		    SCARD_RESET_CARD, &io->proto);
+		if (rv != SCARD_S_SUCCESS) {
+			sk_log(SK_LOG_WARN, "pcsc: power-up failed: %s", pcsc_stringify_error(rv));
+			return sk_pcsc_map_error(rv);
+		}
 	}
 	if (io->in_tx && (rv = SCardBeginTransaction(io->h)) != SCARD_S_SUCCESS) {
 		sk_log(SK_LOG_WARN, "pcsc: transaction lost on reset: %s", pcsc_stringify_error(rv));
