@@ -4,7 +4,10 @@
  *
  *   HMACSLOTS <chip>           S HMACSLOT 1 <programmed 0|1> / S HMACSLOT 2 <0|1>
  *   HMAC <chip> <1|2>          INQUIRE CHALLENGE (1..64 bytes) -> D 20-byte HMAC-SHA1
- *   HMACPROGRAM <chip> <1|2>   INQUIRE KEY (1..20 bytes, zero-padded to 20) -> programs slot */
+ *   HMACPROGRAM [--if-empty] <chip> <1|2>
+ *                              INQUIRE KEY (1..20 bytes, zero-padded to 20) -> programs slot;
+ *                              --if-empty: refused (EEXIST) when the chip says the slot is
+ *                              programmed, checked in the same transaction as the write */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,17 +175,28 @@ cmd_hmacprogram(assuan_context_t ctx, char *line)
 	struct skd_card *h = NULL;
 	struct otp_status st;
 	size_t n = 0;
-	int slot, r;
+	int slot, r, if_empty = 0;
 
 	memset(key, 0, sizeof(key));
+	if (strncmp(line, "--if-empty ", 11) == 0) {
+		if_empty = 1;
+		line += 11;
+	}
 	if ((r = parse_slot(line, chip, sizeof(chip), &slot, 1)) != 0)
-		return skd_fail(ctx, r, "HMACPROGRAM <chip> <1|2>");
+		return skd_fail(ctx, r, "HMACPROGRAM [--if-empty] <chip> <1|2>");
 	/* shorter keys are zero-padded: HMAC pads its key with zeros anyway (RFC 2104) */
 	if ((r = inquire_secret(ctx, "KEY", sizeof(key), key, &n)) != 0)
 		goto out;
 	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
 		goto out;
-	r = otp_program_hmac(skd_card_raw(h), slot, key, NULL, &st);
+	if (if_empty && (r = otp_select(skd_card_raw(h), &st)) == 0 &&
+	    (st.touch_level & (1u << (slot - 1))) != 0) {
+		sk_info("HMACPROGRAM: slot %d of %s is programmed; not overwritten", slot, chip);
+		cache_status(chip, &st);
+		r = SK_ERR_EXISTS;
+	} else if (r == 0) {
+		r = otp_program_hmac(skd_card_raw(h), slot, key, NULL, &st);
+	}
 	if (r == SK_ERR_CARD_REMOVED)
 		skd_card_lost(h);
 	skd_card_release(&h);
@@ -196,6 +210,7 @@ out:
 const struct skd_cmd skd_cmds_otp[] = {
 	{ "HMACSLOTS", cmd_hmacslots, "HMACSLOTS <chip>: S HMACSLOT <n> <programmed>" },
 	{ "HMAC", cmd_hmac, "HMAC <chip> <1|2>: INQUIRE CHALLENGE, D 20-byte HMAC-SHA1" },
-	{ "HMACPROGRAM", cmd_hmacprogram, "HMACPROGRAM <chip> <1|2>: INQUIRE KEY (<= 20 bytes)" },
+	{ "HMACPROGRAM", cmd_hmacprogram,
+	  "HMACPROGRAM [--if-empty] <chip> <1|2>: INQUIRE KEY (<= 20 bytes)" },
 	{ NULL, NULL, NULL }
 };

@@ -11,6 +11,9 @@ extern const struct skd_cmd skd_cmds_p11[];
 #ifdef SKD_HAVE_CMD_OTP
 extern const struct skd_cmd skd_cmds_otp[];
 #endif
+#ifdef SKD_HAVE_CMD_OATH
+extern const struct skd_cmd skd_cmds_oath[];
+#endif
 #ifdef SKD_HAVE_CMD_VAULT
 extern const struct skd_cmd skd_cmds_vault[];
 #endif
@@ -26,6 +29,9 @@ const struct skd_cmd *const skd_cmd_tables[] = {
 #endif
 #ifdef SKD_HAVE_CMD_OTP
 	skd_cmds_otp,
+#endif
+#ifdef SKD_HAVE_CMD_OATH
+	skd_cmds_oath,
 #endif
 #ifdef SKD_HAVE_CMD_VAULT
 	skd_cmds_vault,

@@ -39,5 +39,6 @@ void cli_unescape(char *s);
 void cli_json_str(const char *s);
 
 extern const struct cli_cmd cli_cmd_status, cli_cmd_chips, cli_cmd_label;
+extern const struct cli_cmd cli_cmd_oath, cli_cmd_hmac;   /* cmd_oath.c, cmd_hmac.c */
 
 #endif

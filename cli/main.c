@@ -14,6 +14,8 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_status,
 	&cli_cmd_chips,
 	&cli_cmd_label,
+	&cli_cmd_oath,
+	&cli_cmd_hmac,
 #ifdef SK_CLI_HAVE_VAULT
 	&cli_cmd_vault,
 #endif

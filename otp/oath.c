@@ -218,6 +218,23 @@ int oath_delete(struct sk_card *card, const char *name)
 	return r;
 }
 
+int oath_rename(struct sk_card *card, const char *from, const char *to)
+{
+	struct sk_buf *b = NULL, *rsp = NULL;
+	int r;
+
+	if ((b = sk_buf_new(256)) == NULL || (rsp = sk_buf_new(64)) == NULL) {
+		r = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = put_name(b, from)) == 0 && (r = put_name(b, to)) == 0)
+		r = oath_cmd(card, "RENAME", 0x05, 0, 0, sk_buf_ptr(b), sk_buf_len(b), rsp);
+out:
+	sk_buf_free(&b);
+	sk_buf_free(&rsp);
+	return r;
+}
+
 int oath_list(struct sk_card *card, struct oath_cred **creds, size_t *n)
 {
 	struct sk_buf *b = NULL;

@@ -90,6 +90,9 @@ int oath_validate(struct sk_card *card, const struct oath_info *info, const char
 int oath_put(struct sk_card *card, const char *name, uint8_t type, uint8_t algo, uint8_t digits,
     const uint8_t *secret, size_t secret_len, uint32_t counter);
 int oath_delete(struct sk_card *card, const char *name);
+/* RENAME (YKOATH 5.3, INS 05): SK_ERR_NOT_FOUND when `from` is not there; the applet refuses a
+ * `to` that exists (6A80 -> SK_ERR_ARG / SK_ERR_SW). */
+int oath_rename(struct sk_card *card, const char *from, const char *to);
 /* LIST: *creds malloc'ed array of *n entries (codes not filled). */
 int oath_list(struct sk_card *card, struct oath_cred **creds, size_t *n);
 /* CALCULATE one credential: TOTP with challenge = time/period as 8 bytes big endian, HOTP with

@@ -1,5 +1,5 @@
 /* oath.c — the YKOATH-compatible OATH applet of the flexSecure (AID A0 00 00 05 27 21 01 01):
- * PUT, DELETE, SET CODE, RESET, LIST, CALCULATE, VALIDATE, CALCULATE ALL, SEND REMAINING (the
+ * PUT, DELETE, SET CODE, RESET, RENAME, LIST, CALCULATE, VALIDATE, CALCULATE ALL, SEND REMAINING (the
  * framework answers A5 like GET RESPONSE for this applet). TOTP and HOTP, SHA-1 and SHA-256;
  * no touch sensor (a "require touch" credential still calculates on CALCULATE; CALCULATE ALL
  * lists it with tag 7C as YKOATH does). Version reported: 3.4.0, like the HMAC applet. */
@@ -278,6 +278,28 @@ static uint16_t cmd_delete(struct oath *o, const struct sim_apdu *a, struct sim_
 	return SW_OK;
 }
 
+/* RENAME (YKOATH 5.3): 71 old name, 71 new name; the new name must be free. */
+static uint16_t cmd_rename(struct oath *o, const struct sim_apdu *a, struct sim_env *env)
+{
+	struct tlv from, to;
+	size_t off = 0;
+	long idx;
+
+	if (tlv_next(a->data, a->lc, &off, &from) != 0 || from.tag != T_NAME ||
+	    tlv_next(a->data, a->lc, &off, &to) != 0 || to.tag != T_NAME || off != a->lc ||
+	    to.len == 0 || to.len > NAME_MAX_)
+		return SW_DATA;
+	if ((idx = find_cred(o, from.v, from.len)) < 0)
+		return SW_NO_OBJ;
+	if (find_cred(o, to.v, to.len) >= 0)
+		return SW_DATA;
+	memset(o->cred[idx].name, 0, sizeof(o->cred[idx].name));
+	memcpy(o->cred[idx].name, to.v, to.len);
+	o->cred[idx].name_len = (uint8_t)to.len;
+	env->dirty = 1;
+	return SW_OK;
+}
+
 static uint16_t cmd_set_code(struct oath *o, const struct sim_apdu *a, struct sim_env *env)
 {
 	struct tlv key, chal, resp;
@@ -454,6 +476,7 @@ static uint16_t oa_process(void *st, const struct sim_apdu *a, struct sim_rbuf *
 	case 0x02: return cmd_delete(o, a, env);
 	case 0x03: return cmd_set_code(o, a, env);
 	case 0x04: return cmd_reset(o, a, env);
+	case 0x05: return cmd_rename(o, a, env);
 	case 0xA1: return cmd_list(o, r);
 	case 0xA2: return cmd_calculate(o, a, r, env);
 	case 0xA3: return cmd_validate(o, a, r);
