@@ -88,9 +88,29 @@ int scd_chip_info(struct skd_conn *c, char *chip, size_t n, struct opgp_info *in
 
 	if ((r = scd_chip(c, chip, n)) != 0)
 		return r;
-	if ((r = skd_pgp_info(chip, info)) != 0)
-		return r == SK_ERR_NOT_FOUND ? SK_ERR_NO_CARD : r;
+	if ((r = skd_pgp_info(chip, info)) != 0) {
+		char why[8];
+		if (r != SK_ERR_NOT_FOUND)
+			return r;
+		/* in the field but its data did not read: say that, not "Card not present" */
+		return skd_pgp_unreadable(chip, why, sizeof(why)) == 0 ? SK_ERR_BAD_RESPONSE :
+		    SK_ERR_NO_CARD;
+	}
 	return 0;
+}
+
+gpg_error_t scd_fail(assuan_context_t ctx, const char *chip, int r, const char *what)
+{
+	struct opgp_info info;
+	char why[300];
+
+	if (r == SK_ERR_BAD_RESPONSE && chip != NULL && chip[0] != '\0' &&
+	    skd_pgp_info(chip, &info) == SK_ERR_NOT_FOUND &&
+	    skd_pgp_unreadable(chip, why, sizeof(why)) == 0) {
+		sk_info("%s: %s: %s", what, chip, why);
+		return assuan_set_error(ctx, skd_gpg_err(r), why);
+	}
+	return skd_fail(ctx, r, what);
 }
 
 int scd_hold(struct skd_conn *c, const char *chip, struct skd_card **h)
@@ -163,7 +183,8 @@ static gpg_error_t cmd_serialno(assuan_context_t ctx, char *line)
 		return skd_fail(ctx, r == SK_ERR_NOT_FOUND ? SK_ERR_NO_CARD : r,
 		    "SERIALNO: no known chip (tap one)");
 	if ((r = skd_pgp_info(ci.id, &info)) != 0)
-		return skd_fail(ctx, SK_ERR_NO_CARD, "SERIALNO: chip without OpenPGP data");
+		return scd_fail(ctx, ci.id, ci.present && r == SK_ERR_NOT_FOUND ? SK_ERR_BAD_RESPONSE :
+		    SK_ERR_NO_CARD, "SERIALNO: chip without OpenPGP data");
 	skd_conn_set_chip(c, ci.id);
 	skd_pgp_serialno(&info, sn);
 	return skd_status(ctx, "SERIALNO", "%s", sn);
@@ -193,7 +214,7 @@ static gpg_error_t cmd_learn(assuan_context_t ctx, char *line)
 	int r;
 
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "LEARN");
+		return scd_fail(ctx, chip, r, "LEARN");
 	skd_conn_set_chip(c, chip);
 	if (scd_has_option(line, "--keypairinfo"))
 		return scd_send_keypairinfo(ctx, chip, &info);
@@ -215,7 +236,7 @@ static gpg_error_t cmd_getattr(assuan_context_t ctx, char *line)
 	while (*line == ' ')
 		line++;
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "GETATTR");
+		return scd_fail(ctx, chip, r, "GETATTR");
 	return scd_send_attr(ctx, chip, &info, line);
 }
 
@@ -231,7 +252,7 @@ static gpg_error_t cmd_readkey(assuan_context_t ctx, char *line)
 
 	line = scd_skip_options(line);
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "READKEY");
+		return scd_fail(ctx, chip, r, "READKEY");
 	if ((r = scd_keyslot(chip, &info, line, &slot)) != 0)
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "READKEY: unknown key id");
 	if ((r = skd_pgp_cached_sexp(chip, slot, &sexp, &len)) != 0)
@@ -275,7 +296,7 @@ static gpg_error_t cmd_readcert(assuan_context_t ctx, char *line)
 
 	line = scd_skip_options(line);
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "READCERT");
+		return scd_fail(ctx, chip, r, "READCERT");
 	if (scd_keyslot(chip, &info, line, &slot) != 0)
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "READCERT: unknown key id");
 	snprintf(key, sizeof(key), "opgp.cert.%d", slot + 1);
@@ -305,7 +326,7 @@ static gpg_error_t cmd_checkpin(assuan_context_t ctx, char *line)
 
 	line = scd_skip_options(line);
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "CHECKPIN");
+		return scd_fail(ctx, chip, r, "CHECKPIN");
 	ref = strstr(line, "OPENPGP.3") != NULL ? OPGP_PW3 : OPGP_PW1_OTHER;
 	if ((r = scd_hold(c, chip, &h)) != 0)
 		return skd_fail(ctx, r, "CHECKPIN");
@@ -351,8 +372,16 @@ static gpg_error_t cmd_chipstatus(assuan_context_t ctx, char *line)
 
 	while (*line == ' ')
 		line++;
-	if ((r = skd_pgp_info(line, &info)) != 0)
+	if ((r = skd_pgp_info(line, &info)) != 0) {
+		char why[300], *esc;
+		if (r == SK_ERR_NOT_FOUND && skd_pgp_unreadable(line, why, sizeof(why)) == 0 &&
+		    (esc = skd_escape(why, strlen(why))) != NULL) {
+			e = assuan_write_status(ctx, "CARD-DATA-ERROR", esc);
+			free(esc);
+			return e != 0 ? e : scd_fail(ctx, line, SK_ERR_BAD_RESPONSE, "CHIPSTATUS");
+		}
 		return skd_fail(ctx, r, "CHIPSTATUS: no OpenPGP data for that chip");
+	}
 	for (size_t i = 0; names[i] != NULL && e == 0; i++)
 		e = scd_send_attr(ctx, line, &info, names[i]);
 	return e;

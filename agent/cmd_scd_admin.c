@@ -111,7 +111,7 @@ static gpg_error_t cmd_genkey(assuan_context_t ctx, char *line)
 	struct skd_card *h = NULL;
 	struct opgp_info info;
 	struct opgp_pubkey pk;
-	char chip[SKD_CHIPID_MAX], ts[40];
+	char chip[SKD_CHIPID_MAX] = "", ts[40];
 	uint32_t created;
 	int r, slot, force = scd_has_option(line, "--force");
 	gpg_error_t e;
@@ -125,7 +125,7 @@ static gpg_error_t cmd_genkey(assuan_context_t ctx, char *line)
 	if (created == 0)
 		created = (uint32_t)time(NULL);
 	if ((r = hold_admin(c, chip, sizeof(chip), &info, &h, OPGP_PW3)) != 0)
-		return skd_fail(ctx, r, "GENKEY");
+		return scd_fail(ctx, chip, r, "GENKEY");
 	for (int i = 0; i < 20 && !force; i++)
 		if (info.fpr[slot][i] != 0) {
 			scd_release(&h, 0);
@@ -135,7 +135,7 @@ static gpg_error_t cmd_genkey(assuan_context_t ctx, char *line)
 	sk_info("%s: generating key %d", chip, slot + 1);
 	r = finish(&h, chip, opgp_generate(skd_card_raw(h), (enum opgp_key)slot, created, &pk));
 	if (r != 0)
-		return skd_fail(ctx, r, "GENKEY");
+		return scd_fail(ctx, chip, r, "GENKEY");
 	e = genkey_status(ctx, &pk, created);
 	sk_wipe(&pk, sizeof(pk));
 	return e;
@@ -214,7 +214,7 @@ static gpg_error_t setattr_run(assuan_context_t ctx, char *line)
 	struct skd_conn *c = skd_conn_get(ctx);
 	struct skd_card *h = NULL;
 	struct opgp_info info;
-	char chip[SKD_CHIPID_MAX], *val;
+	char chip[SKD_CHIPID_MAX] = "", *val;
 	size_t i, nlen, vlen;
 	int r;
 
@@ -231,7 +231,7 @@ static gpg_error_t setattr_run(assuan_context_t ctx, char *line)
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_NAME), "SETATTR: unknown attribute");
 	vlen = skd_unescape(val, 1);   /* gpg sends the value percent+plus escaped */
 	if ((r = hold_admin(c, chip, sizeof(chip), &info, &h, attr_tab[i].ref)) != 0)
-		return skd_fail(ctx, r, "SETATTR");
+		return scd_fail(ctx, chip, r, "SETATTR");
 	if (attr_tab[i].tag == 0)
 		r = setattr_keyattr(skd_card_raw(h), val);
 	else if (attr_tab[i].tag == 0x00C4)
@@ -316,7 +316,7 @@ static gpg_error_t cmd_passwd(assuan_context_t ctx, char *line)
 	if (reset && ref != OPGP_PW1_SIGN)
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "PASSWD --reset: PIN 1 only");
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "PASSWD");
+		return scd_fail(ctx, chip, r, "PASSWD");
 	if ((r = scd_hold(c, chip, &h)) != 0)
 		return skd_fail(ctx, r, "PASSWD");
 	r = reset ? passwd_reset(c, h, &info) : passwd_change(c, h, ref);
@@ -338,7 +338,7 @@ static gpg_error_t cmd_writecert(assuan_context_t ctx, char *line)
 
 	line = scd_skip_options(line);
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "WRITECERT");
+		return scd_fail(ctx, chip, r, "WRITECERT");
 	if (scd_keyslot(chip, &info, line, &slot) != 0)
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "WRITECERT: unknown key id");
 	if ((e = assuan_inquire(ctx, "CERTDATA", &cert, &len, 4096)) != 0)

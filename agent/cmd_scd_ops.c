@@ -150,7 +150,7 @@ static gpg_error_t do_op(assuan_context_t ctx, char *line, enum op_kind kind, co
 	struct skd_conn *c = skd_conn_get(ctx);
 	struct opgp_info info;
 	struct op_ctx *o = NULL;
-	char chip[SKD_CHIPID_MAX];
+	char chip[SKD_CHIPID_MAX] = "";
 	gpg_error_t e = 0;
 	int r;
 
@@ -193,7 +193,7 @@ static gpg_error_t do_op(assuan_context_t ctx, char *line, enum op_kind kind, co
 		e = skd_send_data(ctx, o->out, o->out_len);
 	goto out;
 fail:
-	e = skd_fail(ctx, r, what);
+	e = scd_fail(ctx, chip, r, what);
 out:
 	skd_conn_cleardata(c);
 	if (o->out != NULL)

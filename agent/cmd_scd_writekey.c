@@ -204,7 +204,7 @@ static gpg_error_t cmd_writekey(assuan_context_t ctx, char *line)
 
 	line = scd_skip_options(line);
 	if ((r = scd_chip_info(c, chip, sizeof(chip), &info)) != 0)
-		return skd_fail(ctx, r, "WRITEKEY");
+		return scd_fail(ctx, chip, r, "WRITEKEY");
 	if (scd_keyslot(chip, &info, line, &slot) != 0)
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "WRITEKEY: OPENPGP.1..3");
 	for (int i = 0; i < 20 && !force; i++)

@@ -11,6 +11,7 @@
 #include "skd_int.h"
 
 #define INFO_KEY "opgp.info.v1"
+#define UNREADABLE_KEY "opgp.unreadable"
 
 void skd_pgp_serialno(const struct opgp_info *info, char out[33])
 {
@@ -106,8 +107,14 @@ int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t
 	char id[SKD_CHIPID_MAX];
 	int r, have_old;
 
-	if ((r = opgp_read_info(sc, &info)) != 0)
+	if ((r = opgp_read_info(sc, &info)) != 0) {
+		if (chip != NULL && (r == SK_ERR_BAD_RESPONSE || r == SK_ERR_FORMAT || r == SK_ERR_SW)) {
+			const char *why = opgp_read_info_error();
+			sk_warn("%s: the card's application data could not be read: %s", chip, why);
+			skd_cache_put(chip, UNREADABLE_KEY, (const uint8_t *)why, strlen(why));
+		}
 		return r;
+	}
 	if ((r = chip_id(&info, id, sizeof(id))) != 0)
 		return r;
 	if (chip != NULL && strcmp(chip, id) != 0) {
@@ -117,6 +124,7 @@ int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t
 	have_old = skd_pgp_info(id, &old) == 0;
 	if ((r = skd_cache_put(id, INFO_KEY, (const uint8_t *)&info, sizeof(info))) != 0)
 		return r;
+	skd_cache_del(id, UNREADABLE_KEY);
 	if ((info.caps.flags & OPGP_CAP_KDF) && opgp_get_data(sc, 0xF9, &kdf, &kdf_len) == 0)
 		skd_cache_put(id, "opgp.do.F9", kdf, kdf_len);
 	free(kdf);
@@ -158,6 +166,25 @@ int skd_pgp_info(const char *chip, struct opgp_info *info)
 	}
 	free(v);
 	return r;
+}
+
+int skd_pgp_unreadable(const char *chip, char *why, size_t n)
+{
+	uint8_t *v = NULL;
+	size_t len = 0;
+	int r;
+
+	if (n > 0)
+		why[0] = '\0';
+	if ((r = skd_cache_get(chip, UNREADABLE_KEY, &v, &len)) != 0)
+		return r;
+	snprintf(why, n, "the card's application data could not be read: %.*s",
+	    (int)(len < 200 ? len : 200), (const char *)v);
+	for (char *p = why; *p; p++)   /* card-derived text: keep protocol lines intact */
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	free(v);
+	return 0;
 }
 
 int skd_pgp_cached_sexp(const char *chip, int slot, uint8_t **sexp, size_t *len)

@@ -13,6 +13,10 @@
  * their S-expressions and keygrips). chip may be NULL: the chip id is then derived and written
  * to chip_out. */
 int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t chip_len);
+/* A chip whose OpenPGP data skd_pgp_refresh could not read (malformed, or an error status):
+ * 0 with "the card's application data could not be read: <why>" in why, else SK_ERR_NOT_FOUND.
+ * A successful refresh clears it. */
+int skd_pgp_unreadable(const char *chip, char *why, size_t n);
 /* The cached application data of a chip (no card needed). */
 int skd_pgp_info(const char *chip, struct opgp_info *info);
 /* "D276000124010304FFFE4CB871470000" from the AID. */

@@ -10,6 +10,10 @@
 int scd_chip(struct skd_conn *c, char *chip, size_t n);
 /* Chip + its cached info (no card needed). */
 int scd_chip_info(struct skd_conn *c, char *chip, size_t n, struct opgp_info *info);
+/* skd_fail, except that a chip whose application data could not be read (no cached data,
+ * skd_pgp_unreadable) answers SK_ERR_BAD_RESPONSE with "the card's application data could not be
+ * read: ..." as the error text. */
+gpg_error_t scd_fail(assuan_context_t ctx, const char *chip, int r, const char *what);
 /* Wait for the chip, hold it, select the OpenPGP applet. */
 int scd_hold(struct skd_conn *c, const char *chip, struct skd_card **h);
 /* Release; on SK_ERR_CARD_REMOVED mark it gone first. Returns r. */

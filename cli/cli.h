@@ -32,6 +32,8 @@ struct cli_lines {
 	size_t n;
 };
 int cli_transact(assuan_context_t ctx, const char *cmd, struct cli_lines *status);
+/* The same without the message on stderr: status lines sent before an error are kept. */
+int cli_transact_quiet(assuan_context_t ctx, const char *cmd, struct cli_lines *status);
 void cli_lines_free(struct cli_lines *l);
 /* Percent-unescape in place. */
 void cli_unescape(char *s);

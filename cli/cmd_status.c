@@ -20,6 +20,7 @@ struct chip {
 	char label[64];
 	int tries[3];          /* PW1, RC, PW3; -1 unknown */
 	char sn[40];
+	char data_error[300];  /* "the card's application data could not be read: ..." */
 };
 
 static void dash_empty(char *s)
@@ -69,10 +70,15 @@ static void chip_details(assuan_context_t ctx, struct chip *c)
 	if (strstr(c->applets, "openpgp") == NULL)
 		return;
 	snprintf(cmd, sizeof(cmd), "CHIPSTATUS %s", c->id);
-	/* a chip without cached OpenPGP data is listed without counters */
-	if (cli_transact(ctx, cmd, &l) != 0)
-		return;
+	/* a chip without cached OpenPGP data is listed without counters, and with the reason when
+	 * its data could not be read */
+	(void)cli_transact_quiet(ctx, cmd, &l);
 	for (size_t i = 0; i < l.n; i++) {
+		if (strncmp(l.v[i], "CARD-DATA-ERROR ", 16) == 0) {
+			snprintf(c->data_error, sizeof(c->data_error), "%s", l.v[i] + 16);
+			cli_unescape(c->data_error);
+			continue;
+		}
 		if (sscanf(l.v[i], "CHV-STATUS +%d+%d+%d+%d+%d+%d+%d", &m, &a, &b, &d, &e, &f, &g) == 7) {
 			c->tries[0] = e;
 			c->tries[1] = f;
@@ -112,6 +118,10 @@ static void print_json(const struct reader *rd, size_t nr, const struct chip *ch
 		if (ch[i].tries[0] >= 0)
 			printf(",\"pin_retries\":{\"pw1\":%d,\"rc\":%d,\"pw3\":%d}", ch[i].tries[0],
 			    ch[i].tries[1], ch[i].tries[2]);
+		if (ch[i].data_error[0]) {
+			printf(",\"error\":");
+			cli_json_str(ch[i].data_error);
+		}
 		printf("}");
 	}
 	printf("]}\n");
@@ -137,10 +147,11 @@ static void print_table(const struct reader *rd, size_t nr, const struct chip *c
 		if (ch[i].tries[0] >= 0)
 			snprintf(tries, sizeof(tries), "%d   %d  %d", ch[i].tries[0], ch[i].tries[1],
 			    ch[i].tries[2]);
-		printf("  %-18s %-9s %-26s %-13s %s%s%s%s\n", ch[i].id, ch[i].present ? "yes" : "no",
+		printf("  %-18s %-9s %-26s %-13s %s%s%s%s%s%s\n", ch[i].id, ch[i].present ? "yes" : "no",
 		    ch[i].applets[0] ? ch[i].applets : "-", tries,
 		    ch[i].present ? ch[i].reader : "-", ch[i].label[0] ? "  \"" : "", ch[i].label,
-		    ch[i].label[0] ? "\"" : "");
+		    ch[i].label[0] ? "\"" : "", ch[i].data_error[0] ? "  error: " : "",
+		    ch[i].data_error);
 	}
 }
 

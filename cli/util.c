@@ -46,6 +46,11 @@ int cli_transact(assuan_context_t ctx, const char *cmd, struct cli_lines *status
 	return CLI_ERR;
 }
 
+int cli_transact_quiet(assuan_context_t ctx, const char *cmd, struct cli_lines *status)
+{
+	return skc_transact(ctx, cmd, NULL, collect, status, NULL) == 0 ? 0 : CLI_ERR;
+}
+
 void cli_lines_free(struct cli_lines *l)
 {
 	for (size_t i = 0; i < l->n; i++)

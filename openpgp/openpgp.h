@@ -143,6 +143,9 @@ int opgp_parse_sst(const uint8_t *p, size_t n, uint32_t *sig_counter);          
 /* ---- application ---- */
 int opgp_select(struct sk_card *card);
 int opgp_read_info(struct sk_card *card, struct opgp_info *info);
+/* Why the last opgp_read_info of this thread failed, for the user ("DO 6E: AID is not ...",
+ * "GET DATA 65: the card answered 6F00"); "" after a success. */
+const char *opgp_read_info_error(void);
 /* GET DATA / PUT DATA of any DO (tag up to 2 bytes). *out is malloc'ed; free() it. */
 int opgp_get_data(struct sk_card *card, uint16_t tag, uint8_t **out, size_t *out_len);
 int opgp_put_data(struct sk_card *card, uint16_t tag, const uint8_t *p, size_t n);

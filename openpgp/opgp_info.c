@@ -1,5 +1,6 @@
 /* opgp_info.c — reading everything a client wants to know about the OpenPGP application in one
  * transaction: 6E, 65, 5F50, 5E, 7A and (when supported) F9 and 7F66. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,23 @@
 #include "sk_err.h"
 
 typedef int (*do_parser)(const uint8_t *p, size_t n, struct opgp_info *info);
+
+static __thread char read_error[160];
+
+const char *opgp_read_info_error(void)
+{
+	return read_error;
+}
+
+/* Remembers why reading DO tag failed: a refused structure or the card's status. */
+static int note_error(uint16_t tag, int r, int parsed)
+{
+	if (parsed && r == SK_ERR_BAD_RESPONSE && opgp_parse_why != NULL)
+		snprintf(read_error, sizeof(read_error), "DO %02X: %s", tag, opgp_parse_why);
+	else
+		snprintf(read_error, sizeof(read_error), "GET DATA %02X: %s", tag, sk_strerror(r));
+	return r;
+}
 
 /* GET DATA of an optional DO: absent (6A88 / 6A82) is fine and leaves info untouched. */
 static int read_optional(struct sk_card *card, struct sk_buf *b, uint16_t tag, do_parser parse,
@@ -22,8 +40,11 @@ static int read_optional(struct sk_card *card, struct sk_buf *b, uint16_t tag, d
 		return 0;
 	}
 	if (r != 0)
-		return r;
-	return parse(sk_buf_ptr(b), sk_buf_len(b), info);
+		return note_error(tag, r, 0);
+	opgp_parse_why = NULL;
+	if ((r = parse(sk_buf_ptr(b), sk_buf_len(b), info)) != 0)
+		return note_error(tag, r, 1);
+	return 0;
 }
 
 static int text_do(const uint8_t *p, size_t n, char *dst, size_t cap)
@@ -76,12 +97,15 @@ static int read_all(struct sk_card *card, struct sk_buf *b, struct opgp_info *in
 {
 	int r;
 
-	if ((r = opgp_select(card)) != 0)
+	if ((r = opgp_select(card)) != 0) {
+		snprintf(read_error, sizeof(read_error), "SELECT: %s", sk_strerror(r));
 		return r;
+	}
 	if ((r = opgp_get_data_buf(card, 0x6E, b)) != 0)
-		return r;
+		return note_error(0x6E, r, 0);
+	opgp_parse_why = NULL;
 	if ((r = opgp_parse_app_data(sk_buf_ptr(b), sk_buf_len(b), info)) != 0)
-		return r;
+		return note_error(0x6E, r, 1);
 	if ((r = read_optional(card, b, 0x65, opgp_parse_cardholder, info)) != 0 ||
 	    (r = read_optional(card, b, 0x5F50, parse_url, info)) != 0 ||
 	    (r = read_optional(card, b, 0x5E, parse_login, info)) != 0 ||
@@ -105,6 +129,7 @@ int opgp_read_info(struct sk_card *card, struct opgp_info *info)
 	if (info == NULL)
 		return SK_ERR_ARG;
 	memset(info, 0, sizeof(*info));
+	read_error[0] = '\0';
 	if (card == NULL)
 		return SK_ERR_ARG;
 	if ((b = sk_buf_new(OPGP_RSP_MAX)) == NULL)

@@ -20,6 +20,7 @@ int opgp_get_data_buf(struct sk_card *card, uint16_t tag, struct sk_buf *rsp);
 int opgp_buf_dup(const struct sk_buf *b, uint8_t **out, size_t *out_len);
 
 /* 7F66 (with or without its tag). */
+extern __thread const char *opgp_parse_why;   /* static text; set by the parsers on refusal */
 int opgp_parse_ext_len(const uint8_t *p, size_t n, uint16_t *max_cmd, uint16_t *max_rsp);
 
 /* CRT tag for a key slot (B6, B8, A4) and the occurrence index of its 7F21 certificate. */

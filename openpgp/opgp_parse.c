@@ -11,9 +11,13 @@
 
 static const uint8_t opgp_rid_app[6] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
 
+/* The last reason a parser refused card data in this thread (opgp_read_info reports it). */
+__thread const char *opgp_parse_why;
+
 static int bad(const char *why)
 {
 	sk_debug("openpgp: malformed card data: %s", why);
+	opgp_parse_why = why;
 	return SK_ERR_BAD_RESPONSE;
 }
 

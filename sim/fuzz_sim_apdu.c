@@ -1,6 +1,6 @@
 /* fuzz_sim_apdu.c — arbitrary command streams against the flexSecure personality: the APDU
  * decoder, SELECT, chaining, GET RESPONSE, the malformed hooks and every applet's process().
- * Input: first byte = malformed mode (mod 6) and answer encoding (/ 6 mod 3), then frames of [len u8][len bytes]. Afterwards
+ * Input: first byte = malformed mode (mod 7) and answer encoding (/ 7 mod 3), then frames of [len u8][len bytes]. Afterwards
  * the card's state must survive an encode/decode round trip. */
 #include <stdint.h>
 #include <stdio.h>
@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || p == NULL || sim_card_new(p, &c) != 0)
 		return 0;
-	sim_card_set_malformed(c, (enum sim_malformed)(data[0] % 6));
-	sim_set_encoding((enum sim_encoding)(data[0] / 6 % 3));
+	sim_card_set_malformed(c, (enum sim_malformed)(data[0] % 7));
+	sim_set_encoding((enum sim_encoding)(data[0] / 7 % 3));
 	while (off < size) {
 		size_t n = data[off++];
 

@@ -30,7 +30,8 @@ const struct sim_personality *sim_personality_find(const char *name);
 /* sim_malformed.c: deliberately broken answers for the host's bad-input tests. */
 enum sim_malformed {
 	SIM_MAL_OFF = 0, SIM_MAL_TRUNCATE, SIM_MAL_BADLEN, SIM_MAL_BADSW, SIM_MAL_CHAIN,
-	SIM_MAL_ON   /* rotate through TRUNCATE..CHAIN, one kind per data-bearing answer */
+	SIM_MAL_ON,  /* rotate through TRUNCATE..CHAIN, one kind per data-bearing answer */
+	SIM_MAL_TEMPLATE   /* only templates (6E, 65, 7A, 7F49...): an indefinite length inside */
 };
 int sim_malformed_parse(const char *s, enum sim_malformed *out);   /* 0 or -1 */
 const char *sim_malformed_name(enum sim_malformed m);

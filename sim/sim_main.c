@@ -16,7 +16,7 @@ static void usage(FILE *f)
 	    "                       [--encoding minimal|real|padded]\n"
 	    "       skinkey-sim ctl [--card flexsecure|desfire] [--ctl PATH] COMMAND [ARG]\n"
 	    "commands: tap, remove, status, stats, reset-stats, latency MS, trace on|off,\n"
-	    "          cut-after N, malformed on|off|truncate|badlen|badsw|chain,\n"
+	    "          cut-after N, malformed on|off|truncate|badlen|badsw|chain|template,\n"
 	    "          encoding minimal|real|padded, quit\n"
 	    "--encoding defaults to $SKINKEY_SIM_ENCODING, else minimal\n");
 }

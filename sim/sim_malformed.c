@@ -5,7 +5,8 @@
 #include "sim_applet.h"
 #include "sim_core.h"
 
-static const char *const names[] = { "off", "truncate", "badlen", "badsw", "chain", "on" };
+static const char *const names[] = { "off", "truncate", "badlen", "badsw", "chain", "on",
+	"template" };
 
 int sim_malformed_parse(const char *s, enum sim_malformed *out)
 {
@@ -63,6 +64,41 @@ static int do_badlen(struct sim_rbuf *d)
 	return 0;
 }
 
+/* Offset just past the tag and length field at p[off], or 0 when they do not fit. */
+static size_t skip_header(const uint8_t *p, size_t n, size_t off)
+{
+	size_t lenlen;
+
+	if (off >= n)
+		return 0;
+	if ((p[off++] & 0x1F) == 0x1F)
+		while (off < n && (p[off++] & 0x80))
+			;
+	if (off >= n)
+		return 0;
+	lenlen = p[off] < 0x80 ? 1 : 1 + (size_t)(p[off] & 0x7F);
+	return lenlen > n - off ? 0 : off + lenlen;
+}
+
+/* A template (constructed first tag: 6E, 65, 7A, 7F49, ...) whose first child has an indefinite
+ * length (80): the outer object is intact, what is inside cannot be read. Primitive answers (the
+ * AID 4F, C4, a signature) pass unchanged, so the chip can still be identified. */
+static void do_template(struct sim_rbuf *d)
+{
+	size_t child, len;
+
+	if ((d->p[0] & 0x20) == 0 || (child = skip_header(d->p, d->len, 0)) == 0 || child >= d->len)
+		return;
+	len = child + 1;
+	if ((d->p[child] & 0x1F) == 0x1F)
+		while (len < d->len && (d->p[len++] & 0x80))
+			;
+	if (len >= d->len)
+		return;
+	sim_log("malformed: template (indefinite length inside %02X)", d->p[0]);
+	d->p[len] = 0x80;
+}
+
 int sim_malformed_apply(enum sim_malformed kind, struct sim_rbuf *data, uint16_t *sw,
     unsigned *counter)
 {
@@ -78,6 +114,9 @@ int sim_malformed_apply(enum sim_malformed kind, struct sim_rbuf *data, uint16_t
 	case SIM_MAL_BADLEN:
 		sim_log("malformed: badlen (BER length 0xFFF0 past the end)");
 		return do_badlen(data);
+	case SIM_MAL_TEMPLATE:
+		do_template(data);
+		return 0;
 	case SIM_MAL_BADSW:
 		*sw = badsws[*counter % 3];
 		(*counter)++;

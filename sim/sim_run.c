@@ -330,7 +330,7 @@ static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
 			rt->cut_left = v;
 	} else if (strcmp(cmd, "malformed") == 0) {
 		if (arg == NULL || sim_malformed_parse(arg, &m) != 0)
-			snprintf(out, len, "error: malformed on|off|truncate|badlen|badsw|chain\n");
+			snprintf(out, len, "error: malformed on|off|truncate|badlen|badsw|chain|template\n");
 		else
 			sim_card_set_malformed(rt->card, m);
 	} else if (strcmp(cmd, "encoding") == 0) {
