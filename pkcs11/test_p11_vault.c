@@ -145,7 +145,7 @@ test_vault(void)
 	p11_mock_vault_reset(1);
 	CHECK_RV(f->C_Initialize(NULL), CKR_OK);
 	if ((id = vault_slot()) == (CK_SLOT_ID)-1) {
-		CHECK(!"no Vault slot");
+		CHECK(0 && "no Vault slot");
 		return;
 	}
 	CHECK_RV(f->C_GetTokenInfo(id, &ti), CKR_OK);
