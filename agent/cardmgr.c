@@ -14,7 +14,7 @@
 #include "common/pcsc.h"
 #include "common/sk_err.h"
 #include "desfire.h"
-#include "pgp.h"
+#include "event.h"
 #include "skd_int.h"
 
 #define MAX_READERS 16
@@ -149,7 +149,7 @@ static int probe_applets(struct sk_card *sc, const char *chip, char *applets, si
 	return r;
 }
 
-static void publish(int idx, uint64_t seq, const char *chip, const char *applets)
+static void set_identified(int idx, uint64_t seq, const char *chip, const char *applets)
 {
 	pthread_mutex_lock(&mgr_mu);
 	if (readers[idx].card && readers[idx].seq == seq) {
@@ -189,6 +189,23 @@ static int desfire_id(struct sk_card *sc, char *chip, size_t n)
 	return r;
 }
 
+/* Subscribers (OpenPGP cache, PIN cache, outbox) learn of the chip with the card still held. */
+static void chip_seen(struct sk_card *sc, const char *chip, const char *reader, const char *applets)
+{
+	struct skd_event ev = { .kind = SKD_EV_CHIP_SEEN, .chip = chip, .reader = reader,
+		.applets = applets, .card = sc, .counter = -1, .retries = -1 };
+
+	skd_event_publish(&ev);
+}
+
+static void chip_left(const char *chip, const char *reader, const char *why)
+{
+	struct skd_event ev = { .kind = SKD_EV_CHIP_LEFT, .chip = chip, .reader = reader,
+		.detail = why, .counter = -1, .retries = -1 };
+
+	skd_event_publish(&ev);
+}
+
 /* Under card_mu with a transaction open. */
 static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
 {
@@ -199,8 +216,9 @@ static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
 		if (r != SK_ERR_CARD_REMOVED && desfire_id(sc, chip, sizeof(chip)) == 0) {
 			skd_state_chip_seen(chip, "desfire", now_s());
 			skd_cache_put(chip, "reader", (const uint8_t *)name, strlen(name));
-			publish(idx, seq, chip, "desfire");
+			set_identified(idx, seq, chip, "desfire");
 			sk_info("chip %s in %s (DESFire)", chip, name);
+			chip_seen(sc, chip, name, "desfire");
 			return 0;
 		}
 		sk_info("%s: no usable OpenPGP applet (%s): unknown chip", name, sk_strerror(r));
@@ -210,26 +228,28 @@ static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
 		return r;
 	skd_state_chip_seen(chip, applets, now_s());
 	skd_cache_put(chip, "reader", (const uint8_t *)name, strlen(name));
-	publish(idx, seq, chip, applets);
+	set_identified(idx, seq, chip, applets);
 	sk_info("chip %s in %s (applets %s)", chip, name, applets);
-	/* then the public data, for listing while the chip is away */
-	if ((r = skd_pgp_refresh(sc, chip, NULL, 0)) != 0)
-		sk_warn("%s: OpenPGP data not cached: %s", chip, sk_strerror(r));
+	chip_seen(sc, chip, name, applets);   /* the OpenPGP glue caches the public data */
 	return 0;
 }
 
 static void on_card_inserted(int idx, const char *name)
 {
 	struct sk_card *sc = NULL;
+	char old[SKD_CHIPID_MAX];
 	uint64_t seq;
 	int r;
 
 	pthread_mutex_lock(&mgr_mu);
+	snprintf(old, sizeof(old), "%s", readers[idx].chip);
 	readers[idx].card = 1;
 	readers[idx].chip[0] = '\0';
 	seq = readers[idx].seq = ++insert_seq;
 	changed_locked();
 	pthread_mutex_unlock(&mgr_mu);
+	if (old[0] != '\0')   /* a new insert without a removal in between */
+		chip_left(old, name, "replaced");
 
 	pthread_mutex_lock(&card_mu);
 	sk_card_free(&readers[idx].sc);
@@ -261,7 +281,7 @@ static void on_card_removed(int idx)
 	if (chip[0] != '\0') {
 		sk_info("chip %s left %s", chip, readers[idx].name);
 		skd_state_chip_seen(chip, NULL, now_s());
-		skd_pincache_on_chip_gone(chip);
+		chip_left(chip, readers[idx].name, "removed");
 	}
 	pthread_mutex_lock(&card_mu);
 	sk_card_free(&readers[idx].sc);
@@ -472,9 +492,10 @@ static int wait_chip(struct skd_conn *c, const char *chip, const struct timespec
 			sk_info("waiting up to %d s: tap chip %s", skd_config.tap_timeout_ms / 1000,
 			    chip && chip[0] ? chip : "(any)");
 			pthread_mutex_unlock(&mgr_mu);
-			if (c != NULL)
-				skd_status(skd_conn_ctx(c), "PROGRESS", "tap ? 0 %d",
-				    skd_config.tap_timeout_ms / 1000);
+			struct skd_event ev = { .kind = SKD_EV_TAP_WANTED, .chip = chip, .conn = c,
+				.tap_timeout_s = skd_config.tap_timeout_ms / 1000, .counter = -1,
+				.retries = -1 };
+			skd_event_publish(&ev);
 			pthread_mutex_lock(&mgr_mu);
 			continue;
 		}
@@ -546,12 +567,20 @@ const char *skd_card_chip(const struct skd_card *h)
 
 void skd_card_lost(struct skd_card *h)
 {
+	char reader[128];
+	int lost = 0;
+
 	pthread_mutex_lock(&mgr_mu);
-	if (readers[h->idx].seq == h->seq && readers[h->idx].card) {
+	if (readers[h->idx].seq == h->seq && readers[h->idx].card &&
+	    readers[h->idx].chip[0] != '\0') {
 		readers[h->idx].chip[0] = '\0';
+		snprintf(reader, sizeof(reader), "%s", readers[h->idx].name);
 		changed_locked();
+		lost = 1;
 	}
 	pthread_mutex_unlock(&mgr_mu);
+	if (lost)
+		chip_left(h->chip, reader, "lost during an operation");
 }
 
 void skd_card_release(struct skd_card **hp)

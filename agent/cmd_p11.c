@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "openpgp.h"
 #include "pgp.h"
 #include "skd.h"
@@ -382,6 +383,11 @@ cmd_setpin(assuan_context_t ctx, char *line)
 		return skd_fail(ctx, r, "P11SETPIN <chip> user|so");
 	if ((r = inquire_pin(ctx, "OLDPIN", &o)) == 0 && (r = inquire_pin(ctx, "NEWPIN", &n)) == 0)
 		r = change_pin(skd_conn_get(ctx), chip, so, o, n);
+	skd_event_set_door("pkcs11");
+	if (r == SK_ERR_PIN_WRONG)
+		skd_event_note(SKD_EV_PIN_FAIL, chip, "change", NULL, so ? OPGP_PW3 : OPGP_PW1_SIGN, -1,
+		    r);
+	skd_event_note(SKD_EV_PIN_CHANGE, chip, "change", NULL, so ? OPGP_PW3 : OPGP_PW1_SIGN, -1, r);
 	sk_secure_free(o);
 	sk_secure_free(n);
 	return r == 0 ? 0 : skd_fail(ctx, r, "P11SETPIN");
@@ -429,6 +435,8 @@ cmd_initpin(assuan_context_t ctx, char *line)
 		return skd_fail(ctx, r, "P11INITPIN <chip>");
 	if ((r = inquire_pin(ctx, "NEWPIN", &n)) == 0)
 		r = with_admin(ctx, chip, do_reset_pw1, n);
+	skd_event_set_door("pkcs11");
+	skd_event_note(SKD_EV_PIN_CHANGE, chip, "reset", NULL, OPGP_PW1_SIGN, -1, r);
 	if (r == 0) {
 		skd_pin_cache_drop(chip, OPGP_PW1_SIGN);
 		skd_pin_cache_drop(chip, OPGP_PW1_OTHER);
@@ -475,8 +483,11 @@ keyop(assuan_context_t ctx, const char *chip, struct keyop *k)
 	if ((r = skd_pgp_info(chip, &info)) != 0)
 		return r;
 	k->rsa = info.algo[k->ref - 1].id == OPGP_ALGO_ID_RSA;
+	struct skd_keyop_rec rec = { k->ref == 1 ? "sign" : k->ref == 3 ? "auth" : "decrypt",
+		k->ref - 1, k->in, k->in_len };
+	skd_event_set_door("pkcs11");
 	return skd_pgp_with_pin(skd_conn_get(ctx), chip, &info,
-	    k->ref == 1 ? OPGP_PW1_SIGN : OPGP_PW1_OTHER, keyop_on_card, k);
+	    k->ref == 1 ? OPGP_PW1_SIGN : OPGP_PW1_OTHER, keyop_on_card, k, &rec);
 }
 
 static gpg_error_t
@@ -583,7 +594,10 @@ cmd_genkey(assuan_context_t ctx, char *line)
 	if ((r = algo_of(name, g.ref, &g.algo)) != 0)
 		return skd_fail(ctx, r, "P11GENKEY: algorithm");
 	g.chip = chip;
-	if ((r = with_admin(ctx, chip, do_genkey, &g)) != 0)
+	r = with_admin(ctx, chip, do_genkey, &g);
+	skd_event_set_door("pkcs11");
+	skd_event_note(SKD_EV_KEYGEN, chip, "generate", name, 0, -1, r);
+	if (r != 0)
 		return skd_fail(ctx, r, "P11GENKEY");
 	/* the old certificate belonged to the old key */
 	snprintf(key, sizeof(key), CERT_KEY, g.ref);

@@ -9,7 +9,10 @@
 
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "scd.h"
+
+static const char *const slot_names[3] = { "OPENPGP.1", "OPENPGP.2", "OPENPGP.3" };
 
 static void hexs(const uint8_t *p, size_t n, char *out)
 {
@@ -134,6 +137,8 @@ static gpg_error_t cmd_genkey(assuan_context_t ctx, char *line)
 		}
 	sk_info("%s: generating key %d", chip, slot + 1);
 	r = finish(&h, chip, opgp_generate(skd_card_raw(h), (enum opgp_key)slot, created, &pk));
+	skd_event_set_door("gpg");
+	skd_event_note(SKD_EV_KEYGEN, chip, "generate", slot_names[slot], 0, -1, r);
 	if (r != 0)
 		return scd_fail(ctx, chip, r, "GENKEY");
 	e = genkey_status(ctx, &pk, created);
@@ -319,8 +324,13 @@ static gpg_error_t cmd_passwd(assuan_context_t ctx, char *line)
 		return scd_fail(ctx, chip, r, "PASSWD");
 	if ((r = scd_hold(c, chip, &h)) != 0)
 		return skd_fail(ctx, r, "PASSWD");
+	skd_event_set_door("gpg");
 	r = reset ? passwd_reset(c, h, &info) : passwd_change(c, h, ref);
 	skd_pin_cache_drop(chip, 0);
+	if (r == SK_ERR_PIN_WRONG && !reset)   /* (a reset's PW3 failure: skd_pgp_verify) */
+		skd_event_note(SKD_EV_PIN_FAIL, chip, "change", NULL, ref, -1, r);
+	skd_event_note(SKD_EV_PIN_CHANGE, chip, reset ? "reset" : "change", NULL,
+	    reset ? OPGP_PW1_SIGN : ref, -1, r);
 	r = finish(&h, chip, r);
 	return r ? skd_fail(ctx, r, "PASSWD") : 0;
 }

@@ -8,6 +8,7 @@
 #include "common/digestinfo.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "scd.h"
 
 /* What PSO:CDS / INTERNAL AUTHENTICATE gets for the slot's algorithm. */
@@ -138,11 +139,11 @@ static int run_op(struct skd_conn *c, const char *chip, const struct opgp_info *
 {
 	struct op_call a = { info, o };
 	int ref = o->kind == OP_SIGN && o->slot == OPGP_KEY_SIG ? OPGP_PW1_SIGN : OPGP_PW1_OTHER;
-	int r = skd_pgp_with_pin(c, chip, info, ref, op_on_card, &a);
+	struct skd_keyop_rec rec = { o->kind == OP_SIGN ? "sign" : o->kind == OP_AUTH ? "auth" :
+		"decrypt", o->slot, o->in, o->in_len };
 
-	if (r == 0 && o->kind == OP_SIGN && o->slot == OPGP_KEY_SIG)
-		skd_pgp_note_signature(chip);   /* no re-read: the counter moved by one */
-	return r;
+	skd_event_set_door(c != NULL ? "gpg" : "ssh-agent");
+	return skd_pgp_with_pin(c, chip, info, ref, op_on_card, &a, &rec);
 }
 
 static gpg_error_t do_op(assuan_context_t ctx, char *line, enum op_kind kind, const char *what)

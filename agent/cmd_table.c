@@ -24,6 +24,7 @@ const struct skd_cmd *const skd_cmd_tables[] = {
 	skd_cmds_scd_ops,
 	skd_cmds_scd_admin,
 	skd_cmds_scd_writekey,
+	skd_cmds_events,
 #ifdef SKD_HAVE_CMD_P11
 	skd_cmds_p11,
 #endif

@@ -17,10 +17,12 @@
 #include "common/sk_err.h"
 #include "skd_int.h"
 
-struct skd_conf skd_config = { .tap_timeout_ms = 30000, .log_level = -1 };
+struct skd_conf skd_config = { .tap_timeout_ms = 30000, .log_level = -1,
+	.audit_deadline_ms = 2000 };
 
 static const char *const known_keys[] = {
-	"tap-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", "vault-originality", NULL
+	"tap-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", "vault-originality",
+	"audit", "audit-deadline", "anchor-command", NULL
 };
 
 void skd_conf_defaults(struct skd_conf *c)
@@ -29,6 +31,8 @@ void skd_conf_defaults(struct skd_conf *c)
 	c->tap_timeout_ms = 30000;
 	c->pin_policy = SKD_PIN_PRESENCE;
 	c->log_level = -1;
+	c->audit = SKD_AUDIT_REQUIRED;
+	c->audit_deadline_ms = 2000;
 }
 
 int skd_conf_tap_timeout_ms(void)
@@ -119,6 +123,19 @@ static int from_config(struct skd_conf *c, const struct sk_config *cf)
 		sk_error("skinkey.conf: vault-originality: expected nxp, sim or off, not '%s'", s);
 		return SK_ERR_CONFIG;
 	}
+	if ((r = sk_config_get_string(cf, NULL, "audit", "required", &s)) != 0)
+		return r;
+	if (strcmp(s, "required") == 0)
+		c->audit = SKD_AUDIT_REQUIRED;
+	else if (strcmp(s, "off") == 0)
+		c->audit = SKD_AUDIT_OFF;
+	else {
+		sk_error("skinkey.conf: audit: expected required or off, not '%s'", s);
+		return SK_ERR_CONFIG;
+	}
+	if ((r = sk_config_get_duration(cf, NULL, "audit-deadline", 2000, 100, 60000, &ms)) != 0)
+		return r;
+	c->audit_deadline_ms = (int)ms;
 	if ((r = sk_config_get_string(cf, NULL, "pinentry-program", "/usr/bin/pinentry", &s)) != 0)
 		return r;
 	if (strlen(s) >= sizeof(c->pinentry_program) || s[0] != '/') {

@@ -36,6 +36,7 @@ static const struct {
 	{ SK_ERR_CONFIG, GPG_ERR_INV_VALUE },
 	{ SK_ERR_PROTO, GPG_ERR_ASS_GENERAL },
 	{ SK_ERR_LOCKED, GPG_ERR_LOCKED },
+	{ SK_ERR_UNRECORDED, GPG_ERR_NOT_OPERATIONAL },
 };
 
 gpg_error_t skc_err_to_gpg(int sk)

@@ -78,6 +78,31 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Who listens to whom: the card manager and the operations publish, these subscribe. */
+static int wire_events(void)
+{
+	int r;
+
+	if ((r = skd_server_events_init()) != 0 || (r = skd_pincache_events_init()) != 0 ||
+	    (r = skd_pgp_events_init()) != 0)
+		sk_error("cannot subscribe to events: %s", sk_strerror(r));
+	return r;
+}
+
+/* After state.db: the outbox, and the guard when audit is required and none runs. */
+static int start_audit(int spawn)
+{
+	int r;
+
+	if ((r = skd_outbox_open()) != 0) {
+		sk_error("the event outbox in state.db is not available: %s", sk_strerror(r));
+		return r;
+	}
+	if (spawn && skd_config.audit == SKD_AUDIT_REQUIRED && !skd_guard_running())
+		skd_guard_spawn();
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -176,7 +201,7 @@ static int run_socket(const struct opts *o)
 	if (o->mode == MODE_DAEMON && (r = daemonize(o->log_file)) != 0)
 		return r;
 	/* state.db opened after the fork: an sqlite handle must not cross fork() */
-	if ((r = skd_state_open(NULL)) != 0)
+	if ((r = skd_state_open(NULL)) != 0 || (r = start_audit(1)) != 0)
 		return r;
 	if ((r = skd_cardmgr_start()) != 0)
 		return r;
@@ -211,14 +236,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	if (wire_events() != 0)
+		return 1;
 	if (o.mode == MODE_SERVER || o.mode == MODE_MULTI) {
-		if ((r = skd_state_open(NULL)) == 0 && (r = skd_cardmgr_start()) == 0)
+		/* no guard started here: one starts with the socket daemon, or for a key operation */
+		if ((r = skd_state_open(NULL)) == 0 && (r = start_audit(0)) == 0 &&
+		    (r = skd_cardmgr_start()) == 0)
 			r = run_pipe(o.mode == MODE_MULTI);
 	} else {
 		r = run_socket(&o);
 	}
 	skd_cardmgr_stop();
 	skd_pincache_clear_all();
+	skd_outbox_close();
 	skd_state_close();
 	return r == 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "pgp.h"
 #include "skd_int.h"
 
@@ -248,6 +249,8 @@ void skd_pgp_note_pin(struct sk_card *sc, const char *chip, int ref, int r, int 
 	if (skd_pgp_info(chip, &info) != 0)
 		return;
 	t = ref == OPGP_PW3 ? &info.pw.pw3_tries : &info.pw.pw1_tries;
+	if (r == SK_ERR_PIN_WRONG || r == SK_ERR_PIN_BLOCKED)
+		skd_event_note(SKD_EV_PIN_FAIL, chip, "verify", NULL, ref, tries, r);
 	if (r == SK_ERR_PIN_WRONG || r == SK_ERR_PIN_BLOCKED) {
 		if (tries < 0)
 			return;
@@ -326,4 +329,23 @@ int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct
 out:
 	skd_pin_free(&pin);
 	return r;
+}
+
+/* A chip with an OpenPGP applet came: cache its public data while the card manager holds it,
+ * for listing while the chip is away. */
+static int on_chip_seen(const struct skd_event *ev, void *arg)
+{
+	int r;
+
+	(void)arg;
+	if (ev->card == NULL || ev->applets == NULL || strstr(ev->applets, "openpgp") == NULL)
+		return 0;
+	if ((r = skd_pgp_refresh(ev->card, ev->chip, NULL, 0)) != 0)
+		sk_warn("%s: OpenPGP data not cached: %s", ev->chip, sk_strerror(r));
+	return 0;
+}
+
+int skd_pgp_events_init(void)
+{
+	return skd_event_subscribe(SKD_EV_MASK(SKD_EV_CHIP_SEEN), on_chip_seen, NULL);
 }

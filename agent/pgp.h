@@ -36,8 +36,18 @@ int skd_pgp_cached_grip(const char *chip, int slot, char grip[41]);
 /* One private-key operation with PIN ref verified (pgp_op.c): fn runs on the selected applet
  * under the card lock; the fast path sends it alone when the PIN state still stands. */
 typedef int (*skd_pgp_op_fn)(struct sk_card *sc, void *arg);
+/* What the event of the operation records (the door comes from skd_event_set_door()). Before
+ * it runs, the operation passes skd_guard_gate() (audit = required); after it, its event is in
+ * the outbox before the caller answers, or the caller gets SK_ERR_UNRECORDED. A signature with
+ * the signature key bumps the cached signature counter, which the event records. */
+struct skd_keyop_rec {
+	const char *op;              /* "sign", "auth", "decrypt" */
+	int slot;                    /* OPGP_KEY_SIG / DEC / AUT */
+	const uint8_t *in;           /* what goes to the chip: its SHA-256 is recorded */
+	size_t in_len;
+};
 int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_info *info, int ref,
-    skd_pgp_op_fn fn, void *arg);
+    skd_pgp_op_fn fn, void *arg, const struct skd_keyop_rec *rec);
 
 /* Cache bookkeeping after a VERIFY (result r, tries as opgp_verify reports) and after a
  * PSO:CDS the card accepted (its signature counter moved by one). */

@@ -8,11 +8,13 @@
  * each time. No PIN travels on the fast path; if another program selected something else in
  * between, the card answers an error and the slow path runs once (HACKING.md rule 4).
  * Slow path: SELECT, VERIFY (skd_pgp_verify: cache or INQUIRE/pinentry, never retried), run. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/card.h"
 #include "common/log.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "pgp.h"
 #include "skd_int.h"
 
@@ -31,18 +33,55 @@ static int pin_stays_valid(const struct opgp_info *info, int ref)
 	return ref == OPGP_PW1_OTHER || (ref == OPGP_PW1_SIGN && info->pw.pw1_multi);
 }
 
+/* The operation's event, in the outbox before the caller answers (or the answer is an error). */
+static int record(const char *chip, const struct opgp_info *info, int ref, int r,
+    const struct skd_keyop_rec *rec)
+{
+	struct skd_event ev = { .kind = SKD_EV_KEY_OP, .chip = chip, .result = r, .counter = -1,
+		.retries = -1, .pinref = ref };
+	struct opgp_info now;
+	char fpr[41] = "";
+	int e;
+
+	if (rec != NULL) {
+		ev.op = rec->op;
+		ev.signed_data = rec->in;
+		ev.signed_len = rec->in_len;
+		if (rec->slot >= 0 && rec->slot < OPGP_NKEYS) {
+			for (int i = 0; i < 20; i++)
+				snprintf(fpr + 2 * i, 3, "%02X", info->fpr[rec->slot][i]);
+			ev.object = fpr;
+		}
+	}
+	if (r == 0 && ref == OPGP_PW1_SIGN) {
+		skd_pgp_note_signature(chip);   /* no re-read: the counter moved by one */
+		if (skd_pgp_info(chip, &now) == 0)
+			ev.counter = (int64_t)now.sig_counter;
+	}
+	if ((e = skd_event_publish(&ev)) != 0 && r == 0) {
+		sk_warn("%s: the operation's event was not recorded (%s): result withheld", chip,
+		    sk_strerror(e));
+		return skd_config.audit == SKD_AUDIT_OFF ? 0 : SK_ERR_UNRECORDED;
+	}
+	return r;
+}
+
 int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_info *info, int ref,
-    skd_pgp_op_fn fn, void *arg)
+    skd_pgp_op_fn fn, void *arg, const struct skd_keyop_rec *rec)
 {
 	struct skd_card *h = NULL;
 	struct sk_card *sc;
-	char *known = pin_stays_valid(info, ref) ? skd_pincache_get(chip, ref) : NULL;
-	int fast = known != NULL, r = SK_ERR_INTERNAL;
+	char *known = NULL;
+	int fast, r = SK_ERR_INTERNAL;
 
+	if ((r = skd_guard_gate()) != 0)
+		return record(chip, info, ref, r, rec);
+	known = pin_stays_valid(info, ref) ? skd_pincache_get(chip, ref) : NULL;
+	fast = known != NULL;
 	skd_pin_free(&known);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((r = skd_card_acquire(c, chip, &h)) != 0)
-			return r;
+			return record(chip, info, ref, r, rec);
 		sc = skd_card_raw(h);
 		fast = fast && attempt == 0 && sk_card_is_selected(sc, opgp_aid, sizeof(opgp_aid));
 		if (fast) {
@@ -65,5 +104,5 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 		skd_card_release(&h);
 		break;
 	}
-	return r;
+	return record(chip, info, ref, r, rec);
 }

@@ -7,10 +7,13 @@
 
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "skd_int.h"
 
 #define PINCACHE_SLOTS 16
 #define PIN_MAX 128
+
+static pthread_mutex_t pc_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct slot {
 	int used;
@@ -21,7 +24,6 @@ struct slot {
 };
 
 static struct slot slots[PINCACHE_SLOTS];
-static pthread_mutex_t pc_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static time_t mono_clock(void)
 {
@@ -31,9 +33,38 @@ static time_t mono_clock(void)
 	return ts.tv_sec;
 }
 
+/* The chips in the field, as the card manager's events tell (PINs are cached only for them). */
+#define PRESENT_MAX 16
+static char present_chips[PRESENT_MAX][SKD_CHIPID_MAX];
+static pthread_mutex_t pres_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static int chip_present(const char *chip)
 {
-	return skd_cardmgr_present(chip, NULL, 0);
+	int found = 0;
+
+	pthread_mutex_lock(&pres_mu);
+	for (int i = 0; i < PRESENT_MAX && !found; i++)
+		found = present_chips[i][0] != '\0' && strcmp(present_chips[i], chip) == 0;
+	pthread_mutex_unlock(&pres_mu);
+	return found;
+}
+
+static void presence_set(const char *chip, int present)
+{
+	int free_slot = -1, i;
+
+	pthread_mutex_lock(&pres_mu);
+	for (i = 0; i < PRESENT_MAX; i++) {
+		if (strcmp(present_chips[i], chip) == 0)
+			break;
+		if (free_slot < 0 && present_chips[i][0] == '\0')
+			free_slot = i;
+	}
+	if (present && i == PRESENT_MAX && free_slot >= 0)
+		snprintf(present_chips[free_slot], SKD_CHIPID_MAX, "%s", chip);
+	else if (!present && i < PRESENT_MAX)
+		present_chips[i][0] = '\0';
+	pthread_mutex_unlock(&pres_mu);
 }
 
 /* Presence and clock behind pointers so the unit test can drive them. */
@@ -140,6 +171,23 @@ void skd_pin_cache_drop(const char *chip, int pinref)
 void skd_pincache_on_chip_gone(const char *chip)
 {
 	skd_pin_cache_drop(chip, 0);
+}
+
+static int on_chip(const struct skd_event *ev, void *arg)
+{
+	(void)arg;
+	if (ev->chip == NULL || ev->chip[0] == '\0')
+		return 0;
+	presence_set(ev->chip, ev->kind == SKD_EV_CHIP_SEEN);
+	if (ev->kind == SKD_EV_CHIP_LEFT)
+		skd_pincache_on_chip_gone(ev->chip);
+	return 0;
+}
+
+int skd_pincache_events_init(void)
+{
+	return skd_event_subscribe(SKD_EV_MASK(SKD_EV_CHIP_SEEN) | SKD_EV_MASK(SKD_EV_CHIP_LEFT),
+	    on_chip, NULL);
 }
 
 void skd_pincache_expire(void)

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "sk_config.h"
 #include "skd_int.h"
 #include "pinentry.h"
@@ -44,6 +46,14 @@ const char *skd_conn_chip(const struct skd_conn *c)
 void skd_conn_set_chip(struct skd_conn *c, const char *chipid)
 {
 	snprintf(c->chip, sizeof(c->chip), "%s", chipid ? chipid : "");
+}
+
+void skd_conn_not_idle_counted(struct skd_conn *c)
+{
+	if (c == NULL || c->uncounted || c->pipe_mode)
+		return;
+	c->uncounted = 1;
+	atomic_fetch_sub(&n_conns, 1);
 }
 
 int skd_conn_setdata(struct skd_conn *c, const uint8_t *p, size_t n)
@@ -82,7 +92,9 @@ gpg_error_t skd_fail(assuan_context_t ctx, int sk_err, const char *what)
 	sk_info("conn %lu: %s: %s", c ? c->id : 0ul, what, sk_strerror(sk_err));
 	if (ctx == NULL)
 		return skd_gpg_err(sk_err);
-	return assuan_set_error(ctx, skd_gpg_err(sk_err), what);
+	/* the refusal says why in the ERR line: "Not operational" alone would not */
+	return assuan_set_error(ctx, skd_gpg_err(sk_err),
+	    sk_err == SK_ERR_UNRECORDED ? sk_strerror(sk_err) : what);
 }
 
 gpg_error_t skd_status(assuan_context_t ctx, const char *keyword, const char *fmt, ...)
@@ -181,6 +193,20 @@ int skd_pin_obtain(struct skd_conn *c, const char *chipid, int pinref, const cha
 	return inquire_pin(c, prompt, pin);
 }
 
+/* A connection waiting for a tap is told so (gpg-agent shows it; scdaemon's PROGRESS form). */
+static int on_tap_wanted(const struct skd_event *ev, void *arg)
+{
+	(void)arg;
+	if (ev->conn != NULL)
+		skd_status(skd_conn_ctx(ev->conn), "PROGRESS", "tap ? 0 %d", ev->tap_timeout_s);
+	return 0;
+}
+
+int skd_server_events_init(void)
+{
+	return skd_event_subscribe(SKD_EV_MASK(SKD_EV_TAP_WANTED), on_tap_wanted, NULL);
+}
+
 static gpg_error_t option_handler(assuan_context_t ctx, const char *key, const char *value)
 {
 	(void)ctx;
@@ -271,6 +297,12 @@ static int serve(int fd)
 		sk_error("cannot start an Assuan server: %s", gpg_strerror(e));
 		goto out;
 	}
+	if (fd >= 0) {
+		struct ucred cr;
+		socklen_t crlen = sizeof(cr);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0 && crlen == sizeof(cr))
+			skd_event_set_peer((int)cr.pid);   /* the client named in this thread's events */
+	}
 	fd = -1;   /* owned by the context now */
 	assuan_set_pointer(c.ctx, &c);
 	assuan_set_hello_line(c.ctx, "skinkeyd " SK_VERSION " ready");
@@ -284,7 +316,8 @@ out:
 		assuan_release(c.ctx);
 	if (fd >= 0)
 		close(fd);
-	atomic_fetch_sub(&n_conns, 1);
+	if (!c.uncounted)
+		atomic_fetch_sub(&n_conns, 1);
 	return r;
 }
 

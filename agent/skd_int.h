@@ -11,6 +11,7 @@
 
 /* ---- configuration ($XDG_CONFIG_HOME/skinkey/skinkey.conf) ---- */
 enum skd_pin_policy { SKD_PIN_PRESENCE = 0, SKD_PIN_NEVER = 1, SKD_PIN_MINUTES = 2 };
+enum skd_audit_policy { SKD_AUDIT_REQUIRED = 0, SKD_AUDIT_OFF = 1 };
 struct skd_conf {
 	int tap_timeout_ms;
 	enum skd_pin_policy pin_policy;
@@ -22,6 +23,8 @@ struct skd_conf {
 	int idle_exit_s;                /* 0 = never */
 	char pinentry_program[256];     /* for PINs no client can be asked (ssh-agent) */
 	int vault_originality;          /* SKD_ORIG_*: which DESFire chips the vault provisions */
+	int audit;                      /* SKD_AUDIT_*: key operations need skinkey-guard */
+	int audit_deadline_ms;          /* how long the guard may leave an event unacknowledged */
 };
 extern struct skd_conf skd_config;
 void skd_conf_defaults(struct skd_conf *c);
@@ -34,11 +37,35 @@ int skd_conf_reader_allowed(const struct skd_conf *c, const char *reader);
 /* ---- state.db ---- */
 int skd_state_open(const char *path_or_null);
 void skd_state_close(void);
+const char *skd_state_path(void);        /* "" before skd_state_open() */
 int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now);
 int skd_state_chip_list(struct skd_chip_info **out, size_t *n);
 int skd_state_chip_get(const char *chipid, struct skd_chip_info *out);
 /* A name the user gives a chip (shown by CHIPS); SK_ERR_NOT_FOUND for an unknown chip. */
 int skd_state_chip_label(const char *chipid, const char *label);
+
+/* ---- outbox (outbox.c): recorded events in state.db until skinkey-guard acknowledges ---- */
+int skd_outbox_open(void);               /* after skd_state_open(); subscribes to the events */
+void skd_outbox_close(void);
+/* The stream id (32 hex digits, random per state.db): a new id means sequence numbers restart. */
+const char *skd_outbox_stream(void);
+typedef int (*skd_outbox_fn)(uint64_t seq, int64_t ts_ms, const char *kind, const char *details,
+    void *arg);
+/* Rows with seq > after, oldest first, at most max; *n = how many. */
+int skd_outbox_fetch(uint64_t after, int max, skd_outbox_fn fn, void *arg, int *n);
+/* Block until a row with seq > after exists (no timer: woken by the next event). */
+int skd_outbox_wait(uint64_t after);
+int skd_outbox_ack(uint64_t upto);
+/* Rows waiting longer than ms since they were written and since the guard last asked. */
+int skd_outbox_stale(int64_t ms);
+int64_t skd_outbox_pending(void);
+
+/* ---- skinkey-guard (guardctl.c) ---- */
+/* 0 when key operations may run: audit off, or a guard that runs and acknowledges (started
+ * and waited for up to audit-deadline when it does not); SK_ERR_UNRECORDED otherwise. */
+int skd_guard_gate(void);
+int skd_guard_running(void);             /* the guard holds its lock */
+int skd_guard_spawn(void);               /* start `skinkey-guard --daemon` when none runs */
 
 /* ---- card manager ---- */
 int skd_cardmgr_start(void);
@@ -55,6 +82,11 @@ int skd_cardmgr_present(const char *chipid, char *reader, size_t rlen);
 int skd_cardmgr_current(char *chipid, size_t n);
 /* Bumped on every reader/card change. */
 uint64_t skd_cardmgr_generation(void);
+
+/* ---- event subscribers (event.h), wired once at start-up by main.c ---- */
+int skd_pincache_events_init(void);
+int skd_pgp_events_init(void);
+int skd_server_events_init(void);
 
 /* ---- PIN cache ---- */
 void skd_pincache_on_chip_gone(const char *chipid);
@@ -73,9 +105,11 @@ struct skd_conn {
 	uint8_t *data;                  /* SETDATA buffer (wiped on free) */
 	size_t datalen;
 	unsigned long id;
+	int uncounted;                  /* the guard's subscription: does not keep us from idle-exit */
 };
 int skd_conn_setdata(struct skd_conn *c, const uint8_t *p, size_t n);
 void skd_conn_cleardata(struct skd_conn *c);
+void skd_conn_not_idle_counted(struct skd_conn *c);
 
 /* ---- server ---- */
 int skd_serve_pipe(void);                /* --server / --multi-server on stdin/stdout */
@@ -94,5 +128,6 @@ const char *skd_socket_name(void);
 extern const struct skd_cmd *const skd_cmd_tables[];
 extern const struct skd_cmd skd_cmds_core[];
 extern const struct skd_cmd skd_cmds_scd[];
+extern const struct skd_cmd skd_cmds_events[];
 
 #endif

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "event.h"
 #include "buf.h"
 #include "client.h"
 #include "common/log.h"
@@ -228,6 +229,12 @@ static const struct sshag_backend card_backend = { card_list, card_auth };
 static void *conn_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0 && crlen == sizeof(cr))
+		skd_event_set_peer((int)cr.pid);   /* ssh, named in this thread's events */
+	skd_event_set_door("ssh-agent");
 
 	sshag_serve_fd(fd, agent_state, &card_backend, NULL);
 	close(fd);

@@ -14,6 +14,7 @@
 
 static sqlite3 *db;
 static pthread_mutex_t db_mu = PTHREAD_MUTEX_INITIALIZER;
+static char db_path[PATH_MAX];
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -71,6 +72,7 @@ int skd_state_open(const char *path)
 		return SK_ERR_DB;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	snprintf(db_path, sizeof(db_path), "%s", path);
 	if (sqlite3_exec(db, schema, NULL, NULL, &err) != SQLITE_OK) {
 		sk_error("state.db schema: %s", err ? err : "?");
 		sqlite3_free(err);
@@ -78,6 +80,11 @@ int skd_state_open(const char *path)
 		return SK_ERR_DB;
 	}
 	return 0;
+}
+
+const char *skd_state_path(void)
+{
+	return db_path;
 }
 
 void skd_state_close(void)

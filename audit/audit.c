@@ -1,4 +1,5 @@
-/* audit.c — the hash-chained audit log (see audit.h for the chaining rule). */
+/* audit.c — the audit log's storage: open, append (chained, sealed when the chain is), meta,
+ * head, anchors, listing. Seals are audit_seal.c, verification audit_verify.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -12,19 +13,22 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit_int.h"
 #include "common/log.h"
 #include "common/sk_err.h"
-
-struct audit_log {
-	sqlite3 *db;
-};
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, details TEXT NOT NULL,"
-	" prev_hash BLOB NOT NULL, row_hash BLOB NOT NULL)";
+	" prev_hash BLOB NOT NULL, row_hash BLOB NOT NULL, kidx INTEGER, seal BLOB);"
+	"CREATE TABLE IF NOT EXISTS seal_state(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" kidx INTEGER NOT NULL, key BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS recovery(id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL)";
 
-static int exec(sqlite3 *db, const char *sql)
+#define exec audit_exec
+
+int audit_exec(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;
 
@@ -47,41 +51,92 @@ static int check_field(const char *s, const char *what)
 }
 
 /* SHA-256(prev ‖ 0x1f ‖ seq ‖ 0x1f ‖ ts ‖ 0x1f ‖ actor ‖ 0x1f ‖ action ‖ 0x1f ‖ details). */
-static int row_hash(const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq, int64_t ts,
-    const char *actor, const char *action, const char *details, uint8_t out[AUDIT_HASH_LEN])
+int audit_hash_row(struct audit_log *l, const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq,
+    int64_t ts, const char *actor, const char *action, const char *details,
+    uint8_t out[AUDIT_HASH_LEN])
 {
 	const char *f[3] = { actor, action, details };
 	char num[48];
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int i, ok;
+	int i, ok, n;
 
-	snprintf(num, sizeof(num), "\x1f%llu\x1f%lld", (unsigned long long)seq, (long long)ts);
-	ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(c, prev, AUDIT_HASH_LEN) == 1 &&
-	    EVP_DigestUpdate(c, num, strlen(num)) == 1;
+	n = snprintf(num, sizeof(num), "\x1f%llu\x1f%lld", (unsigned long long)seq, (long long)ts);
+	ok = n > 0 && EVP_DigestInit_ex(l->md, l->sha256, NULL) == 1 &&
+	    EVP_DigestUpdate(l->md, prev, AUDIT_HASH_LEN) == 1 &&
+	    EVP_DigestUpdate(l->md, num, (size_t)n) == 1;
 	for (i = 0; ok && i < 3; i++)
-		ok = EVP_DigestUpdate(c, "\x1f", 1) == 1 && EVP_DigestUpdate(c, f[i], strlen(f[i])) == 1;
-	ok = ok && EVP_DigestFinal_ex(c, out, NULL) == 1;
-	EVP_MD_CTX_free(c);
+		ok = EVP_DigestUpdate(l->md, "\x1f", 1) == 1 &&
+		    EVP_DigestUpdate(l->md, f[i], strlen(f[i])) == 1;
+	ok = ok && EVP_DigestFinal_ex(l->md, out, NULL) == 1;
 	return ok ? 0 : SK_ERR_CRYPTO;
+}
+
+static int log_crypto_init(struct audit_log *l)
+{
+	if ((l->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (l->md = EVP_MD_CTX_new()) == NULL)
+		return SK_ERR_CRYPTO;
+	return 0;
+}
+
+int audit_row_hash(const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq, int64_t ts,
+    const char *actor, const char *action, const char *details, uint8_t out[AUDIT_HASH_LEN])
+{
+	struct audit_log l = { NULL, NULL, NULL, 0 };
+	int r;
+
+	if ((r = log_crypto_init(&l)) == 0)
+		r = audit_hash_row(&l, prev, seq, ts, actor, action, details, out);
+	EVP_MD_CTX_free(l.md);
+	EVP_MD_free(l.sha256);
+	return r;
+}
+
+int audit_default_path(char *path, size_t size)
+{
+	const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (x != NULL && x[0] == '/')
+		n = snprintf(path, size, "%s/skinkey/audit.db", x);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(path, size, "%s/.local/share/skinkey/audit.db", home);
+	else
+		return SK_ERR_CONFIG;
+	if (n < 0 || (size_t)n >= size)
+		return SK_ERR_ARG;
+	return 0;
 }
 
 static int open_path(const char *dir, sqlite3 **db)
 {
 	char path[4096];
-	const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	int fd, n;
+	int fd, n, r;
 
-	if (dir != NULL)
+	if (dir != NULL) {
 		n = snprintf(path, sizeof(path), "%s/audit.db", dir);
-	else if (x != NULL && x[0] == '/')
-		n = snprintf(path, sizeof(path), "%s/skinkey/audit.db", x);
-	else if (home != NULL && home[0] == '/')
-		n = snprintf(path, sizeof(path), "%s/.local/share/skinkey/audit.db", home);
-	else
-		return SK_ERR_CONFIG;
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return SK_ERR_ARG;
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return SK_ERR_ARG;
+	} else if ((r = audit_default_path(path, sizeof(path))) != 0) {
+		return r;
+	}
+	{
+		/* the directory may not exist yet (first start) */
+		char d[4096];
+		char *slash;
+		snprintf(d, sizeof(d), "%s", path);
+		if ((slash = strrchr(d, '/')) != NULL && slash != d) {
+			*slash = '\0';
+			if (mkdir(d, 0700) != 0 && errno == ENOENT) {
+				char *up = strrchr(d, '/');
+				if (up != NULL && up != d) {
+					*up = '\0';
+					mkdir(d, 0700);
+					*up = '/';
+				}
+				mkdir(d, 0700);
+			}
+		}
+	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
 		sk_warn("audit: %s: %s", path, strerror(errno));
 		return SK_ERR_IO;
@@ -106,8 +161,9 @@ int audit_open(const char *dir, struct audit_log **out)
 	*out = NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return SK_ERR_NOMEM;
-	if ((r = open_path(dir, &l->db)) != 0 ||
-	    (r = exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")) != 0 ||
+	if ((r = log_crypto_init(l)) != 0 || (r = open_path(dir, &l->db)) != 0 ||
+	    (r = exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    " PRAGMA secure_delete=ON")) != 0 ||
 	    (r = exec(l->db, schema)) != 0) {
 		audit_close(&l);
 		return r;
@@ -116,11 +172,59 @@ int audit_open(const char *dir, struct audit_log **out)
 	return 0;
 }
 
+int audit_open_ro(const char *path, struct audit_log **out)
+{
+	char def[4096];
+	struct audit_log *l;
+	int r;
+
+	*out = NULL;
+	if (path == NULL) {
+		if ((r = audit_default_path(def, sizeof(def))) != 0)
+			return r;
+		path = def;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return SK_ERR_NOMEM;
+	l->ro = 1;
+	if ((r = log_crypto_init(l)) != 0) {
+		audit_close(&l);
+		return r;
+	}
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) !=
+	    SQLITE_OK || exec(l->db, "SELECT 1 FROM audit LIMIT 1") != 0) {
+		sk_warn("audit: %s: cannot open an audit log there", path);
+		audit_close(&l);
+		return SK_ERR_NOT_FOUND;
+	}
+	sqlite3_busy_timeout(l->db, 10000);
+	*out = l;
+	return 0;
+}
+
+int audit_begin(struct audit_log *l)
+{
+	return exec(l->db, "BEGIN IMMEDIATE");
+}
+
+int audit_commit(struct audit_log *l)
+{
+	return exec(l->db, "COMMIT");
+}
+
+void audit_rollback(struct audit_log *l)
+{
+	if (!sqlite3_get_autocommit(l->db))
+		exec(l->db, "ROLLBACK");
+}
+
 void audit_close(struct audit_log **lp)
 {
 	if (lp == NULL || *lp == NULL)
 		return;
 	sqlite3_close((*lp)->db);
+	EVP_MD_CTX_free((*lp)->md);
+	EVP_MD_free((*lp)->sha256);
 	free(*lp);
 	*lp = NULL;
 }
@@ -151,14 +255,19 @@ static int last_row(sqlite3 *db, uint64_t *seq, uint8_t hash[AUDIT_HASH_LEN])
 }
 
 static int insert_row(sqlite3 *db, uint64_t seq, int64_t ts, const char *actor,
-    const char *action, const char *details, const uint8_t *prev, const uint8_t *hash)
+    const char *action, const char *details, const uint8_t *prev, const uint8_t *hash,
+    const uint8_t *seal)
 {
 	sqlite3_stmt *st = NULL;
 	int r = 0;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO audit(seq, ts, actor, action, details, prev_hash,"
-	    " row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	    " row_hash, kidx, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		return SK_ERR_DB;
+	if (seal != NULL) {
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)seq);
+		sqlite3_bind_blob(st, 9, seal, AUDIT_HASH_LEN, SQLITE_STATIC);
+	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	sqlite3_bind_int64(st, 2, ts);
 	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
@@ -177,24 +286,28 @@ static int insert_row(sqlite3 *db, uint64_t seq, int64_t ts, const char *actor,
 int audit_append(struct audit_log *l, int64_t ts, const char *actor, const char *action,
     const char *details, uint64_t *seq_out)
 {
-	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN], seal[AUDIT_HASH_LEN];
 	uint64_t seq = 0;
-	int r;
+	int r, own, sealed = 0;
 
 	if (seq_out != NULL)
 		*seq_out = 0;
-	if (l == NULL || (r = check_field(actor, "actor")) != 0 ||
+	if (l == NULL || l->ro || (r = check_field(actor, "actor")) != 0 ||
 	    (r = check_field(action, "action")) != 0 || (r = check_field(details, "details")) != 0)
 		return SK_ERR_ARG;
 	if (ts == 0)
 		ts = (int64_t)time(NULL);
-	if ((r = exec(l->db, "BEGIN IMMEDIATE")) != 0)
+	own = sqlite3_get_autocommit(l->db);
+	if (own && (r = exec(l->db, "BEGIN IMMEDIATE")) != 0)
 		return r;
 	if ((r = last_row(l->db, &seq, prev)) != 0 ||
-	    (r = row_hash(prev, seq + 1, ts, actor, action, details, h)) != 0 ||
-	    (r = insert_row(l->db, seq + 1, ts, actor, action, details, prev, h)) != 0 ||
-	    (r = exec(l->db, "COMMIT")) != 0) {
-		exec(l->db, "ROLLBACK");
+	    (r = audit_hash_row(l, prev, seq + 1, ts, actor, action, details, h)) != 0 ||
+	    (r = audit_seal_row(l, seq + 1, h, seal, &sealed)) != 0 ||
+	    (r = insert_row(l->db, seq + 1, ts, actor, action, details, prev, h,
+	    sealed ? seal : NULL)) != 0 ||
+	    (own && (r = exec(l->db, "COMMIT")) != 0)) {
+		if (own)
+			exec(l->db, "ROLLBACK");
 		return r;
 	}
 	if (seq_out != NULL)
@@ -203,7 +316,8 @@ int audit_append(struct audit_log *l, int64_t ts, const char *actor, const char 
 }
 
 /* One row against the running chain: 0 or SK_ERR_CRYPTO. */
-static int verify_row(sqlite3_stmt *st, uint64_t expect_seq, uint8_t prev[AUDIT_HASH_LEN])
+static int verify_row(struct audit_log *l, sqlite3_stmt *st, uint64_t expect_seq,
+    uint8_t prev[AUDIT_HASH_LEN])
 {
 	uint8_t h[AUDIT_HASH_LEN];
 	const void *ph = sqlite3_column_blob(st, 5), *rh = sqlite3_column_blob(st, 6);
@@ -215,7 +329,7 @@ static int verify_row(sqlite3_stmt *st, uint64_t expect_seq, uint8_t prev[AUDIT_
 	    sqlite3_column_bytes(st, 6) != AUDIT_HASH_LEN ||
 	    CRYPTO_memcmp(ph, prev, AUDIT_HASH_LEN) != 0)
 		return SK_ERR_CRYPTO;
-	if (row_hash(prev, expect_seq, sqlite3_column_int64(st, 1),
+	if (audit_hash_row(l, prev, expect_seq, sqlite3_column_int64(st, 1),
 	    (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
 	    (const char *)sqlite3_column_text(st, 4), h) != 0 ||
 	    CRYPTO_memcmp(h, rh, AUDIT_HASH_LEN) != 0)
@@ -239,7 +353,7 @@ int audit_verify(struct audit_log *l, uint64_t *rows, uint64_t *first_bad)
 		return SK_ERR_DB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		seq++;
-		if (verify_row(st, seq, prev) != 0) {
+		if (verify_row(l, st, seq, prev) != 0) {
 			sk_warn("audit: chain broken at row %llu", (unsigned long long)seq);
 			*first_bad = seq;
 			r = SK_ERR_CRYPTO;
@@ -274,4 +388,81 @@ int audit_check_anchor(struct audit_log *l, uint64_t seq, const uint8_t hash[AUD
 		sk_warn("audit: anchored row %llu is gone or differs", (unsigned long long)seq);
 	sqlite3_finalize(st);
 	return r;
+}
+
+int audit_meta_get(struct audit_log *l, const char *key, char *buf, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_NOT_FOUND;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(l->db, "SELECT v FROM meta WHERE k = ?", -1, &st, NULL) != SQLITE_OK)
+		return SK_ERR_DB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int audit_meta_set(struct audit_log *l, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	if (l->ro)
+		return SK_ERR_ARG;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE"
+	    " SET v = excluded.v", -1, &st, NULL) != SQLITE_OK)
+		return SK_ERR_DB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		r = 0;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int audit_foreach(struct audit_log *l, uint64_t from, uint64_t max, audit_row_fn fn, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct audit_row row;
+	int r = 0, rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT seq, ts, actor, action, details, row_hash FROM audit"
+	    " WHERE seq >= ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return SK_ERR_DB;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 2, max == 0 ? -1 : (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.seq = (uint64_t)sqlite3_column_int64(st, 0);
+		row.ts = sqlite3_column_int64(st, 1);
+		row.actor = (const char *)sqlite3_column_text(st, 2);
+		row.action = (const char *)sqlite3_column_text(st, 3);
+		row.details = (const char *)sqlite3_column_text(st, 4);
+		row.hash = sqlite3_column_bytes(st, 5) == AUDIT_HASH_LEN ? sqlite3_column_blob(st, 5) :
+		    NULL;
+		if (row.actor == NULL || row.action == NULL || row.details == NULL || row.hash == NULL)
+			continue;   /* a malformed row: verify names it */
+		if (fn(&row, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = SK_ERR_DB;
+	sqlite3_finalize(st);
+	return r;
+}
+
+uint64_t audit_count(struct audit_log *l)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t n = 0;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT COUNT(*) FROM audit", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }

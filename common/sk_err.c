@@ -33,6 +33,7 @@ static const char *const sk_err_msgs[] = {
 	"bad configuration",
 	"protocol error",
 	"locked",
+	"skinkey-guard is not running: operation not recorded",
 };
 
 const char *sk_strerror(int err)

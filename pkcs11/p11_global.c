@@ -234,6 +234,7 @@ rv_of(int e)
 	case SK_ERR_EXISTS: return CKR_ATTRIBUTE_VALUE_INVALID;
 	case SK_ERR_IO:
 	case SK_ERR_PROTO: return CKR_DEVICE_ERROR;
+	case SK_ERR_UNRECORDED: return CKR_FUNCTION_REJECTED;   /* audit = required, no guard */
 	default: return CKR_FUNCTION_FAILED;
 	}
 }

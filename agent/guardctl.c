@@ -1,0 +1,152 @@
+/* guardctl.c — skinkeyd's side of skinkey-guard: is it running (it holds a POSIX write lock on
+ * <socket dir>/guard.lock, which F_GETLK sees without taking it), start it when it is not, and
+ * the gate that every key operation passes while `audit = required`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "common/sk_err.h"
+#include "skd_int.h"
+
+extern char **environ;
+
+static pthread_mutex_t spawn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int lock_path(char *buf, size_t n)
+{
+	char dir[PATH_MAX];
+
+	if (skc_socket_dir(dir, sizeof(dir)) != 0)
+		return SK_ERR_IO;
+	if (snprintf(buf, n, "%s/guard.lock", dir) >= (int)n)
+		return SK_ERR_TOOBIG;
+	return 0;
+}
+
+int skd_guard_running(void)
+{
+	char path[PATH_MAX];
+	struct flock fl;
+	int fd, held = 0;
+
+	if (lock_path(path, sizeof(path)) != 0)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		held = 1;
+	close(fd);
+	return held;
+}
+
+static int is_exec(const char *p)
+{
+	return access(p, X_OK) == 0;
+}
+
+/* Beside skinkeyd (installed), ../guard/ (build tree), then PATH, then the install dir. */
+static int find_guard(char *buf, size_t n)
+{
+	const char *env = getenv("SKINKEY_GUARD_PROGRAM"), *path = getenv("PATH");
+	char self[PATH_MAX], *slash;
+	ssize_t k;
+
+	if (env != NULL && env[0] == '/' && snprintf(buf, n, "%s", env) < (int)n)
+		return is_exec(buf) ? 0 : SK_ERR_NOT_FOUND;
+	if ((k = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[k] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if (snprintf(buf, n, "%s/skinkey-guard", self) < (int)n && is_exec(buf))
+				return 0;
+			if (snprintf(buf, n, "%s/../guard/skinkey-guard", self) < (int)n && is_exec(buf))
+				return 0;
+		}
+	}
+	while (path != NULL && *path != '\0') {
+		const char *end = strchr(path, ':');
+		size_t len = end != NULL ? (size_t)(end - path) : strlen(path);
+		if (len > 0 && len < n - 16 && path[0] == '/') {
+			snprintf(buf, n, "%.*s/skinkey-guard", (int)len, path);
+			if (is_exec(buf))
+				return 0;
+		}
+		path = end != NULL ? end + 1 : NULL;
+	}
+	return SK_ERR_NOT_FOUND;
+}
+
+int skd_guard_spawn(void)
+{
+	char prog[PATH_MAX];
+	char *argv[3];
+	pid_t pid;
+	int st, r = 0;
+
+	pthread_mutex_lock(&spawn_mu);
+	if (skd_guard_running())
+		goto out;
+	if ((r = find_guard(prog, sizeof(prog))) != 0) {
+		sk_error("skinkey-guard not found: key operations are refused (audit = required)");
+		goto out;
+	}
+	argv[0] = prog;
+	argv[1] = (char *)"--daemon";
+	argv[2] = NULL;
+	if (posix_spawn(&pid, prog, NULL, NULL, argv, environ) != 0) {
+		sk_error("cannot start %s: %s", prog, strerror(errno));
+		r = SK_ERR_IO;
+		goto out;
+	}
+	/* --daemon returns once it holds its lock (or found another guard) */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sk_info("started %s", prog);
+out:
+	pthread_mutex_unlock(&spawn_mu);
+	return r;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int guard_ok(void)
+{
+	return skd_guard_running() && !skd_outbox_stale(skd_config.audit_deadline_ms);
+}
+
+int skd_guard_gate(void)
+{
+	int waited = 0;
+
+	if (skd_config.audit == SKD_AUDIT_OFF || guard_ok())
+		return 0;
+	/* Not running, or not acknowledging: (re)start it and give it the deadline to catch up.
+	 * This loop runs only while a key operation waits, never when idle. */
+	if (!skd_guard_running())
+		skd_guard_spawn();
+	while (waited < skd_config.audit_deadline_ms) {
+		if (guard_ok())
+			return 0;
+		sleep_ms(20);
+		waited += 20;
+	}
+	sk_warn("skinkey-guard is not running or does not acknowledge events: key operation "
+	    "refused (audit = required)");
+	return SK_ERR_UNRECORDED;
+}

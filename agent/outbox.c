@@ -1,0 +1,296 @@
+/* outbox.c — every recorded event goes into the outbox table of state.db (its own connection,
+ * synchronous=FULL: the row is on disk before the publisher goes on, so before the client gets
+ * its answer) and stays there until skinkey-guard acknowledged it (ACK): a crash of either
+ * process loses nothing. Sequence numbers come from AUTOINCREMENT, so they never go back even
+ * after rows are deleted; a stream id (random, stored beside) tells the guard when a new
+ * state.db restarted them. Subscribers wait on a condition variable, never on a timer. */
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/sk_err.h"
+#include "event.h"
+#include "skd_int.h"
+
+static sqlite3 *ob;
+static pthread_mutex_t ob_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ob_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t ob_gen;          /* bumped on every insert */
+static int64_t last_contact_ms;  /* the guard's last EVENTS/ACK (or our start) */
+static char stream_id[33];
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  details TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS outbox_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);";
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int exec(const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(ob, sql, NULL, NULL, &err) != SQLITE_OK) {
+		sk_error("outbox: %s", err != NULL ? err : sqlite3_errmsg(ob));
+		sqlite3_free(err);
+		return SK_ERR_DB;
+	}
+	return 0;
+}
+
+static int load_stream_id(void)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t rnd[16];
+	int r = SK_ERR_DB;
+
+	if (sqlite3_prepare_v2(ob, "SELECT v FROM outbox_meta WHERE k = 'stream'", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		snprintf(stream_id, sizeof(stream_id), "%s", sqlite3_column_text(st, 0));
+		r = 0;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		r = SK_ERR_CRYPTO;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(stream_id + 2 * i, 3, "%02x", rnd[i]);
+	if (sqlite3_prepare_v2(ob, "INSERT OR IGNORE INTO outbox_meta (k, v) VALUES ('stream', ?)",
+	    -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, stream_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	return load_stream_id();   /* another process may have won the race: use its id */
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int insert(const char *kind, const char *details)
+{
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	pthread_mutex_lock(&ob_mu);
+	if (ob == NULL || sqlite3_prepare_v2(ob, "INSERT INTO outbox (ts_ms, kind, details)"
+	    " VALUES (?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, now_ms());
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, details, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	ob_gen++;
+	pthread_cond_broadcast(&ob_cv);
+	r = 0;
+out:
+	if (r != 0)
+		sk_error("outbox: event %s not written: %s", kind, ob ? sqlite3_errmsg(ob) : "closed");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ob_mu);
+	return r;
+}
+
+static int on_event(const struct skd_event *ev, void *arg)
+{
+	char *details;
+	int r;
+
+	(void)arg;
+	if (!skd_event_recorded(ev->kind) || skd_config.audit == SKD_AUDIT_OFF)
+		return 0;
+	if ((details = skd_event_details(ev)) == NULL)
+		return SK_ERR_NOMEM;
+	r = insert(skd_event_kind_name(ev->kind), details);
+	free(details);
+	return r;
+}
+
+int skd_outbox_open(void)
+{
+	const char *path = skd_state_path();
+	int r = SK_ERR_DB;
+
+	if (path[0] == '\0')
+		return SK_ERR_ARG;
+	pthread_mutex_lock(&ob_mu);
+	if (sqlite3_open_v2(path, &ob, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+	    SQLITE_OK) {
+		sk_error("outbox: cannot open %s", path);
+		goto out;
+	}
+	sqlite3_busy_timeout(ob, 5000);
+	if ((r = exec(schema)) != 0 || (r = load_stream_id()) != 0)
+		goto out;
+	last_contact_ms = now_ms();
+	r = 0;
+out:
+	if (r != 0 && ob != NULL) {
+		sqlite3_close(ob);
+		ob = NULL;
+	}
+	pthread_mutex_unlock(&ob_mu);
+	if (r == 0)
+		r = skd_event_subscribe(SKD_EV_ALL, on_event, NULL);
+	return r;
+}
+
+void skd_outbox_close(void)
+{
+	pthread_mutex_lock(&ob_mu);
+	if (ob != NULL)
+		sqlite3_close(ob);
+	ob = NULL;
+	pthread_cond_broadcast(&ob_cv);
+	pthread_mutex_unlock(&ob_mu);
+}
+
+const char *skd_outbox_stream(void)
+{
+	return stream_id;
+}
+
+int skd_outbox_fetch(uint64_t after, int max, skd_outbox_fn fn, void *arg, int *n)
+{
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB, rc;
+
+	*n = 0;
+	pthread_mutex_lock(&ob_mu);
+	last_contact_ms = now_ms();
+	if (ob == NULL || sqlite3_prepare_v2(ob, "SELECT seq, ts_ms, kind, details FROM outbox"
+	    " WHERE seq > ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	sqlite3_bind_int(st, 2, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = fn((uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+		    arg)) != 0)
+			goto out;
+		(*n)++;
+	}
+	r = rc == SQLITE_DONE ? 0 : SK_ERR_DB;
+out:
+	if (r == SK_ERR_DB)
+		sk_error("outbox: reading events: %s", ob ? sqlite3_errmsg(ob) : "closed");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ob_mu);
+	return r;
+}
+
+static int has_after(uint64_t after)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(ob, "SELECT 1 FROM outbox WHERE seq > ? LIMIT 1", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		sk_error("outbox: %s", sqlite3_errmsg(ob));
+		return SK_ERR_DB;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int skd_outbox_wait(uint64_t after)
+{
+	int r;
+
+	pthread_mutex_lock(&ob_mu);
+	for (;;) {
+		uint64_t gen = ob_gen;
+		if (ob == NULL) {
+			r = SK_ERR_CANCELED;   /* shutting down */
+			break;
+		}
+		if ((r = has_after(after)) != 0)
+			break;
+		while (gen == ob_gen && ob != NULL)
+			pthread_cond_wait(&ob_cv, &ob_mu);
+	}
+	last_contact_ms = now_ms();
+	pthread_mutex_unlock(&ob_mu);
+	return r < 0 ? r : 0;
+}
+
+int skd_outbox_ack(uint64_t upto)
+{
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	pthread_mutex_lock(&ob_mu);
+	last_contact_ms = now_ms();
+	if (ob == NULL || sqlite3_prepare_v2(ob, "DELETE FROM outbox WHERE seq <= ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		r = 0;
+out:
+	if (r != 0)
+		sk_error("outbox: ACK %llu failed", (unsigned long long)upto);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ob_mu);
+	return r;
+}
+
+int skd_outbox_stale(int64_t ms)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t oldest, since;
+	int stale = 0;
+
+	pthread_mutex_lock(&ob_mu);
+	if (ob == NULL || sqlite3_prepare_v2(ob, "SELECT MIN(ts_ms) FROM outbox", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		stale = 1;
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		oldest = sqlite3_column_int64(st, 0);
+		since = oldest > last_contact_ms ? oldest : last_contact_ms;
+		stale = now_ms() - since > ms;
+	}
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ob_mu);
+	return stale;
+}
+
+int64_t skd_outbox_pending(void)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	pthread_mutex_lock(&ob_mu);
+	if (ob != NULL && sqlite3_prepare_v2(ob, "SELECT COUNT(*) FROM outbox", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ob_mu);
+	return n;
+}

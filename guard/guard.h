@@ -1,0 +1,54 @@
+/* guard.h — skinkey-guard's parts. The stream (stream.c) reads skinkeyd's events in batches
+ * and hands each batch to every consumer in guard_consumers[] (the audit writer now; presence
+ * and duress later) before it acknowledges the batch: a consumer that fails leaves the batch
+ * unacknowledged, and it comes again. Consumers must therefore be idempotent per event seq
+ * (the audit writer remembers the last seq it applied, in audit.db, in the same transaction). */
+#ifndef SK_GUARD_H
+#define SK_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUARD_BATCH_MAX 64
+
+struct guard_event {
+	uint64_t seq;             /* outbox sequence number (per stream) */
+	int64_t ts_ms;            /* when skinkeyd wrote it */
+	char kind[32];            /* "key-op", "chip-seen", ... (agent/event.h names) */
+	char *details;            /* "key=value ..." as skinkeyd wrote it (percent-escaped values) */
+};
+
+struct guard_batch {
+	char stream[33];          /* outbox stream id */
+	struct guard_event ev[GUARD_BATCH_MAX];
+	int n;
+};
+
+struct guard_consumer {
+	const char *name;
+	int (*start)(void);                              /* once, before the first batch */
+	int (*apply)(const struct guard_batch *b);       /* 0 = done with the batch */
+	void (*stop)(void);
+};
+extern const struct guard_consumer *const guard_consumers[];
+
+/* The audit writer (record.c). */
+extern const struct guard_consumer guard_record;
+/* `skinkey-guard init`: start a sealed chain if none, print the recovery code once. */
+int guard_record_init(int force_print);
+
+/* A value from a details string ("" when absent), unescaped into buf. */
+const char *guard_detail(const char *details, const char *key, char *buf, size_t n);
+
+/* The stream (stream.c): connect, read, hand out, acknowledge; returns when skinkeyd is gone
+ * and does not come back within a few seconds. */
+int guard_stream_run(void);
+
+/* Configuration the guard reads from skinkey.conf (conf.c). */
+struct guard_conf {
+	char anchor_command[1024];   /* "" = none */
+};
+extern struct guard_conf guard_config;
+int guard_conf_load(const char *path_or_null);
+
+#endif

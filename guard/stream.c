@@ -1,0 +1,127 @@
+/* stream.c — skinkey-guard's end of skinkeyd's event stream: EVENTS --wait (skinkeyd answers
+ * when there is something: no timer here either), hand the batch to every consumer, ACK it.
+ * A lost connection is retried for a few seconds (skinkeyd restarting), then the guard exits:
+ * the next skinkeyd starts a new one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+#include "common/log.h"
+#include "common/sk_err.h"
+#include "guard.h"
+
+#define RECONNECT_MS 5000
+#define RECONNECT_STEP_MS 50
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* "EVENT <seq> <ts_ms> <kind> <details>" and "OUTBOX <id>". */
+static gpg_error_t on_status(void *arg, const char *line)
+{
+	struct guard_batch *b = arg;
+	struct guard_event *ev;
+	unsigned long long seq;
+	long long ts;
+	char kind[32];
+	int off = 0;
+
+	if (strncmp(line, "OUTBOX ", 7) == 0) {
+		snprintf(b->stream, sizeof(b->stream), "%s", line + 7);
+		return 0;
+	}
+	if (strncmp(line, "EVENT ", 6) != 0 || b->n == GUARD_BATCH_MAX)
+		return 0;
+	if (sscanf(line + 6, "%llu %lld %31s %n", &seq, &ts, kind, &off) != 3 || off <= 0) {
+		sk_warn("stream: malformed event line ignored");
+		return 0;
+	}
+	ev = &b->ev[b->n];
+	if ((ev->details = strdup(line + 6 + off)) == NULL)
+		return gpg_error(GPG_ERR_ENOMEM);
+	ev->seq = seq;
+	ev->ts_ms = ts;
+	snprintf(ev->kind, sizeof(ev->kind), "%s", kind);
+	b->n++;
+	return 0;
+}
+
+static void batch_clear(struct guard_batch *b)
+{
+	for (int i = 0; i < b->n; i++)
+		free(b->ev[i].details);
+	memset(b, 0, sizeof(*b));
+}
+
+static int connect_retry(assuan_context_t *ctx)
+{
+	for (int waited = 0; waited <= RECONNECT_MS; waited += RECONNECT_STEP_MS) {
+		if (skc_connect_noautostart(ctx) == 0)
+			return 0;
+		sleep_ms(RECONNECT_STEP_MS);
+	}
+	return SK_ERR_IO;
+}
+
+static int apply_all(const struct guard_batch *b)
+{
+	int r;
+
+	for (size_t i = 0; guard_consumers[i] != NULL; i++)
+		if ((r = guard_consumers[i]->apply(b)) != 0) {
+			sk_warn("%s: batch not applied (%s): it comes again", guard_consumers[i]->name,
+			    sk_strerror(r));
+			return r;
+		}
+	return 0;
+}
+
+/* One connection: until it breaks. */
+static void serve(assuan_context_t ctx)
+{
+	struct guard_batch b;
+	char cmd[64];
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	for (;;) {
+		batch_clear(&b);
+		if ((r = skc_transact(ctx, "EVENTS --wait", NULL, on_status, &b, NULL)) != 0) {
+			sk_info("stream: EVENTS: %s", sk_strerror(r));
+			break;
+		}
+		if (b.n == 0)
+			continue;
+		if (apply_all(&b) != 0) {
+			sleep_ms(1000);   /* a failing disk: do not spin on the same batch */
+			continue;
+		}
+		snprintf(cmd, sizeof(cmd), "ACK %llu", (unsigned long long)b.ev[b.n - 1].seq);
+		if ((r = skc_transact(ctx, cmd, NULL, NULL, NULL, NULL)) != 0) {
+			sk_info("stream: ACK: %s", sk_strerror(r));
+			break;
+		}
+	}
+	batch_clear(&b);
+}
+
+int guard_stream_run(void)
+{
+	assuan_context_t ctx = NULL;
+
+	for (;;) {
+		if (connect_retry(&ctx) != 0) {
+			sk_info("skinkeyd is not running: exiting (it starts a guard again)");
+			return 0;
+		}
+		sk_debug("connected to skinkeyd");
+		serve(ctx);
+		assuan_release(ctx);
+		ctx = NULL;
+	}
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# guard_events.sh — skinkeyd starts skinkey-guard; chip and key-operation events reach the
+# sealed audit chain through the outbox (ssh-agent and gpg doors); the outbox empties once the
+# guard acknowledged; `skinkey-guard init` prints the recovery code once; a stopped guard
+# (alive, not acknowledging) makes key operations fail closed after audit-deadline with the
+# documented error, and they work again once it acknowledges.
+. "$SK_SRC/tests/lib/common.sh"
+. "$SK_SRC/tests/integration/agent_lib.inc"
+. "$SK_SRC/tests/lib/gpgcard.sh"
+. "$SK_SRC/tests/lib/sshd.sh"
+need ssh ssh-add gpg /usr/sbin/sshd /usr/bin/python3
+
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+printf 'pinentry-program = %s\naudit-deadline = 1s\n' "$SK_SRC/tests/lib/pinentry-test" \
+	> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+GPGCARD_SCD=gnupg gpgcard_setup_agent
+gpgcard_generate_ed25519 "Guard User" guard@example.org
+gpgconf --kill scdaemon; gpgconf --kill gpg-agent
+
+AUDIT_DB=$XDG_DATA_HOME/skinkey/audit.db
+STATE_DB=$XDG_DATA_HOME/skinkey/state.db
+sql() { /usr/bin/python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print("|".join(map(str,r))) for r in c.execute(sys.argv[2])]' "$@"; }
+guard_pid() { pgrep -x skinkey-guard | head -1; }
+
+skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start"
+wait_for 5 pgrep -x skinkey-guard || fail "skinkeyd did not start skinkey-guard"
+wait_for 10 test -f "$AUDIT_DB" || fail "no audit.db"
+
+# chip-seen reaches the chain
+wait_for 10 sh -c "[ \"\$(/usr/bin/python3 -c 'import sqlite3;print(sqlite3.connect(\"$AUDIT_DB\").execute(\"select count(*) from audit where action=\\\"chip-seen\\\"\").fetchone()[0])')\" -ge 1 ]" \
+	|| fail "no chip-seen row in audit.db"
+
+# a key operation through the ssh-agent door
+export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
+wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket"
+ssh-add -L > "$HOME/agent.pub" || fail "ssh-add -L"
+sshd_start "$HOME/agent.pub"
+ssh_login_check "$SSH_AUTH_SOCK" || fail "ssh login through the skinkey agent failed"
+wait_for 10 sh -c "[ -n \"\$(/usr/bin/python3 -c 'import sqlite3;print(\"\".join(r[0] for r in sqlite3.connect(\"$AUDIT_DB\").execute(\"select actor from audit where action=\\\"key-op:auth\\\"\")))')\" ]" \
+	|| fail "no key-op:auth row"
+row=$(sql "$AUDIT_DB" "select actor, details from audit where action='key-op:auth' order by seq desc limit 1")
+expect_match "$row" '^ssh-agent:ssh\[[0-9]+\]\|' "the ssh-agent door and the ssh client named"
+expect_match "$row" 'result=ok' "result recorded"
+expect_match "$row" 'sha256=[0-9a-f]{64}' "hash of what the chip signed"
+expect_match "$row" 'chip=fs-[0-9a-f]{12}' "chip recorded"
+if grep -q '123456' <<< "$(sql "$AUDIT_DB" "select details from audit")"; then fail "a PIN in the audit chain"; fi
+wait_for 10 test "$(sql "$STATE_DB" "select count(*) from outbox")" = 0 || fail "the outbox did not empty after the guard's ACK"
+
+# the recovery code: once
+skinkey-guard init > "$SKNS_SCRATCH/init.txt" || fail "skinkey-guard init"
+expect_match "$(cat "$SKNS_SCRATCH/init.txt")" '([0-9a-f]{4}-){15}[0-9a-f]{4}' "recovery code printed"
+if skinkey-guard init > /dev/null 2>&1; then fail "the recovery code was printed twice"; fi
+
+# only one guard, even when asked again
+skinkey-guard --daemon   # returns once the child knows it lost the lock and exited
+expect_eq "$(pgrep -x skinkey-guard | wc -l)" 1 "guards running"
+
+# fail-closed: a stopped guard does not acknowledge; after the deadline key operations are refused
+g=$(guard_pid)
+kill -STOP "$g"
+sim remove; wait_for 10 sh -c "! gpg-connect-agent -S '$SKD_SOCK' CHIPS /bye | grep -q 'CHIP fs-[0-9a-f]* 1'"
+sim tap; wait_for 10 sh -c "gpg-connect-agent -S '$SKD_SOCK' CHIPS /bye | grep -q 'CHIP fs-[0-9a-f]* 1'"
+if ssh_login_check "$SSH_AUTH_SOCK"; then fail "a key operation ran while the guard did not acknowledge"; fi
+grep -q 'skinkey-guard is not running or does not acknowledge' "$SKNS_LOG/skinkeyd.log" || fail "no refusal in skinkeyd's log"
+kill -CONT "$g"
+ssh_login_check "$SSH_AUTH_SOCK" || fail "key operations did not resume with the guard back"
+
+# SIGKILL: skinkeyd starts a new guard for the next key operation
+kill -KILL "$g"
+ssh_login_check "$SSH_AUTH_SOCK" || fail "no new guard after SIGKILL"
+wait_for 5 pgrep -x skinkey-guard || fail "no guard running"
+[ "$(guard_pid)" != "$g" ] || fail "the same guard?"
