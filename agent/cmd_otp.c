@@ -7,7 +7,8 @@
  *   HMACPROGRAM [--if-empty] <chip> <1|2>
  *                              INQUIRE KEY (1..20 bytes, zero-padded to 20) -> programs slot;
  *                              --if-empty: refused (EEXIST) when the chip says the slot is
- *                              programmed, checked in the same transaction as the write */
+ *                              programmed, checked in the same transaction as the write
+ *   HMACDELETE <chip> <1|2>    erases the slot (its secret is gone for good) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,10 +208,38 @@ out:
 	return r == 0 ? 0 : skd_fail(ctx, r, "HMACPROGRAM");
 }
 
+static gpg_error_t
+cmd_hmacdelete(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX];
+	struct skd_card *h = NULL;
+	struct otp_status st;
+	int slot, r;
+
+	if ((r = parse_slot(line, chip, sizeof(chip), &slot, 1)) != 0)
+		return skd_fail(ctx, r, "HMACDELETE <chip> <1|2>");
+	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
+		return skd_fail(ctx, r, "HMACDELETE");
+	if ((r = otp_delete_slot(skd_card_raw(h), slot, NULL)) == 0)
+		r = otp_select(skd_card_raw(h), &st);   /* the status after the erase, for the cache */
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
+	skd_card_release(&h);
+	if (r == 0 && (st.touch_level & (1u << (slot - 1))) != 0) {
+		sk_warn("HMACDELETE: slot %d of %s still reads as programmed after the erase", slot,
+		    chip);
+		r = SK_ERR_BAD_RESPONSE;
+	}
+	if (r == 0)
+		cache_status(chip, &st);
+	return r == 0 ? 0 : skd_fail(ctx, r, "HMACDELETE");
+}
+
 const struct skd_cmd skd_cmds_otp[] = {
 	{ "HMACSLOTS", cmd_hmacslots, "HMACSLOTS <chip>: S HMACSLOT <n> <programmed>" },
 	{ "HMAC", cmd_hmac, "HMAC <chip> <1|2>: INQUIRE CHALLENGE, D 20-byte HMAC-SHA1" },
 	{ "HMACPROGRAM", cmd_hmacprogram,
 	  "HMACPROGRAM [--if-empty] <chip> <1|2>: INQUIRE KEY (<= 20 bytes)" },
+	{ "HMACDELETE", cmd_hmacdelete, "HMACDELETE <chip> <1|2>: erase the slot" },
 	{ NULL, NULL, NULL }
 };

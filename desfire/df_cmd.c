@@ -37,6 +37,14 @@ static int parse_version(const uint8_t *p, size_t n, struct desfire_version *v)
 		sk_warn("desfire: GetVersion answer too long (%zu bytes)", n);
 		return SK_ERR_BAD_RESPONSE;
 	}
+	/* GetVersion has no structure to check but its identity bytes: NXP (04), MIFARE DESFire
+	 * (hardware type 01; 81 on NXP's JCOP-hosted DESFire). Anything else is not a DESFire chip,
+	 * or a damaged answer that must not be taken for one. */
+	if (v->hw_vendor != 0x04 || (v->hw_type != 0x01 && v->hw_type != 0x81)) {
+		sk_warn("desfire: GetVersion: vendor %02X type %02X is not an NXP MIFARE DESFire",
+		    v->hw_vendor, v->hw_type);
+		return SK_ERR_BAD_RESPONSE;
+	}
 	return 0;
 }
 

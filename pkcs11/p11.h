@@ -18,7 +18,7 @@
 
 enum p11_kind { P11_KIND_OPENPGP = 0, P11_KIND_HMAC = 1, P11_KIND_VAULT = 2 };
 
-/* Token object handles are deterministic so they survive a reload:
+/* Token object handles are deterministic so they survive a reload of the token objects:
  * (slot index + 1) << 12 | ref << 4 | what. Session objects have the top bit. */
 enum p11_what { P11_W_PRIV = 1, P11_W_PUB = 2, P11_W_CERT = 3, P11_W_SECRET = 4 };
 #define P11_SESSION_OBJ 0x40000000UL
@@ -124,6 +124,7 @@ CK_RV p11_slot_info(struct p11_slot *s, CK_SLOT_INFO *info);
 CK_RV p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info);
 void p11_slot_refresh_pins(struct p11_slot *s, int live);
 int p11_slot_user(struct p11_slot *s);   /* user functions available (login or daemon PIN) */
+int p11_slot_user_in(const struct p11_slot *s);   /* a user is logged in (tokens with a PIN) */
 void p11_slot_logout_local(struct p11_slot *s);
 void p11_slot_pin_refused(struct p11_slot *s, int sk_err);
 
@@ -136,6 +137,8 @@ int p11_obj_add_bool(struct p11_obj *o, CK_ATTRIBUTE_TYPE t, int v);
 int p11_obj_add_ulong(struct p11_obj *o, CK_ATTRIBUTE_TYPE t, CK_ULONG v);
 const struct p11_attr *p11_obj_attr(const struct p11_obj *o, CK_ATTRIBUTE_TYPE t);
 int p11_obj_visible(const struct p11_slot *s, const struct p11_obj *o);
+/* (slot index + 1) << 12 | ref << 4 | what */
+CK_OBJECT_HANDLE p11_token_handle(const struct p11_slot *s, int ref, int what);
 struct p11_obj *p11_obj_find(struct p11_slot *s, CK_OBJECT_HANDLE h);
 CK_RV p11_obj_get_attrs(const struct p11_obj *o, CK_ATTRIBUTE_PTR t, CK_ULONG n);
 int p11_obj_match(const struct p11_obj *o, const CK_ATTRIBUTE *t, CK_ULONG n);
@@ -152,9 +155,11 @@ CK_RV p11_session_close_all(CK_SLOT_ID slot);
 CK_RV p11_session_get(CK_SESSION_HANDLE h, struct p11_session **s, struct p11_slot **slot);
 void p11_session_op_reset(struct p11_session *s);
 CK_STATE p11_session_state(const struct p11_session *s, struct p11_slot *slot);
+int p11_slot_has_ro_session(size_t idx);   /* a read-only session of this slot is open */
 
 /* p11_auth.c: login, PINs */
-CK_RV p11_login(struct p11_slot *slot, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len);
+CK_RV p11_login(struct p11_session *s, struct p11_slot *slot, CK_USER_TYPE who,
+    const CK_UTF8CHAR *pin, CK_ULONG len);
 CK_RV p11_logout(struct p11_slot *slot);
 CK_RV p11_setpin(struct p11_session *s, struct p11_slot *slot, const CK_UTF8CHAR *o,
     CK_ULONG olen, const CK_UTF8CHAR *n, CK_ULONG nlen);

@@ -14,7 +14,8 @@
  *   P11WRITECERT <chip> <ref>      INQUIRE DATA [, NEEDPIN |A|]
  *   HMACSLOTS <chip>               S HMACSLOT <1|2> <programmed 0|1>
  *   HMAC <chip> <slot>             INQUIRE CHALLENGE -> D 20 bytes
- *   HMACPROGRAM <chip> <slot>      INQUIRE KEY
+ *   HMACPROGRAM --if-empty <chip> <slot>  INQUIRE KEY (an empty slot only)
+ *   HMACDELETE <chip> <slot>       erases the slot
  *   VAULT_CHIPS                    S VAULT_CHIP <id> <primary|backup|retired> ...
  *   VAULT_LIST                     S VAULT_CRED <id> <type> <site> <user> <updated> [corrupt]
  *   VAULT_GET <id>                 D secret (waits for the primary chip's tap)
@@ -562,7 +563,19 @@ be_hmac(void *h, const char *chip, int slot, const uint8_t *chal, size_t len, ui
 static int
 be_hmac_program(void *h, const char *chip, int slot, const uint8_t *key, size_t len)
 {
-	return data_op(h, "HMACPROGRAM", chip, slot, NULL, NULL, key, len, NULL, NULL);
+	return data_op(h, "HMACPROGRAM --if-empty", chip, slot, NULL, NULL, key, len, NULL, NULL);
+}
+
+static int
+be_hmac_delete(void *h, const char *chip, int slot)
+{
+	struct xact x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	r = run(h, &x, "HMACDELETE %s %d", chip, slot);
+	xact_free(&x);
+	return r;
 }
 
 /* ---- Vault ---- */
@@ -728,5 +741,5 @@ static const struct p11_vault_backend vault_assuan = {
 const struct p11_backend p11_backend_assuan = {
 	be_open, be_close, be_chips, be_readkey, be_readcert, be_pinstatus, be_login, be_logout,
 	be_setpin, be_initpin, be_sign, be_decrypt, be_genkey, be_writecert, be_hmac_slots,
-	be_hmac, be_hmac_program, &vault_assuan,
+	be_hmac, be_hmac_program, be_hmac_delete, &vault_assuan,
 };

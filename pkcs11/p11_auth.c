@@ -41,21 +41,39 @@ login_so(struct p11_slot *slot, void *h, char *pin)
 	return CKR_OK;
 }
 
+/* Who may log in now (PKCS#11 3.0 5.6.1 and C_Login): the SO needs every session of the slot
+ * read/write; CKU_CONTEXT_SPECIFIC needs an operation under way. A token without a PIN (HMAC,
+ * Vault: CKF_USER_PIN_INITIALIZED and CKF_LOGIN_REQUIRED clear) has no user to log in:
+ * CKR_USER_PIN_NOT_INITIALIZED, the code C_Login gives for a token whose user PIN was never
+ * set; it has no SO either (CKU_SO is not one of its user types). */
+static CK_RV
+login_allowed(const struct p11_session *s, const struct p11_slot *slot, CK_USER_TYPE who)
+{
+	if (who != CKU_USER && who != CKU_SO && who != CKU_CONTEXT_SPECIFIC)
+		return CKR_USER_TYPE_INVALID;
+	if (who == CKU_SO && p11_slot_has_ro_session(s->slot))
+		return CKR_SESSION_READ_ONLY_EXISTS;
+	if (who == CKU_CONTEXT_SPECIFIC && s->op == P11_OP_NONE)
+		return CKR_OPERATION_NOT_INITIALIZED;
+	if (slot->kind != P11_KIND_OPENPGP)
+		return who == CKU_SO ? CKR_USER_TYPE_INVALID : CKR_USER_PIN_NOT_INITIALIZED;
+	if ((who == CKU_USER && slot->user_in) || (who == CKU_SO && slot->so_in))
+		return CKR_USER_ALREADY_LOGGED_IN;
+	if ((who == CKU_USER && slot->so_in) || (who == CKU_SO && slot->user_in))
+		return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+	return CKR_OK;
+}
+
 CK_RV
-p11_login(struct p11_slot *slot, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len)
+p11_login(struct p11_session *s, struct p11_slot *slot, CK_USER_TYPE who,
+    const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	char *copy = NULL;
 	void *h;
 	CK_RV rv;
 
-	if (who != CKU_USER && who != CKU_SO && who != CKU_CONTEXT_SPECIFIC)
-		return CKR_USER_TYPE_INVALID;
-	if (slot->kind != P11_KIND_OPENPGP)
-		return who == CKU_SO ? CKR_USER_TYPE_INVALID : CKR_OK;   /* nothing to unlock */
-	if ((who == CKU_USER && slot->user_in) || (who == CKU_SO && slot->so_in))
-		return CKR_USER_ALREADY_LOGGED_IN;
-	if ((who == CKU_USER && slot->so_in) || (who == CKU_SO && slot->user_in))
-		return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+	if ((rv = login_allowed(s, slot, who)) != CKR_OK)
+		return rv;
 	/* NULL PIN: use what skinkeyd already holds (protected path through its pinentry). */
 	if (pin != NULL && (copy = p11_pin_dup(pin, len)) == NULL)
 		return len > P11_PIN_MAX ? CKR_PIN_LEN_RANGE : CKR_PIN_INVALID;
@@ -74,7 +92,8 @@ p11_logout(struct p11_slot *slot)
 	void *h;
 	int r;
 
-	if (!slot->user_in && !slot->so_in)
+	/* logged in here, or through skinkeyd (the session states say USER_FUNCTIONS then) */
+	if (!slot->user_in && !slot->so_in && !p11_slot_user_in(slot))
 		return CKR_USER_NOT_LOGGED_IN;
 	p11_slot_logout_local(slot);
 	if (slot->kind != P11_KIND_OPENPGP || p11_backend_handle(&h) != CKR_OK)

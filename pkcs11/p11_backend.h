@@ -70,7 +70,9 @@ struct p11_backend {
 	int (*hmac_slots)(void *h, const char *chip, unsigned *mask);   /* bit 0 slot 1, bit 1 slot 2 */
 	int (*hmac)(void *h, const char *chip, int slot, const uint8_t *chal, size_t len,
 	    uint8_t out[20]);
+	/* an empty slot only: SK_ERR_EXISTS when the chip shows it programmed */
 	int (*hmac_program)(void *h, const char *chip, int slot, const uint8_t *key, size_t len);
+	int (*hmac_delete)(void *h, const char *chip, int slot);   /* erases the slot */
 	const struct p11_vault_backend *vault;       /* NULL: no Vault slot */
 };
 

@@ -1,8 +1,12 @@
 /* p11_create.c — objects that change the card or make session objects:
  * C_GenerateKeyPair (on-card, OpenPGP GENERATE ASYMMETRIC KEY PAIR, needs PW3),
  * C_CreateObject of an X.509 certificate (DO 7F21 of the key with that CKA_ID) or of a
- * CKK_GENERIC_SECRET on the HMAC token (programs slot 1/2: CKA_ID 1/2 or CKA_LABEL
- * "HMAC slot N"), C_DeriveKey (ECDH1 -> session secret key), C_DestroyObject (session only). */
+ * CKK_GENERIC_SECRET on the HMAC token (programs an empty slot 1/2: CKA_ID 1/2 or CKA_LABEL
+ * "HMAC slot N"), C_DeriveKey (ECDH1 -> session secret key), C_DestroyObject (session
+ * objects, Vault credentials, HMAC slots).
+ * C_CreateObject makes token objects only: every object it could make lives on the chip (or
+ * in the vault), so a session object (CKA_TOKEN false, the default) is refused before anything
+ * is written: a "session object" that outlived its session would overwrite a secret for good. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +114,8 @@ p11_genkey(struct p11_session *s, struct p11_slot *slot, CK_MECHANISM_PTR m,
 	}
 	if ((rv = p11_objects_load(slot)) != CKR_OK)
 		goto out;
-	*priv = (CK_OBJECT_HANDLE)(((size_t)slot->id + 1) << 12 | (size_t)ref << 4 | P11_W_PRIV);
-	*pub = (CK_OBJECT_HANDLE)(((size_t)slot->id + 1) << 12 | (size_t)ref << 4 | P11_W_PUB);
+	*priv = p11_token_handle(slot, ref, P11_W_PRIV);
+	*pub = p11_token_handle(slot, ref, P11_W_PUB);
 	if (p11_obj_find(slot, *priv) == NULL || p11_obj_find(slot, *pub) == NULL) {
 		p11_log("generated key %d did not show up in skinkeyd's cache", ref);
 		rv = CKR_DEVICE_ERROR;
@@ -149,7 +153,7 @@ create_cert(struct p11_slot *slot, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_
 		    p11_rv(r, "writing the certificate to the card");
 	if ((rv = p11_objects_load(slot)) != CKR_OK)
 		return rv;
-	*out = (CK_OBJECT_HANDLE)(((size_t)slot->id + 1) << 12 | (size_t)ref << 4 | P11_W_CERT);
+	*out = p11_token_handle(slot, ref, P11_W_CERT);
 	return p11_obj_find(slot, *out) != NULL ? CKR_OK : CKR_DEVICE_ERROR;
 }
 
@@ -167,31 +171,59 @@ hmac_slot_of(const CK_ATTRIBUTE *t, CK_ULONG n)
 	return 0;
 }
 
+/* The HMAC token's keys are public (no login), sensitive and never extractable: a template
+ * asking otherwise cannot be honoured. */
 static CK_RV
-create_hmac(struct p11_slot *slot, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
+hmac_template(const CK_ATTRIBUTE *t, CK_ULONG n)
 {
-	const CK_ATTRIBUTE *val = p11_tmpl_find(t, n, CKA_VALUE);
 	CK_ULONG kt = CKK_GENERIC_SECRET;
-	int no = hmac_slot_of(t, n), r;
-	void *h;
-	CK_RV rv;
+	int priv = 0, sens = 1, ext = 0;
 
 	if (p11_tmpl_ulong(t, n, CKA_KEY_TYPE, &kt) < 0 ||
 	    (kt != CKK_GENERIC_SECRET && kt != CKK_SHA_1_HMAC))
 		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if (p11_tmpl_bool(t, n, CKA_PRIVATE, &priv) < 0 ||
+	    p11_tmpl_bool(t, n, CKA_SENSITIVE, &sens) < 0 ||
+	    p11_tmpl_bool(t, n, CKA_EXTRACTABLE, &ext) < 0)
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if (priv || !sens || ext) {
+		p11_log("HMAC key: the token has no login and never gives a key back "
+		    "(CKA_PRIVATE must be false, CKA_SENSITIVE true, CKA_EXTRACTABLE false)");
+		return CKR_TEMPLATE_INCONSISTENT;
+	}
+	return CKR_OK;
+}
+
+static CK_RV
+create_hmac(struct p11_slot *slot, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
+{
+	const CK_ATTRIBUTE *val = p11_tmpl_find(t, n, CKA_VALUE);
+	int no = hmac_slot_of(t, n), r;
+	void *h;
+	CK_RV rv;
+
+	if ((rv = hmac_template(t, n)) != CKR_OK)
+		return rv;
 	if (no != 1 && no != 2)
 		return CKR_TEMPLATE_INCOMPLETE;
 	/* A YubiKey-style slot holds 20 key bytes; shorter keys are zero-padded, which gives the
 	 * same HMAC (RFC 2104 pads the key with zeros anyway). */
 	if (val == NULL || val->pValue == NULL || val->ulValueLen == 0 || val->ulValueLen > 20)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
+	/* an occupied slot is never overwritten: C_DestroyObject its key first */
+	if ((rv = p11_objects_load(slot)) != CKR_OK)
+		return rv;
+	if (p11_obj_find(slot, p11_token_handle(slot, no, P11_W_SECRET)) != NULL) {
+		p11_log("HMAC slot %d already holds a key: destroy that object first", no);
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
 	if ((rv = p11_backend_handle(&h)) != CKR_OK)
 		return rv;
 	if ((r = p11_mod.be->hmac_program(h, slot->chip, no, val->pValue, val->ulValueLen)) != 0)
 		return p11_rv(r, "programming the HMAC slot");
 	if ((rv = p11_objects_load(slot)) != CKR_OK)
 		return rv;
-	*out = (CK_OBJECT_HANDLE)(((size_t)slot->id + 1) << 12 | (size_t)no << 4 | P11_W_SECRET);
+	*out = p11_token_handle(slot, no, P11_W_SECRET);
 	return p11_obj_find(slot, *out) != NULL ? CKR_OK : CKR_DEVICE_ERROR;
 }
 
@@ -200,12 +232,20 @@ p11_create(struct p11_session *s, struct p11_slot *slot, CK_ATTRIBUTE_PTR t, CK_
     CK_OBJECT_HANDLE_PTR out)
 {
 	CK_ULONG cls;
+	int tok = 0;
 
 	*out = CK_INVALID_HANDLE;
-	if (!(s->flags & CKF_RW_SESSION))
-		return CKR_SESSION_READ_ONLY;
 	if (p11_tmpl_ulong(t, n, CKA_CLASS, &cls) != 1)
 		return CKR_TEMPLATE_INCOMPLETE;
+	if (p11_tmpl_bool(t, n, CKA_TOKEN, &tok) < 0)
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if (!tok) {
+		p11_log("C_CreateObject: this token keeps no session objects (CKA_TOKEN false): "
+		    "nothing written");
+		return CKR_TEMPLATE_INCONSISTENT;
+	}
+	if (!(s->flags & CKF_RW_SESSION))
+		return CKR_SESSION_READ_ONLY;
 	if (cls == CKO_CERTIFICATE && slot->kind == P11_KIND_OPENPGP)
 		return create_cert(slot, t, n, out);
 	if (cls == CKO_SECRET_KEY && slot->kind == P11_KIND_HMAC)
@@ -215,21 +255,42 @@ p11_create(struct p11_session *s, struct p11_slot *slot, CK_ATTRIBUTE_PTR t, CK_
 	return CKR_TEMPLATE_INCONSISTENT;
 }
 
+/* Erases an HMAC slot: the explicit step before programming it anew. */
+static CK_RV
+destroy_hmac(struct p11_slot *slot, int no)
+{
+	void *h;
+	CK_RV rv;
+	int r;
+
+	if ((rv = p11_backend_handle(&h)) != CKR_OK)
+		return rv;
+	if ((r = p11_mod.be->hmac_delete(h, slot->chip, no)) != 0)
+		return p11_rv(r, "erasing the HMAC slot");
+	return p11_objects_load(slot);
+}
+
 CK_RV
 p11_destroy(struct p11_session *s, struct p11_slot *slot, CK_OBJECT_HANDLE h)
 {
+	struct p11_obj *o;
 	size_t i;
 
 	for (i = 0; i < slot->nobjs; i++) {
-		if (slot->objs[i].handle != h)
+		o = &slot->objs[i];
+		if (o->handle != h)
 			continue;
-		if (slot->objs[i].vault && !(s->flags & CKF_RW_SESSION))
-			return CKR_SESSION_READ_ONLY;
-		if (slot->objs[i].vault)
+		if (!p11_obj_visible(slot, o))
+			return CKR_OBJECT_HANDLE_INVALID;
+		if (o->owner == 0 && !(s->flags & CKF_RW_SESSION))
+			return CKR_SESSION_READ_ONLY;   /* token objects need a R/W session */
+		if (o->vault)
 			return p11_vault_destroy(slot, i);
-		if (slot->objs[i].owner == 0)
-			return CKR_ACTION_PROHIBITED;   /* card objects: CKA_DESTROYABLE false */
-		p11_obj_free(&slot->objs[i]);
+		if (o->owner == 0 && slot->kind == P11_KIND_HMAC)
+			return destroy_hmac(slot, o->ref);
+		if (o->owner == 0)
+			return CKR_ACTION_PROHIBITED;   /* OpenPGP objects: CKA_DESTROYABLE false */
+		p11_obj_free(o);
 		slot->objs[i] = slot->objs[slot->nobjs - 1];
 		slot->nobjs--;
 		return CKR_OK;

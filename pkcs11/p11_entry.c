@@ -27,6 +27,18 @@
 		}                                                 \
 	} while (0)
 
+/* A function this module does not offer: still CKR_CRYPTOKI_NOT_INITIALIZED outside
+ * C_Initialize .. C_Finalize, like every other. */
+static CK_RV
+unsupported(void)
+{
+	CK_RV rv;
+
+	ENTER(rv);
+	p11_unlock();
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
 static CK_RV
 c_initialize(CK_VOID_PTR args)
 {
@@ -99,8 +111,6 @@ c_get_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
 	ENTER(rv);
-	if (p11_mod.nslots == 0)
-		p11_slots_refresh();
 	rv = (s = p11_slot_get(id, NULL)) == NULL ? CKR_SLOT_ID_INVALID : p11_slot_info(s, info);
 	p11_unlock();
 	return rv;
@@ -253,14 +263,14 @@ c_get_session_info(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
 static CK_RV
 c_get_operation_state(CK_SESSION_HANDLE h, CK_BYTE_PTR st, CK_ULONG_PTR len)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_set_operation_state(CK_SESSION_HANDLE h, CK_BYTE_PTR st, CK_ULONG len, CK_OBJECT_HANDLE ek,
     CK_OBJECT_HANDLE ak)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
@@ -270,11 +280,10 @@ c_login(CK_SESSION_HANDLE h, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin, CK_ULONG len
 	struct p11_slot *sl;
 	CK_RV rv;
 
+	if (pin == NULL && len > 0)
+		return CKR_ARGUMENTS_BAD;
 	ENTER_SESSION(h, s, sl, rv);
-	if (who == CKU_SO && !(s->flags & CKF_RW_SESSION))
-		rv = CKR_SESSION_READ_ONLY_EXISTS;
-	else
-		rv = p11_login(sl, who, pin, len);
+	rv = p11_login(s, sl, who, pin, len);
 	p11_unlock();
 	return rv;
 }
@@ -320,7 +329,7 @@ static CK_RV
 c_copy_object(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n,
     CK_OBJECT_HANDLE_PTR out)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
@@ -339,7 +348,7 @@ c_destroy_object(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o)
 static CK_RV
 c_get_object_size(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ULONG_PTR size)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
@@ -461,25 +470,25 @@ c_find_objects_final(CK_SESSION_HANDLE h)
 static CK_RV
 c_encrypt_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;   /* public-key operations belong to the host */
+	return unsupported();   /* public-key operations belong to the host */
 }
 
 static CK_RV
 c_encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_encrypt_update(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_encrypt_final(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
@@ -515,43 +524,43 @@ c_decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG n, CK_BYTE_PTR out, CK_U
 static CK_RV
 c_decrypt_update(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_decrypt_final(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_digest_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_digest_update(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_digest_key(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_digest_final(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
@@ -626,63 +635,63 @@ c_sign_final(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR len)
 static CK_RV
 c_sign_recover_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_sign_recover(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_verify_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_verify(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR sig, CK_ULONG sl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_verify_update(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_verify_final(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG sl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_verify_recover_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_verify_recover(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG sl, CK_BYTE_PTR d,
     CK_ULONG_PTR dl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_dual_update(CK_SESSION_HANDLE h, CK_BYTE_PTR i, CK_ULONG il, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_generate_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n,
     CK_OBJECT_HANDLE_PTR k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
@@ -707,14 +716,14 @@ static CK_RV
 c_wrap_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE wk, CK_OBJECT_HANDLE k,
     CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_unwrap_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE uk, CK_BYTE_PTR w,
     CK_ULONG wl, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
@@ -733,14 +742,25 @@ c_derive_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base,
 	return rv;
 }
 
+/* The tokens' generator is the host's OpenSSL DRBG (p11_slots.c claims CKF_RNG), which seeds
+ * itself and takes no seed from applications: CKR_RANDOM_SEED_NOT_SUPPORTED, once the
+ * arguments and the session are known good. */
 static CK_RV
 c_seed_random(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
+	struct p11_session *s;
+	struct p11_slot *sl;
+	CK_RV rv;
+
+	if (d == NULL && dl > 0)
+		return CKR_ARGUMENTS_BAD;
+	ENTER_SESSION(h, s, sl, rv);
+	p11_unlock();
 	return CKR_RANDOM_SEED_NOT_SUPPORTED;
 }
 
-/* The host's CSPRNG: the chip's GET CHALLENGE would cost a tap for every nonce an application
- * wants, and nothing here needs card-sourced randomness (CKF_RNG is not claimed). */
+/* The host's CSPRNG (OpenSSL's DRBG), the RNG CKF_RNG announces: the chip's GET CHALLENGE
+ * would cost a tap for every nonce an application wants. */
 static CK_RV
 c_generate_random(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 {
@@ -758,16 +778,29 @@ c_generate_random(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl)
 	return rv;
 }
 
+/* Legacy functions: CKR_FUNCTION_NOT_PARALLEL for a valid session (PKCS#11 3.0 5.17). */
+static CK_RV
+legacy_parallel(CK_SESSION_HANDLE h)
+{
+	struct p11_session *s;
+	struct p11_slot *sl;
+	CK_RV rv;
+
+	ENTER_SESSION(h, s, sl, rv);
+	p11_unlock();
+	return CKR_FUNCTION_NOT_PARALLEL;
+}
+
 static CK_RV
 c_get_function_status(CK_SESSION_HANDLE h)
 {
-	return CKR_FUNCTION_NOT_PARALLEL;
+	return legacy_parallel(h);
 }
 
 static CK_RV
 c_cancel_function(CK_SESSION_HANDLE h)
 {
-	return CKR_FUNCTION_NOT_PARALLEL;
+	return legacy_parallel(h);
 }
 
 static CK_RV
@@ -799,53 +832,53 @@ c_session_cancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
 static CK_RV
 c_msg_init(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE k)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_msg_crypt(CK_SESSION_HANDLE h, void *p, CK_ULONG pl, CK_BYTE *a, CK_ULONG al, CK_BYTE *i,
     CK_ULONG il, CK_BYTE *o, CK_ULONG *ol)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_msg_crypt_begin(CK_SESSION_HANDLE h, void *p, CK_ULONG pl, CK_BYTE *a, CK_ULONG al)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_msg_crypt_next(CK_SESSION_HANDLE h, void *p, CK_ULONG pl, CK_BYTE *i, CK_ULONG il,
     CK_BYTE *o, CK_ULONG *ol, CK_FLAGS f)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_msg_final(CK_SESSION_HANDLE h)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_sign_message(CK_SESSION_HANDLE h, void *p, CK_ULONG pl, CK_BYTE *d, CK_ULONG dl, CK_BYTE *s,
     CK_ULONG *sl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_msg_begin(CK_SESSION_HANDLE h, void *p, CK_ULONG pl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 static CK_RV
 c_verify_message(CK_SESSION_HANDLE h, void *p, CK_ULONG pl, CK_BYTE *d, CK_ULONG dl,
     CK_BYTE *s, CK_ULONG sl)
 {
-	return CKR_FUNCTION_NOT_SUPPORTED;
+	return unsupported();
 }
 
 #define FUNCS_2_40                                                                   \
@@ -933,7 +966,9 @@ c_get_interface(CK_UTF8CHAR *name, CK_VERSION *ver, SK_CK_INTERFACE **out, CK_FL
 		v = (const CK_VERSION *)interfaces[i].pFunctionList;
 		if (name != NULL && strcmp((const char *)name, iface_name) != 0)
 			continue;
-		if (ver != NULL && (ver->major != v->major || ver->minor != v->minor))
+		/* any 2.x request gets the 2.40 list: every 2.x function list is a prefix of it */
+		if (ver != NULL && (ver->major != v->major || (ver->minor != v->minor &&
+		    ver->major != 2)))
 			continue;
 		if ((interfaces[i].flags & flags) != flags)
 			continue;

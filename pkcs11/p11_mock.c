@@ -427,17 +427,30 @@ m_hmac(void *h, const char *chip, int slot, const uint8_t *chal, size_t len, uin
 	return 0;
 }
 
+/* skinkeyd programs an empty slot only (agent/cmd_otp.c) */
 static int
 m_hmac_program(void *h, const char *chip, int slot, const uint8_t *key, size_t len)
 {
+	if (hmac_set[slot])
+		return SK_ERR_EXISTS;
+	p11_mock.hmac_writes++;
 	memset(hmac_key[slot], 0, 20);
 	memcpy(hmac_key[slot], key, len);
 	hmac_set[slot] = 1;
 	return 0;
 }
 
+static int
+m_hmac_delete(void *h, const char *chip, int slot)
+{
+	p11_mock.hmac_writes++;
+	memset(hmac_key[slot], 0, 20);
+	hmac_set[slot] = 0;
+	return 0;
+}
+
 const struct p11_backend p11_mock_backend = {
 	m_open, m_close, m_chips, m_readkey, m_readcert, m_pinstatus, m_login, m_logout,
 	m_setpin, m_initpin, m_sign, m_decrypt, m_genkey, m_writecert, m_hmac_slots, m_hmac,
-	m_hmac_program, &p11_mock_vault,
+	m_hmac_program, m_hmac_delete, &p11_mock_vault,
 };

@@ -12,6 +12,7 @@ struct p11_mock_stats {
 	int signs, opens, closes;
 	int remove_next;      /* next card operation fails with SK_ERR_CARD_REMOVED */
 	int daemon_has_pin;   /* skinkeyd holds a verified PW1 (pinentry unlock) */
+	int hmac_writes;      /* HMAC slot programs and erases that reached the "chip" */
 };
 extern struct p11_mock_stats p11_mock;
 

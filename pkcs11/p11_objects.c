@@ -152,10 +152,13 @@ p11_obj_match(const struct p11_obj *o, const CK_ATTRIBUTE *t, CK_ULONG n)
 	return 1;
 }
 
+/* Private objects: seen by the user, and by the SO, who manages the OpenPGP keys (key
+ * generation and certificates need PW3) and must see what C_GenerateKeyPair returns; using a
+ * private key still needs the user (p11_crypto.c). */
 int
 p11_obj_visible(const struct p11_slot *s, const struct p11_obj *o)
 {
-	return !o->is_private || p11_slot_user((struct p11_slot *)s);
+	return !o->is_private || s->so_in || p11_slot_user((struct p11_slot *)s);
 }
 
 struct p11_obj *
@@ -182,8 +185,8 @@ p11_obj_append(struct p11_slot *s, struct p11_obj *o)
 	return CKR_OK;
 }
 
-static CK_OBJECT_HANDLE
-token_handle(const struct p11_slot *s, int ref, int what)
+CK_OBJECT_HANDLE
+p11_token_handle(const struct p11_slot *s, int ref, int what)
 {
 	size_t idx = (size_t)(s - p11_mod.slots);
 
@@ -339,8 +342,8 @@ p11_obj_build_key(struct p11_slot *s, int ref, const struct p11_pubkey *k,
 	set_sizes(v, k);
 	set_sizes(b, k);
 	v->ref = b->ref = ref;
-	v->handle = token_handle(s, ref, P11_W_PRIV);
-	b->handle = token_handle(s, ref, P11_W_PUB);
+	v->handle = p11_token_handle(s, ref, P11_W_PRIV);
+	b->handle = p11_token_handle(s, ref, P11_W_PUB);
 	*priv = v;
 	*pub = b;
 	v = b = NULL;
@@ -414,7 +417,7 @@ p11_obj_build_cert(struct p11_slot *s, int ref, const uint8_t *der, size_t len,
 		goto out;
 	}
 	c->ref = ref;
-	c->handle = token_handle(s, ref, P11_W_CERT);
+	c->handle = p11_token_handle(s, ref, P11_W_CERT);
 	*out = c;
 	c = NULL;
 	rv = CKR_OK;
@@ -483,11 +486,13 @@ load_hmac_slot(struct p11_slot *s, int n)
 	o.kty = CKK_GENERIC_SECRET;
 	o.sensitive = 1;
 	o.ref = n;
-	o.handle = token_handle(s, n, P11_W_SECRET);
+	o.handle = p11_token_handle(s, n, P11_W_SECRET);
 	if (p11_obj_add_ulong(&o, CKA_CLASS, CKO_SECRET_KEY) != 0 ||
 	    p11_obj_add_ulong(&o, CKA_KEY_TYPE, CKK_GENERIC_SECRET) != 0 ||
 	    p11_obj_add_bool(&o, CKA_TOKEN, 1) != 0 || p11_obj_add_bool(&o, CKA_PRIVATE, 0) != 0 ||
 	    p11_obj_add_bool(&o, CKA_MODIFIABLE, 0) != 0 ||
+	    p11_obj_add_bool(&o, CKA_COPYABLE, 0) != 0 ||
+	    p11_obj_add_bool(&o, CKA_DESTROYABLE, 1) != 0 ||   /* erases the slot */
 	    p11_obj_add_attr(&o, CKA_LABEL, label, (CK_ULONG)strlen(label)) != 0 ||
 	    p11_obj_add_attr(&o, CKA_ID, &id, 1) != 0 ||
 	    p11_obj_add_bool(&o, CKA_SENSITIVE, 1) != 0 ||

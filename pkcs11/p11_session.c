@@ -53,6 +53,9 @@ p11_session_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *out)
 		return CKR_SLOT_ID_INVALID;
 	if (!sl->known)
 		return CKR_TOKEN_NOT_PRESENT;
+	/* PKCS#11 3.0 5.6.1: no read-only session while the SO is logged in */
+	if (sl->so_in && !(flags & CKF_RW_SESSION))
+		return CKR_SESSION_READ_WRITE_SO_EXISTS;
 	for (i = 0; i < P11_MAX_SESSIONS && p11_mod.sessions[i] != NULL; i++)
 		;
 	if (i == P11_MAX_SESSIONS)
@@ -110,14 +113,26 @@ p11_session_close(CK_SESSION_HANDLE h)
 CK_RV
 p11_session_close_all(CK_SLOT_ID slot)
 {
-	size_t i;
+	size_t i, idx;
 
-	if (p11_slot_get(slot, NULL) == NULL)
+	if (p11_slot_get(slot, &idx) == NULL)
 		return CKR_SLOT_ID_INVALID;
 	for (i = 0; i < P11_MAX_SESSIONS; i++)
-		if (p11_mod.sessions[i] != NULL && p11_mod.sessions[i]->slot == slot)
+		if (p11_mod.sessions[i] != NULL && p11_mod.sessions[i]->slot == idx)
 			p11_session_close(p11_mod.sessions[i]->handle);
 	return CKR_OK;
+}
+
+int
+p11_slot_has_ro_session(size_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < P11_MAX_SESSIONS; i++)
+		if (p11_mod.sessions[i] != NULL && p11_mod.sessions[i]->slot == idx &&
+		    !(p11_mod.sessions[i]->flags & CKF_RW_SESSION))
+			return 1;
+	return 0;
 }
 
 CK_RV
@@ -138,6 +153,8 @@ p11_session_get(CK_SESSION_HANDLE h, struct p11_session **s, struct p11_slot **s
 	return CKR_OK;
 }
 
+/* Tokens without a PIN (HMAC, Vault: no CKF_LOGIN_REQUIRED, no CKF_USER_PIN_INITIALIZED) stay
+ * in the public states: nobody can log in to them, and their objects are public. */
 CK_STATE
 p11_session_state(const struct p11_session *s, struct p11_slot *slot)
 {
@@ -145,7 +162,7 @@ p11_session_state(const struct p11_session *s, struct p11_slot *slot)
 
 	if (slot->so_in)
 		return CKS_RW_SO_FUNCTIONS;
-	if (p11_slot_user(slot))
+	if (p11_slot_user_in(slot))
 		return rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
 	return rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
 }

@@ -1,7 +1,10 @@
-/* p11_slots.c — slots from skinkeyd's `CHIPS`: one per (chip, applet), in order of first
- * sight, so slot ids stay stable while the module is loaded. A chip the daemon forgets keeps
- * its slot with no token. Slot id = index. One more slot, kind P11_KIND_VAULT, follows the
- * vault's primary DESFire chip (VAULT_CHIPS) while the vault exists. */
+/* p11_slots.c — slots from skinkeyd's `CHIPS`: one per (chip, applet). A slot's id is a
+ * function of the chip id and the applet (stable_id), the same in every process and after
+ * C_Finalize/C_Initialize, so an application may remember it; an id this process has not seen
+ * yet is looked up in the daemon's chip list on first use (valid from C_Initialize on, without
+ * C_GetSlotList). A chip the daemon forgets keeps its slot with no token. One more slot, kind
+ * P11_KIND_VAULT, follows the vault's primary DESFire chip (VAULT_CHIPS) while the vault
+ * exists. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,37 @@ slot_lookup(const char *chip, int kind)
 	return NULL;
 }
 
+static int
+id_taken(CK_SLOT_ID id)
+{
+	size_t i;
+
+	for (i = 0; i < p11_mod.nslots; i++)
+		if (p11_mod.slots[i].id == id)
+			return 1;
+	return 0;
+}
+
+/* FNV-1a of the chip id, times 4, plus the applet: 30 bits, so applications that keep slot
+ * ids in 32-bit integers are fine. Two chips hashing alike (never seen; ids of 48-bit serials)
+ * get the next free id, which then depends on the order of sight. */
+static CK_SLOT_ID
+stable_id(const char *chip, int kind)
+{
+	uint32_t h = 2166136261u;
+	CK_SLOT_ID id;
+	const char *p;
+
+	for (p = chip; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	id = (CK_SLOT_ID)(h & 0x0fffffffu) << 2 | (CK_SLOT_ID)kind;
+	while (id_taken(id)) {
+		p11_log("slot id collision for chip %s; next free id used", chip);
+		id = (id + 4) & 0x3fffffffu;
+	}
+	return id;
+}
+
 static void
 slot_update(const struct p11_chip *c, int kind)
 {
@@ -34,7 +68,7 @@ slot_update(const struct p11_chip *c, int kind)
 		}
 		s = &p11_mod.slots[p11_mod.nslots];
 		memset(s, 0, sizeof(*s));
-		s->id = (CK_SLOT_ID)p11_mod.nslots;
+		s->id = stable_id(c->id, kind);
 		s->kind = kind;
 		snprintf(s->chip, sizeof(s->chip), "%s", c->id);
 		p11_mod.nslots++;
@@ -84,14 +118,31 @@ p11_slots_refresh(void)
 	return CKR_OK;
 }
 
+static struct p11_slot *
+slot_by_id(CK_SLOT_ID id, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < p11_mod.nslots; i++) {
+		if (p11_mod.slots[i].id != id)
+			continue;
+		if (idx != NULL)
+			*idx = i;
+		return &p11_mod.slots[i];
+	}
+	return NULL;
+}
+
+/* An id not seen yet in this process may be a chip the daemon knows (an application that
+ * remembered it from another run): ask the daemon once before calling it invalid. */
 struct p11_slot *
 p11_slot_get(CK_SLOT_ID id, size_t *idx)
 {
-	if (id >= p11_mod.nslots)
-		return NULL;
-	if (idx != NULL)
-		*idx = (size_t)id;
-	return &p11_mod.slots[id];
+	struct p11_slot *s = slot_by_id(id, idx);
+
+	if (s == NULL && p11_slots_refresh() == CKR_OK)
+		s = slot_by_id(id, idx);
+	return s;
 }
 
 CK_RV
@@ -172,14 +223,15 @@ p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 	p11_pad_string(info->model, sizeof(info->model), s->kind == P11_KIND_OPENPGP ?
 	    "flexSecure PGP" : s->kind == P11_KIND_HMAC ? "flexSecure HMAC" : "DESFire EV3");
 	p11_pad_string(info->serialNumber, sizeof(info->serialNumber), serial_of(s->chip));
-	info->flags = CKF_TOKEN_INITIALIZED;
+	/* CKF_RNG: C_GenerateRandom answers from the host's DRBG (p11_entry.c) */
+	info->flags = CKF_TOKEN_INITIALIZED | CKF_RNG;
 	if (s->kind == P11_KIND_OPENPGP)
 		info->flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | pin_flags(s);
 	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulSessionCount = s->nsessions;
 	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulRwSessionCount = CK_UNAVAILABLE_INFORMATION;
-	info->ulMaxPinLen = 127;
+	info->ulMaxPinLen = s->kind == P11_KIND_OPENPGP ? 127 : 0;   /* the others have none */
 	info->ulMinPinLen = s->kind == P11_KIND_OPENPGP ? 6 : 0;
 	info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
 	info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
@@ -198,7 +250,15 @@ p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 int
 p11_slot_user(struct p11_slot *s)
 {
-	return s->kind != P11_KIND_OPENPGP || s->user_in || s->pins.user_verified;
+	return s->kind != P11_KIND_OPENPGP || p11_slot_user_in(s);
+}
+
+/* The user is logged in (this application or skinkeyd's pinentry): only a token with a user
+ * PIN has such a state; the session states and C_Logout follow it. */
+int
+p11_slot_user_in(const struct p11_slot *s)
+{
+	return s->kind == P11_KIND_OPENPGP && (s->user_in || s->pins.user_verified);
 }
 
 void

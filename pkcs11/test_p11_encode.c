@@ -9,16 +9,7 @@
 
 #include "common/sk_err.h"
 #include "p11.h"
-
-static int failures;
-
-#define CHECK(c)                                                              \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                           \
-		}                                                             \
-	} while (0)
+#include "p11_test.h"
 
 static void
 test_digestinfo(void)

@@ -16,44 +16,11 @@
 #include <openssl/x509.h>
 
 #include "p11.h"
+#include "p11_test.h"
 #include "p11_mock.h"
 
 CK_RV C_GetInterfaceList(SK_CK_INTERFACE *list, CK_ULONG *count);
 CK_RV C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *ver, SK_CK_INTERFACE **out, CK_FLAGS flags);
-
-static int failures;
-static CK_FUNCTION_LIST *f;
-
-#define CHECK(c)                                                              \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                           \
-		}                                                             \
-	} while (0)
-#define CHECK_RV(call, want)                                                  \
-	do {                                                                  \
-		CK_RV rv_ = (call);                                           \
-		if (rv_ != (want)) {                                          \
-			fprintf(stderr, "%s:%d: %s = 0x%lx, want 0x%lx\n", __FILE__, __LINE__, \
-			    #call, rv_, (CK_ULONG)(want));                   \
-			failures++;                                           \
-		}                                                             \
-	} while (0)
-
-static CK_OBJECT_HANDLE
-find_one(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, int id)
-{
-	CK_BYTE idb = (CK_BYTE)id;
-	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_ID, &idb, 1 } };
-	CK_OBJECT_HANDLE h[4];
-	CK_ULONG n = 0;
-
-	CHECK_RV(f->C_FindObjectsInit(s, t, 2), CKR_OK);
-	CHECK_RV(f->C_FindObjects(s, h, 4, &n), CKR_OK);
-	CHECK_RV(f->C_FindObjectsFinal(s), CKR_OK);
-	return n == 1 ? h[0] : CK_INVALID_HANDLE;
-}
 
 static void
 test_interfaces(void)
@@ -473,7 +440,7 @@ test_cert_upload(CK_SLOT_ID slot)
 	CK_CERTIFICATE_TYPE ct = CKC_X_509;
 	CK_BYTE id = 3, subj[256];
 	CK_BBOOL yes = CK_TRUE;
-	CK_ATTRIBUTE t[4];
+	CK_ATTRIBUTE t[5];
 	CK_ATTRIBUTE sa = { CKA_SUBJECT, subj, sizeof(subj) };
 	CK_OBJECT_HANDLE h = 0;
 	CK_SESSION_HANDLE s;
@@ -492,13 +459,14 @@ test_cert_upload(CK_SLOT_ID slot)
 	t[1] = (CK_ATTRIBUTE){ CKA_CERTIFICATE_TYPE, &ct, sizeof(ct) };
 	t[2] = (CK_ATTRIBUTE){ CKA_ID, &id, 1 };
 	t[3] = (CK_ATTRIBUTE){ CKA_VALUE, der, (CK_ULONG)dl };
-	(void)yes;
+	t[4] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, 1 };
 	CHECK_RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), CKR_OK);
 	CHECK_RV(f->C_Logout(s), CKR_OK);
 	p11_mock_forget();
-	CHECK_RV(f->C_CreateObject(s, t, 4, &h), CKR_USER_NOT_LOGGED_IN);
+	CHECK_RV(f->C_CreateObject(s, t, 4, &h), CKR_TEMPLATE_INCONSISTENT);   /* session object */
+	CHECK_RV(f->C_CreateObject(s, t, 5, &h), CKR_USER_NOT_LOGGED_IN);
 	CHECK_RV(f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)"12345678", 8), CKR_OK);
-	CHECK_RV(f->C_CreateObject(s, t, 4, &h), CKR_OK);
+	CHECK_RV(f->C_CreateObject(s, t, 5, &h), CKR_OK);
 	CHECK(h == find_one(s, CKO_CERTIFICATE, 3));
 	CHECK_RV(f->C_GetAttributeValue(s, h, &sa, 1), CKR_OK);
 	CHECK(sa.ulValueLen > 10 && sa.ulValueLen < sizeof(subj));
@@ -525,8 +493,9 @@ test_hmac(CK_SLOT_ID slot)
 	CK_ATTRIBUTE va = { CKA_VALUE, val, sizeof(val) };
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
+	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &kt, sizeof(kt) },
-		{ CKA_LABEL, "HMAC slot 2", 11 }, { CKA_VALUE, "Jefe", 4 } };
+		{ CKA_LABEL, "HMAC slot 2", 11 }, { CKA_VALUE, "Jefe", 4 }, { CKA_TOKEN, &yes, 1 } };
 	const char *chal = "what do ya want for nothing?";
 	CK_BYTE big[65];
 
@@ -539,7 +508,7 @@ test_hmac(CK_SLOT_ID slot)
 	CHECK_RV(f->C_SignInit(s, &mech, k), CKR_OK);
 	CHECK_RV(f->C_Sign(s, (CK_BYTE *)"Hi There", 8, mac, &n), CKR_OK);
 	CHECK(n == 20 && memcmp(mac, want, 20) == 0);
-	CHECK_RV(f->C_CreateObject(s, t, 4, &k2), CKR_OK);
+	CHECK_RV(f->C_CreateObject(s, t, 5, &k2), CKR_OK);
 	CHECK(k2 == find_one(s, CKO_SECRET_KEY, 2));
 	CHECK_RV(f->C_SignInit(s, &mech, k2), CKR_OK);
 	n = sizeof(mac);

@@ -8,27 +8,8 @@
 #include <string.h>
 
 #include "p11.h"
+#include "p11_test.h"
 #include "p11_mock.h"
-
-static int failures;
-static CK_FUNCTION_LIST *f;
-
-#define CHECK(c)                                                              \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                           \
-		}                                                             \
-	} while (0)
-#define CHECK_RV(call, want)                                                  \
-	do {                                                                  \
-		CK_RV rv_ = (call);                                           \
-		if (rv_ != (want)) {                                          \
-			fprintf(stderr, "%s:%d: %s = 0x%lx, want 0x%lx\n", __FILE__, __LINE__, \
-			    #call, rv_, (CK_ULONG)(want));                   \
-			failures++;                                           \
-		}                                                             \
-	} while (0)
 
 /* The Vault slot's id, or (CK_SLOT_ID)-1 when there is none. */
 static CK_SLOT_ID
@@ -145,7 +126,7 @@ test_vault(void)
 	p11_mock_vault_reset(1);
 	CHECK_RV(f->C_Initialize(NULL), CKR_OK);
 	if ((id = vault_slot()) == (CK_SLOT_ID)-1) {
-		CHECK(!"no Vault slot");
+		CHECK(0 && "no Vault slot");
 		return;
 	}
 	CHECK_RV(f->C_GetTokenInfo(id, &ti), CKR_OK);

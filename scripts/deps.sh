@@ -8,9 +8,9 @@ libpcsclite-dev libssl-dev libassuan-dev libgpg-error-dev libgcrypt20-dev libsql
 libp11-kit-dev libfido2-dev libcbor-dev
 pcscd vsmartcard-vpcd pcsc-tools
 gnupg gpg-agent scdaemon git openssh-client openssh-server
-opensc opensc-pkcs11 yubikey-manager python3-fido2 python3-pyscard p11-kit gnutls-bin libnss3-tools
+opensc opensc-pkcs11 yubikey-manager python3-fido2 python3-pyscard python3-pykcs11 p11-kit gnutls-bin libnss3-tools
 sqlite3 iproute2 util-linux procps xxd expect socat firefox-esr
-oathtool
+oathtool keepassxc
 "
 missing=""
 for p in $PKGS; do

@@ -365,7 +365,7 @@ test_import_p256(void *st)
 	uint8_t cmd[64], pub[65], cardpub[65];
 	size_t plen = 0;
 	const uint8_t *t, *v;
-	size_t tlen, vlen;
+	size_t tlen = 0, vlen = 0;
 
 	CHECK(k != NULL && EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1);
 	EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof(pub), &plen);

@@ -37,7 +37,7 @@ static void test_field(void)
 	for (a = 0; a < 256; a++) {
 		for (b = 0; b < 256; b++)
 			if (gf256_mul((uint8_t)a, (uint8_t)b) != ref_mul((uint8_t)a, (uint8_t)b)) {
-				CHECK(!"mul differs from reference");
+				CHECK(0 && "mul differs from reference");
 				return;
 			}
 		if (a != 0)

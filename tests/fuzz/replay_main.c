@@ -71,10 +71,11 @@ int main(int argc, char **argv)
 {
 	unsigned count = 0;
 	int r = 0;
-	uint8_t seed[256];
+	uint8_t seed[256] = { 0 };
 
-	/* The empty input and a few fixed patterns always run, corpus or not. */
-	LLVMFuzzerTestOneInput(NULL, 0);
+	/* The empty input and a few fixed patterns always run, corpus or not. Like libFuzzer, the
+	 * empty input comes with a valid pointer (a harness may hand it to memcpy). */
+	LLVMFuzzerTestOneInput(seed, 0);
 	for (size_t i = 0; i < sizeof(seed); i++)
 		seed[i] = (uint8_t)(i * 37u + 11u);
 	for (size_t n = 1; n <= sizeof(seed); n *= 2)

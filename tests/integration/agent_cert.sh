@@ -17,7 +17,7 @@ cmp "$S/cert.der" "$S/back.der" || fail "READCERT differs from what was written"
 
 # away: answered from the cache, no tap needed
 sim remove > /dev/null
-wait_for 3 sh -c "skinkey chips | grep -q away" || fail "chip not seen leaving"
+wait_for 60 sh -c "skinkey chips | grep -q away" || fail "chip not seen leaving"
 rm -f "$S/back2.der"
 skd "/datafile $S/back2.der" SERIALNO 'READCERT OPENPGP.3' > /dev/null 2>&1
 cmp "$S/cert.der" "$S/back2.der" || fail "cached READCERT differs"

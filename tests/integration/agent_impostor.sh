@@ -102,7 +102,7 @@ start_impostor() {
 			/tmp/impostor.ready 2>>"$SKNS_LOG/impostor.log" &
 	fi
 	imp_pid=$!
-	wait_for 10 test -e /tmp/impostor.ready || fail "impostor did not start"
+	wait_for 60 test -e /tmp/impostor.ready || fail "impostor did not start"
 }
 stop_impostor() { kill "$imp_pid" 2>/dev/null; wait "$imp_pid" 2>/dev/null || true; imp_pid=; }
 trap 'rc=$?; [ -n "$imp_pid" ] && kill "$imp_pid" 2>/dev/null; skd_kill; unmount_tmp; exit $rc' EXIT
@@ -161,5 +161,5 @@ out=$(env -u XDG_RUNTIME_DIR skinkey chips 2>&1) || fail "fallback directory: sk
 expect_eq "$(stat -c %a "$d")" 700 "fallback directory mode"
 expect_eq "$(stat -c %u "$d")" 0 "fallback directory owner"
 for p in $(pgrep -x skinkeyd); do kill "$p"; done
-wait_for 10 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not stop"
+wait_for 60 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not stop"
 echo "agent_impostor: ok"

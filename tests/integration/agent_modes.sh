@@ -19,11 +19,11 @@ expect_match "$out" 'S CHV-STATUS \+[0-9]+\+127\+127\+127\+3\+0\+3' "LEARN in --
 coproc MS { timeout 30 skinkeyd --multi-server 2>/dev/null; }
 read -r -u "${MS[0]}" hello
 expect_match "$hello" '^OK' "multi-server greeting"
-wait_for 5 test -S "$SKD_SOCK" || fail "--multi-server did not take the free socket"
+wait_for 60 test -S "$SKD_SOCK" || fail "--multi-server did not take the free socket"
 expect_match "$(skd 'GETINFO pid')" '^D [0-9]+' "a second client over the socket"
 printf 'KILLSCD\n' >&"${MS[1]}"
 wait "$MS_PID" || true
-wait_for 5 sh -c "! gpg-connect-agent -S $SKD_SOCK /bye 2>/dev/null | grep -q ." || fail "KILLSCD did not end --multi-server"
+wait_for 60 sh -c "! gpg-connect-agent -S $SKD_SOCK /bye 2>/dev/null | grep -q ." || fail "KILLSCD did not end --multi-server"
 
 # skinkey-scd relays to the socket daemon (autostarted), several sessions at once
 out=$(printf 'SERIALNO openpgp\nGETINFO socket_name\nBYE\n' | timeout 20 skinkey-scd --multi-server)

@@ -42,11 +42,10 @@ expect_match "$out" '^OK' "correct PIN accepted"
 expect_eq "$(card_tries)" 3 "counter reset by a correct PIN"
 
 # the cached PIN is gone once the chip leaves: a wrong PIN given now is really sent (one retry)
-sim remove
-wait_for 3 sh -c "skinkey chips | grep -q away" || fail "chip not seen leaving"
-sleep 1
-sim tap
-wait_for 3 sh -c "skinkey chips | grep -q present" || fail "chip not back"
+sim_out
+wait_for 60 sh -c "skinkey chips | grep -q away" || fail "chip not seen leaving"
+sim_in
+wait_for 60 sh -c "skinkey chips | grep -q present" || fail "chip not back"
 out=$(checkpin 654321)
 expect_match "$out" 'Bad PIN' "after a new tap the wrong PIN reaches the card (cache wiped)"
 expect_eq "$(card_tries)" 2 "exactly one retry for one refused CHECKPIN"

@@ -28,20 +28,20 @@ if skinkeyd --foreground 2>/dev/null; then fail "a second foreground skinkeyd st
 # still be refused by the peer check
 skd_kill
 skinkeyd --foreground --log-file "$log" &
-wait_for 5 test -S "$sock" || fail "foreground daemon did not listen"
+wait_for 60 test -S "$sock" || fail "foreground daemon did not listen"
 chmod 0711 "$SKNS_SCRATCH" "$XDG_RUNTIME_DIR" "$dir"; chmod 0666 "$sock"
 reply=$(printf 'GETINFO pid\nBYE\n' | timeout 5 setpriv --reuid=65534 --regid=65534 --clear-groups \
 	socat - "UNIX-CONNECT:$sock" 2>&1 || true)
 case "$reply" in *OK*|*"D "*) fail "a foreign uid got an answer: $reply";; esac
-wait_for 2 grep -q "refusing a connection from uid 65534" "$log" || fail "no refusal logged: $(cat "$log")"
+wait_for 60 grep -q "refusing a connection from uid 65534" "$log" || fail "no refusal logged: $(cat "$log")"
 # the ssh-agent socket too: SSH_AGENTC_REQUEST_IDENTITIES from a foreign uid gets no answer
-wait_for 5 test -S "$dir/S.ssh" || fail "no ssh-agent socket"
+wait_for 60 test -S "$dir/S.ssh" || fail "no ssh-agent socket"
 chmod 0666 "$dir/S.ssh"
 n0=$(grep -c "refusing a connection from uid 65534" "$log")
 reply=$(printf '\0\0\0\001\013' | timeout 5 setpriv --reuid=65534 --regid=65534 --clear-groups \
 	socat - "UNIX-CONNECT:$dir/S.ssh" 2>/dev/null | od -An -tx1 || true)
 [ -z "$reply" ] || fail "a foreign uid got an ssh-agent answer: $reply"
-wait_for 2 sh -c "[ \$(grep -c 'refusing a connection from uid 65534' '$log') -gt $n0 ]" ||
+wait_for 60 sh -c "[ \$(grep -c 'refusing a connection from uid 65534' '$log') -gt $n0 ]" ||
 	fail "no refusal logged for the ssh-agent socket: $(cat "$log")"
 chmod 0600 "$dir/S.ssh"
 chmod 0700 "$SKNS_SCRATCH" "$XDG_RUNTIME_DIR" "$dir"; chmod 0600 "$sock"

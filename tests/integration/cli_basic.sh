@@ -40,7 +40,7 @@ rc=0; skinkey label fs-000000000000 x 2>/dev/null || rc=$?; expect_eq "$rc" 1 "l
 
 # chip away: still listed, from the cache
 sim remove > /dev/null
-wait_for 3 sh -c "skinkey chips | grep -q away" || fail "chip not shown away"
+wait_for 60 sh -c "skinkey chips | grep -q away" || fail "chip not shown away"
 out=$(skinkey status)
 expect_match "$out" 'fs-[0-9a-f]{12} +no +openpgp,ykhmac[a-z0-9,]* +3 +0 +3 +-' "away chip row with cached counters"
 expect_match "$out" 'Virtual PCD 00 00 +empty' "empty reader"

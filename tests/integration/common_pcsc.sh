@@ -70,7 +70,7 @@ mkfifo "$out/tx.in"
 txpid=$!
 exec 3>"$out/tx.in"
 echo "$SELECT" >&3
-wait_for 5 grep -q 9000 "$out/tx.out" || fail "shell did not answer"
+wait_for 60 grep -q 9000 "$out/tx.out" || fail "shell did not answer"
 if timeout 2 "$SKA" -r "$R0" send "$SELECT" >/dev/null 2>&1; then
 	fail "a second program got the card during our transaction"
 fi
@@ -84,14 +84,14 @@ mkfifo "$out/rs.in"
 rspid=$!
 exec 4>"$out/rs.in"
 echo "$SELECT" >&4
-wait_for 5 grep -q 9000 "$out/rs.out" || fail "shell did not answer"
+wait_for 60 grep -q 9000 "$out/rs.out" || fail "shell did not answer"
 "$SKA" -r "$R0" reset || fail "could not reset the card"
 echo 00CA006E00 >&4
-wait_for 5 grep -q 'error: card was reset by another program' "$out/rs.out" ||
+wait_for 60 grep -q 'error: card was reset by another program' "$out/rs.out" ||
 	fail "reset not reported: $(cat "$out/rs.out")"
 echo "$SELECT" >&4
 echo 00CA006E00 >&4
-wait_for 5 grep -q '^6E[0-9A-F]* 9000$' "$out/rs.out" || fail "not usable after reset: $(cat "$out/rs.out")"
+wait_for 60 grep -q '^6E[0-9A-F]* 9000$' "$out/rs.out" || fail "not usable after reset: $(cat "$out/rs.out")"
 exec 4>&-
 wait "$rspid" && fail "shell should report the reset in its exit status"
 
@@ -100,20 +100,20 @@ sim cut-after 1 >/dev/null
 res=$("$SKA" -r "$R0" send "$SELECT" 00CA006E00 2>/dev/null) && fail "removal not reported"
 expect_match "$(sed -n 2p <<<"$res")" 'error: chip removed during the operation' "removal mid-operation"
 sim tap >/dev/null
-sim_wait_present flexsecure 10 || fail "chip not back after tap"
-wait_for 5 "$SKA" -r "$R0" send "$SELECT" || fail "card not usable after tap"
+sim_wait_present flexsecure || fail "chip not back after tap"
+wait_for 60 "$SKA" -r "$R0" send "$SELECT" || fail "card not usable after tap"
 
 # --- watcher: initial state, then remove and tap
 "$SKA" watch -t 30 -n 5 >"$out/watch.out" 2>&1 &
 wpid=$!
-wait_for 5 grep -q "^card-inserted $R0\$" "$out/watch.out" || fail "watcher: no initial card-inserted"
+wait_for 60 grep -q "^card-inserted $R0\$" "$out/watch.out" || fail "watcher: no initial card-inserted"
 grep -q "^reader-added $R0\$" "$out/watch.out" || fail "watcher: reader 0 not reported"
 grep -q "^reader-added $R1\$" "$out/watch.out" || fail "watcher: reader 1 not reported"
 grep -q "$R1" <(grep card-inserted "$out/watch.out") && fail "watcher: card in empty reader 1"
 sim remove >/dev/null
-wait_for 5 grep -q "^card-removed $R0\$" "$out/watch.out" || fail "watcher: removal not seen"
+wait_for 60 grep -q "^card-removed $R0\$" "$out/watch.out" || fail "watcher: removal not seen"
 sim tap >/dev/null
-wait_for 5 sh -c "[ \$(grep -c '^card-inserted $R0\$' '$out/watch.out') = 2 ]" ||
+wait_for 60 sh -c "[ \$(grep -c '^card-inserted $R0\$' '$out/watch.out') = 2 ]" ||
 	fail "watcher: tap not seen: $(cat "$out/watch.out")"
 wait "$wpid" || fail "watcher did not stop after 5 events: $(cat "$out/watch.out")"
 expect_eq "$(wc -l <"$out/watch.out")" 5 "exactly five events"

@@ -20,12 +20,12 @@ trap cleanup_restart EXIT
 
 "$SKA" watch -R -t 60 -n 9 >"$out/w.out" 2>"$out/w.err" &
 wpid=$!
-wait_for 5 grep -q "^card-inserted $R0\$" "$out/w.out" || fail "watcher: no initial state"
+wait_for 60 grep -q "^card-inserted $R0\$" "$out/w.out" || fail "watcher: no initial state"
 
 # the pcscd of this namespace (its pid file lives on our private /run/pcscd)
 old=$(tr -cd 0-9 </run/pcscd/pcscd.pid) || fail "no pcscd pid file"
 kill "$old"
-wait_for 5 grep -q '^pcscd-lost$' "$out/w.out" || fail "watcher did not notice pcscd leaving"
+wait_for 60 grep -q '^pcscd-lost$' "$out/w.out" || fail "watcher did not notice pcscd leaving"
 grep -q "^card-removed $R0\$" "$out/w.out" || fail "card not reported gone with pcscd"
 grep -q "^reader-removed $R0\$" "$out/w.out" || fail "reader 0 not reported gone"
 grep -q "^reader-removed $R1\$" "$out/w.out" || fail "reader 1 not reported gone"
@@ -33,7 +33,7 @@ grep -q "^reader-removed $R1\$" "$out/w.out" || fail "reader 1 not reported gone
 for _ in $(seq 100); do [ -e /run/pcscd/pcscd.comm ] || break; sleep 0.05; done
 pcscd -f -a >"$SKNS_LOG/pcscd2.log" 2>&1 &
 newpcscd=$!
-wait_for 10 sh -c "[ \$(grep -c '^card-inserted $R0\$' '$out/w.out') = 2 ]" ||
+wait_for 60 sh -c "[ \$(grep -c '^card-inserted $R0\$' '$out/w.out') = 2 ]" ||
 	fail "watcher did not see the card after pcscd came back: $(cat "$out/w.out")"
 wait "$wpid" || fail "watcher failed: $(cat "$out/w.out" "$out/w.err")"
 wpid=

@@ -104,7 +104,7 @@ expect_match "$mod" "Token Name: $PGP" "modutil -list skinkey: the OpenPGP token
 port=$((44800 + RANDOM % 400))
 openssl s_server -accept "127.0.0.1:$port" -cert srv.pem -key srv.key -CAfile ca.pem \
 	-Verify 1 -verify_return_error -www >> "$log/s_server.log" 2>&1 &
-wait_for 10 sh -c "ss -ltn | grep -q '127.0.0.1:$port '" || fail "s_server did not listen on $port"
+wait_for 60 sh -c "ss -ltn | grep -q '127.0.0.1:$port '" || fail "s_server did not listen on $port"
 url="https://127.0.0.1:$port/"
 
 # --- before the unlock: no login, so no client certificate, and no PIN sent ----------------
@@ -116,9 +116,9 @@ sim trace on > /dev/null || fail "skinkey-sim ctl trace on"
 simlines=$(wc -l < "$simlog")
 ff_start "$prof" "$url" "$w/locked.png" "$log" 30
 # Firefox reaches the TLS handshake, where NSS would need a PIN; headless, it can only wait.
-wait_for 25 sh -c "ss -tn state established '( dport = :$port )' | grep -q 127.0.0.1" ||
+wait_for 60 sh -c "ss -tn state established '( dport = :$port )' | grep -q 127.0.0.1" ||
 	{ ff_stop; fail "Firefox (locked token) never connected to s_server"; }
-sleep 3
+sleep 3   # an observation window for a negative check: the locked token must not log in
 kill -0 "$FF_PID" 2>/dev/null || note "Firefox gave up on the locked token by itself"
 ff_stop
 mv "$log/firefox.log" "$log/firefox-locked.log"; mv "$log/firefox.strace" "$log/firefox-locked.strace"
@@ -134,7 +134,7 @@ expect_eq "$(prompts)" 0 "pinentry prompts caused by the locked attempt"
 
 # --- the user unlocks the chip session once, through skinkeyd's pinentry -------------------
 export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
-wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket at $SSH_AUTH_SOCK"
+wait_for 60 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket at $SSH_AUTH_SOCK"
 ssh-add -L > aut.ssh.pub 2>&1 || fail "ssh-add -L: $(cat aut.ssh.pub)"
 grep -q '^ecdsa-sha2-nistp256 ' aut.ssh.pub || fail "agent does not list the P-256 key: $(cat aut.ssh.pub)"
 want=$(ssh-keygen -i -m PKCS8 -f aut.pub.pem | awk '{print $2}')

@@ -33,8 +33,8 @@ note "chain: $(printf '%s' "$out" | tr '\n' ' ')"
 
 sim malformed off >/dev/null
 sim tap >/dev/null
-sim_wait_present flexsecure 10 || fail "chip not back after tap"
-wait_for 10 reader_has_card 0 || fail "pcscd does not see the chip again"
+sim_wait_present flexsecure || fail "chip not back after tap"
+wait_for 60 reader_has_card 0 || fail "pcscd does not see the chip again"
 out=$($probe info) || fail "card not usable after malformed off: $out"
 expect_eq "$(printf '%s\n' "$out" | sed -n 's/^pw1_tries=//p')" 3 "no PIN retry was spent by garbage"
 
@@ -49,8 +49,8 @@ for n in 10 14 19; do
 	expect_match "$out" 'err=(CARD_REMOVED|IO|NO_CARD|CARD_RESET|BAD_RESPONSE)' "cut after $n: reported"
 	note "cut after $n: $(printf '%s' "$out" | grep -E '^(err|failed)=' | tr '\n' ' ')"
 	sim tap >/dev/null
-	sim_wait_present flexsecure 10 || fail "chip not back after tap"
-	wait_for 10 reader_has_card 0 || fail "pcscd does not see the chip again"
+	sim_wait_present flexsecure || fail "chip not back after tap"
+	wait_for 60 reader_has_card 0 || fail "pcscd does not see the chip again"
 done
 out=$($probe info) || fail "card not usable after the cuts: $out"
 expect_eq "$(printf '%s\n' "$out" | sed -n 's/^pw3_tries=//p')" 3 "no admin PIN retry lost to the cuts"

@@ -12,7 +12,7 @@ need skinkey skinkeyd skinkey-sim gpg gpg-connect-agent /usr/bin/python3
 # the daemon meets the broken chip on its first read
 sim malformed template > /dev/null
 skinkey status > "$SKNS_LOG/status-broken.txt" 2>&1 || fail "skinkey status: $(cat "$SKNS_LOG/status-broken.txt")"
-wait_for 10 sh -c "skinkey status 2>/dev/null | grep -q 'could not be read'" ||
+wait_for 60 sh -c "skinkey status 2>/dev/null | grep -q 'could not be read'" ||
 	fail "no unreadable-data error on the chip line: $(skinkey status 2>&1)"
 out=$(skinkey status 2>&1)
 note "$out"
@@ -44,9 +44,9 @@ for enc in real padded minimal; do
 	sim malformed off > /dev/null
 	sim encoding "$enc" > /dev/null
 	sim remove > /dev/null
-	wait_for 10 sh -c "! skinkey chips | grep -q '$chip.*present'" || fail "$enc: chip still present"
+	wait_for 60 sh -c "! skinkey chips | grep -q '$chip.*present'" || fail "$enc: chip still present"
 	sim tap > /dev/null
-	wait_for 10 sh -c "skinkey status 2>/dev/null | grep -q '^  $chip  *yes .*3   0  3'" ||
+	wait_for 60 sh -c "skinkey status 2>/dev/null | grep -q '^  $chip  *yes .*3   0  3'" ||
 		fail "$enc: chip not read again: $(skinkey status 2>&1)"
 	out=$(skinkey status 2>&1)
 	if grep -q "could not be read" <<< "$out"; then fail "$enc: error still shown: $out"; fi

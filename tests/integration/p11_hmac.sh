@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# p11_hmac.sh — the HMAC token: a slot programmed through C_CreateObject (pkcs11-tool
-# --write-object of a GENERIC secret with CKA_ID 01/02), `pkcs11-tool --sign -m SHA-1-HMAC`
+# p11_hmac.sh — the HMAC token: a slot programmed through C_CreateObject of a GENERIC secret
+# token object labelled "HMAC slot N" (python3-pykcs11), `pkcs11-tool --sign -m SHA-1-HMAC`
 # answers RFC 2202 test cases 1 and 2 and agrees with `ykman otp calculate` (an independent
 # client of the same applet); the keys are sensitive, listed with the chip away, and a sign
 # with the chip away fails with CKR_DEVICE_REMOVED after the tap timeout.
-# skinkey-test: plain-only (p11tool (GnuTLS+p11-kit) deadlocks at exit in glibc's locale lock with the ASan runtime preloaded)
+# skinkey-test: plain-only (python3-pykcs11 loads the module and tests/lib/skns.sh wraps no python with the ASan runtime)
 source "$SK_SRC/pkcs11/itest_lib.sh"
-need ykman xxd cmp p11tool
+need ykman xxd cmp
 mkdir -p "$SKNS_SCRATCH/p11hmac" && cd "$SKNS_SCRATCH/p11hmac"
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
 printf 'tap-timeout = 3s\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
@@ -15,13 +15,22 @@ p11_tokens
 objs=$(p11 --token-label "$HMAC" -O 2>&1) || fail "list: $objs"
 printf '%s' "$objs" | grep_all "Secret Key Object" && fail "unprogrammed slots listed: $objs"
 
-# pkcs11-tool 0.23 writes only AES/DES secret keys; GnuTLS's p11tool writes a
-# CKK_GENERIC_SECRET (the label names the slot)
-export GNUTLS_PIN=unused
+# A slot is programmed by writing a token object (CKA_TOKEN true) with python3-pykcs11:
+# pkcs11-tool 0.23 writes only AES/DES secret keys, and GnuTLS's p11tool writes a session object
+# unless --mark-sensitive, and then a private one (both refused, see p11_rules.sh).
 program() {  # slot hexkey
 	local out
-	out=$(p11tool --provider "$SO" --write --secret-key "$2" --label "HMAC slot $1" \
-		"pkcs11:token=$(printf '%s' "$HMAC" | sed 's/ /%20/g')" 2>&1) || fail "program slot $1: $out"
+	out=$(SO="$SO" HMAC="$HMAC" /usr/bin/python3 - "$1" "$2" <<'PY' 2>&1
+import os, sys, PyKCS11
+from PyKCS11 import *
+lib = PyKCS11Lib(); lib.load(os.environ["SO"])
+sl = [s for s in lib.getSlotList(True) if lib.getTokenInfo(s).label.strip() == os.environ["HMAC"]]
+s = lib.openSession(sl[0], CKF_SERIAL_SESSION | CKF_RW_SESSION)
+s.createObject([(CKA_CLASS, CKO_SECRET_KEY), (CKA_KEY_TYPE, CKK_GENERIC_SECRET),
+                (CKA_TOKEN, True), (CKA_LABEL, "HMAC slot " + sys.argv[1]),
+                (CKA_VALUE, bytes.fromhex(sys.argv[2]))])
+PY
+	) || fail "program slot $1: $out"
 }
 program 1 0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b
 program 2 "$(printf Jefe | xxd -p)"

@@ -10,7 +10,7 @@ so=$SK_BUILD/pkcs11/skinkey-pkcs11.so
 p11() { pkcs11-tool --module "$so" "$@"; }
 
 # The first call autostarts skinkeyd; it knows the chip once the card manager identified it.
-wait_for 20 sh -c "pkcs11-tool --module '$so' -L 2>/dev/null | grep -q 'OpenPGP'" ||
+wait_for 60 sh -c "pkcs11-tool --module '$so' -L 2>/dev/null | grep -q 'OpenPGP'" ||
 	fail "no OpenPGP token appeared: $(p11 -L 2>&1)"
 slots=$(p11 -L 2>&1) || fail "pkcs11-tool -L: $slots"
 printf '%s\n' "$slots" >&2
@@ -41,11 +41,11 @@ expect_eq "$(printf '%s\n' "$keys" | grep -c '^ssh-rsa ')" 1 "one RSA key"
 
 # the same keys with the chip away: answered from skinkeyd's cache
 sim remove >/dev/null
-wait_for 5 sh -c "skinkey-sim ctl status | grep -q present=0" || fail "chip did not leave"
+wait_for 60 sh -c "skinkey-sim ctl status | grep -q present=0" || fail "chip did not leave"
 away=$(ssh-keygen -D "$so" 2>&1) || fail "ssh-keygen -D with the chip away: $away"
 expect_eq "$(printf '%s\n' "$away" | grep -c -E '^(ecdsa|ssh-rsa)')" 2 "keys listed with the chip away"
 sim tap >/dev/null
-wait_for 5 sh -c "skinkey-sim ctl status | grep -q present=1" || fail "chip did not come back"
+wait_for 60 sh -c "skinkey-sim ctl status | grep -q present=1" || fail "chip did not come back"
 
 # a certificate for the AUT key, written to 7F21, shares CKA_ID 03 with the key pair
 printf '%s\n' "$keys" | grep '^ecdsa-sha2-nistp256 ' > aut.ssh.pub

@@ -32,7 +32,7 @@ StrictModes no
 LogLevel VERBOSE
 CONF
 /usr/sbin/sshd -D -e -f "$d/sshd_config" > "$SKNS_LOG/sshd.log" 2>&1 &
-wait_for 10 sh -c "ss -ltn | grep -q ':$port '" || fail "sshd did not listen: $(cat "$SKNS_LOG/sshd.log")"
+wait_for 60 sh -c "ss -ltn | grep -q ':$port '" || fail "sshd did not listen: $(cat "$SKNS_LOG/sshd.log")"
 
 printf '#!/bin/sh\necho "$P11_TEST_PIN"\n' > "$d/askpass"
 chmod 700 "$d/askpass"

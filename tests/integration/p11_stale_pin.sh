@@ -10,7 +10,7 @@ expect_eq "$(pw1_tries)" 3 "PW1 tries at start"
 go=$SKNS_SCRATCH/go
 "$SK_BUILD/pkcs11/p11_holdsign" "$SO" 123456 "$go" 3 > "$SKNS_SCRATCH/hold.out" 2>&1 &
 hold=$!
-wait_for 10 grep -q '^login rv=0x0$' "$SKNS_SCRATCH/hold.out" || fail "long-lived login failed: $(cat "$SKNS_SCRATCH/hold.out")"
+wait_for 60 grep -q '^login rv=0x0$' "$SKNS_SCRATCH/hold.out" || fail "long-lived login failed: $(cat "$SKNS_SCRATCH/hold.out")"
 p11 --token-label "$PGP" --change-pin --pin 123456 --new-pin 654321 >/dev/null 2>&1 || fail "PIN change failed"
 expect_eq "$(pw1_tries)" 3 "PW1 tries after the change"
 skinkey-sim ctl remove >/dev/null; skd_wait_present 0

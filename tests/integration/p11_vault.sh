@@ -19,7 +19,7 @@ printf 'tap-timeout = 4s\nvault-originality = sim\n' > "$XDG_CONFIG_HOME/skinkey
 if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire-p11.state" \
 		>> "$SKNS_LOG/sim-desfire-p11.log" 2>&1 &
-	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
+	wait_for 60 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
 		fail "DESFire simulator did not come up"
 fi
 
@@ -36,7 +36,7 @@ printf 'pw-three' | skv add site3.example user3 >/dev/null || fail "add 3"
 printf 'pw-four' | skv add corrupt.example user4 >/dev/null || fail "add 4"
 
 VAULT="$chip Vault"
-wait_for 10 sh -c "pkcs11-tool --module '$SO' -L 2>/dev/null | grep -q 'token label *: *$VAULT'" ||
+wait_for 60 sh -c "pkcs11-tool --module '$SO' -L 2>/dev/null | grep -q 'token label *: *$VAULT'" ||
 	fail "no Vault token: $(p11 -L 2>&1)"
 info=$(p11 -L 2>&1)
 printf '%s\n' "$info" >&2

@@ -7,11 +7,10 @@ source "$SK_SRC/tests/integration/scd_lib.inc"
 need gpg gpgconf gpg-connect-agent script skinkey skinkey-sim
 S=$SKNS_SCRATCH
 chip_ok() {  # PIN REF(82|83) -> OK line from CHECKPIN, on a fresh tap (no PIN state left)
-	sim remove > /dev/null
-	wait_for 3 sh -c "skinkey chips | grep -q away" || fail "chip not seen leaving"
-	sleep 1
-	sim tap > /dev/null
-	wait_for 3 sh -c "skinkey chips | grep -q present" || fail "chip not back"
+	sim_out
+	wait_for 60 sh -c "skinkey chips | grep -q away" || fail "chip not seen leaving"
+	sim_in
+	wait_for 60 sh -c "skinkey chips | grep -q present" || fail "chip not back"
 	printf '%s' "$1" > "$S/pin"
 	skd "/definqfile NEEDPIN $S/pin" SERIALNO "CHECKPIN $2" 2>&1 | tail -n 1   # CHECKPIN's answer
 }

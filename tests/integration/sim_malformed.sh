@@ -30,8 +30,8 @@ expect_match "$(echo "$out" | sed -n 2p)" '^(ERROR|NORESPONSE)' "no answer to GE
 expect_match "$(sim status)" 'present=0'
 sim malformed off >/dev/null
 sim tap >/dev/null
-sim_wait_present flexsecure 10 || fail "no present=1 after tap"
-wait_for 5 reader_has_card 0 || fail "card not back after tap"
+sim_wait_present flexsecure || fail "no present=1 after tap"
+wait_for 60 reader_has_card 0 || fail "card not back after tap"
 expect_eq "$(apdu $SEL)" "$fresh 9000" "normal again after malformed off"
 
 sim malformed on >/dev/null

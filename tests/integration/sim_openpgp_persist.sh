@@ -35,19 +35,19 @@ verify_ed25519 "$pub" "$msg" "$sig1" || fail "signature before the restart does 
 expect_eq "$(line "$out" 7)" "63C2" "wrong PW1"
 
 sim quit >/dev/null
-wait_for 5 sh -c '! skinkey-sim ctl status' || fail "simulator did not quit"
+wait_for 60 sh -c '! skinkey-sim ctl status' || fail "simulator did not quit"
 skinkey-sim run --card flexsecure --state "$state" >> "$SKNS_LOG/sim-restart.log" 2>&1 &
 simpid=$!
 trap 'kill $simpid 2>/dev/null || true' EXIT
-sim_wait_present flexsecure 10 || {
+sim_wait_present flexsecure || {
 	# pcscd's vpcd driver sometimes misses a reconnect on the same port right after the old
 	# connection closed (a simulator/vpcd issue reported to the sim owner): take the chip out of
 	# the field and tap it again, as a user would
 	note "restarted card not seen by pcscd; remove + tap"
-	sim remove >/dev/null; sleep 1; sim tap >/dev/null
-	sim_wait_present flexsecure 20 || fail "restarted simulator not present: $(sim status 2>&1)"
+	sim_out; sim_in
+	sim_wait_present flexsecure || fail "restarted simulator not present: $(sim status 2>&1)"
 }
-wait_for 10 reader_has_card 0 || fail "pcscd does not see the restarted card"
+wait_for 60 reader_has_card 0 || fail "pcscd does not see the restarted card"
 
 out=$(apdu $sel 0047810002B600 00CA00C400 00CA009300 002A9E9A$(printf '%02X' ${#msg})$(hexs "$msg") \
 	0020008106$(hexs 123456) 002A9E9A$(printf '%02X' ${#msg})$(hexs "$msg")) \

@@ -17,9 +17,9 @@ expect_eq "$proto" T1 "negotiated protocol"
 uid1=$(apdu FFCA000000)
 expect_match "$uid1" '^08[0-9A-F]{6} 9000$'
 expect_eq "$(apdu FFCA000000)" "$uid1" "UID stable within a field session"
-sim remove >/dev/null; sleep 1; sim tap >/dev/null
-sim_wait_present flexsecure 10 || fail "flexsecure not back"
-wait_for 5 reader_has_card 0 || fail "flexsecure not seen after tap"
+sim_out; sim_in
+sim_wait_present flexsecure || fail "flexsecure not back"
+wait_for 60 reader_has_card 0 || fail "flexsecure not seen after tap"
 uid2=$(apdu FFCA000000)
 expect_match "$uid2" '^08[0-9A-F]{6} 9000$'
 [ "$uid1" != "$uid2" ] || fail "same random UID after a new tap"
@@ -28,7 +28,7 @@ skinkey-sim run --card desfire --state "$SKNS_SCRATCH/data/df.state" >> "$SKNS_L
 dfpid=$!
 trap 'kill $dfpid 2>/dev/null || true' EXIT
 sim_wait_present desfire 10 || fail "DESFire simulator not present"
-wait_for 5 reader_has_card 1 || fail "pcscd does not see the DESFire card"
+wait_for 60 reader_has_card 1 || fail "pcscd does not see the DESFire card"
 expect_eq "$(opensc-tool -r 1 -a)" "3b:81:80:01:80:80" "DESFire ATR"
 expect_match "$(sim --card desfire status)" 'card=desfire'
 expect_match "$(sim --card desfire status)" 'vpcd=127.0.0.1:35964'
@@ -48,7 +48,7 @@ out=$(apdu --reader 1 00A4040007A0000005272001)
 
 # remove / tap of one card leaves the other alone
 sim --card desfire remove >/dev/null
-wait_for 5 sh -c '! /usr/bin/python3 -c "
+wait_for 60 sh -c '! /usr/bin/python3 -c "
 from smartcard.System import readers
 readers()[1].createConnection().connect()" 2>/dev/null' || fail "DESFire still present after remove"
 reader_has_card 0 || fail "flexsecure left with the DESFire card"

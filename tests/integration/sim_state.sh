@@ -34,13 +34,13 @@ sum_before=$(sha1sum < "$state")
 
 # restart the simulator on the same state
 sim quit >/dev/null
-wait_for 5 sh -c '! skinkey-sim ctl status' || fail "simulator did not quit"
+wait_for 60 sh -c '! skinkey-sim ctl status' || fail "simulator did not quit"
 expect_eq "$(sha1sum < "$state")" "$sum_before" "state file changed by quit"
 skinkey-sim run --card flexsecure --state "$state" >> "$SKNS_LOG/sim-restart.log" 2>&1 &
 simpid=$!
 trap 'kill $simpid 2>/dev/null || true' EXIT
-sim_wait_present flexsecure 10 || fail "restarted simulator not present"
-wait_for 5 reader_has_card 0 || fail "pcscd does not see the restarted card"
+sim_wait_present flexsecure || fail "restarted simulator not present"
+wait_for 60 reader_has_card 0 || fail "pcscd does not see the restarted card"
 out=$(apdu 00A4040007A0000005272001 "0001300008$chal" 0001100000)
 expect_eq "$(echo "$out" | sed -n 2p)" "${want^^} 9000" "HMAC after restart"
 expect_eq "$(echo "$out" | sed -n 3p)" "$serial" "serial after restart"
@@ -51,7 +51,7 @@ wait "$simpid" || fail "simulator exit code $?"
 printf '\x01' | dd of="$state" bs=1 seek=20 conv=notrunc status=none
 sum_bad=$(sha1sum < "$state")
 set +e
-msg=$(timeout 10 skinkey-sim run --card flexsecure --state "$state" --ctl "$SKNS_SCRATCH/bad.ctl" 2>&1)
+msg=$(timeout 60 skinkey-sim run --card flexsecure --state "$state" --ctl "$SKNS_SCRATCH/bad.ctl" 2>&1)
 rc=$?
 set -e
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "simulator started on a corrupt state file (rc=$rc)"

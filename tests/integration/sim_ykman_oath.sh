@@ -72,12 +72,12 @@ expect_match "$(yk oath accounts list)" 'totp1'
 
 # persistence: credentials live in the state file
 sim quit >/dev/null
-wait_for 5 sh -c '! skinkey-sim ctl status' || fail "simulator did not quit"
+wait_for 60 sh -c '! skinkey-sim ctl status' || fail "simulator did not quit"
 skinkey-sim run --card flexsecure --state "$SKNS_SCRATCH/data/flexsecure.state" >> "$SKNS_LOG/sim-restart.log" 2>&1 &
 simpid=$!
 trap 'kill $simpid 2>/dev/null || true' EXIT
-sim_wait_present flexsecure 10 || fail "restarted simulator not present"
-wait_for 5 reader_has_card 0 || fail "card not back"
+sim_wait_present flexsecure || fail "restarted simulator not present"
+wait_for 60 reader_has_card 0 || fail "card not back"
 check_totp totp256 "$S2" SHA256 8
 
 yk oath reset -f >/dev/null

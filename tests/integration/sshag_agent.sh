@@ -14,7 +14,7 @@ gpgconf --kill scdaemon; gpgconf --kill gpg-agent
 skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start"
 
 export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
-wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket at $SSH_AUTH_SOCK"
+wait_for 60 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket at $SSH_AUTH_SOCK"
 
 # The listed key is the card's AUT key, exactly as gpg exports it.
 ssh-add -L > "$HOME/agent.pub" || fail "ssh-add -L failed"

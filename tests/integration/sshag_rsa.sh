@@ -13,7 +13,7 @@ gpgconf --kill scdaemon; gpgconf --kill gpg-agent
 skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start"
 
 export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
-wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket"
+wait_for 60 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket"
 ssh-add -L > "$HOME/rsa.pub" || fail "ssh-add -L failed"
 expect_match "$(cat "$HOME/rsa.pub")" '^ssh-rsa ' "RSA key listed"
 expect_eq "$(awk '{print $2}' "$HOME/rsa.pub")" "$(gpg --export-ssh-key rsa@example.org | awk '{print $2}')" \

@@ -16,7 +16,7 @@ present() { "$@" status 2>/dev/null | grep_all '^present=1'; }
 if ! present dfsim; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire-a.state" \
 		>> "$SKNS_LOG/sim-desfire-vault.log" 2>&1 &
-	wait_for 10 present dfsim || fail "DESFire simulator did not come up"
+	wait_for 60 present dfsim || fail "DESFire simulator did not come up"
 fi
 skv init > "$SKNS_SCRATCH/init" || fail "init failed"
 primary=$(awk '{print $2}' "$SKNS_SCRATCH/init")
@@ -24,10 +24,10 @@ for i in 1 2 3; do printf 'pw%d' "$i" | skv add "site$i" me >/dev/null || fail "
 
 # the backup chip: a second simulated DESFire on slot 0 (the flexSecure leaves)
 skinkey-sim ctl --card flexsecure quit >/dev/null 2>&1 || true
-sleep 0.3
+wait_for 60 reader_empty 0 || fail "pcscd still sees the flexSecure after it quit"
 skinkey-sim run --card desfire --vpcd 127.0.0.1:35963 --ctl "$ctl2" \
 	--state "$XDG_DATA_HOME/desfire-b.state" >> "$SKNS_LOG/sim-desfire2.log" 2>&1 &
-wait_for 10 present df2 || fail "second DESFire simulator did not come up"
+wait_for 60 present df2 || fail "second DESFire simulator did not come up"
 out=$(skv backup) || fail "backup provisioning failed"
 expect_match "$out" '^CHIP df-[0-9a-f]{14} backup$' "backup reported"
 backup=$(printf '%s' "$out" | awk '{print $2}')
@@ -36,7 +36,7 @@ skv chips | grep_all "^CHIP $backup backup 1 " || fail "backup not registered"
 
 # lose the primary
 dfsim quit >/dev/null 2>&1 || true
-sleep 0.3
+wait_for 60 reader_empty 1 || fail "pcscd still sees the primary chip after it quit"
 out=$(skv recover --backup) || fail "recover with the backup failed"
 expect_eq "$out" "CHIP $backup primary" "backup promoted"
 skv chips > "$SKNS_SCRATCH/chips"

@@ -11,7 +11,7 @@ skv() { skinkey vault "$@"; }
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
 start_desfire() {  # STATE_FILE
 	skinkey-sim run --card desfire --state "$1" >> "$SKNS_LOG/sim-desfire-vault.log" 2>&1 &
-	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
+	wait_for 60 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
 		fail "DESFire simulator did not come up"
 }
 if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
@@ -26,7 +26,7 @@ expect_eq "$(skv chips | wc -l)" 0 "chips after a refused init"
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
 echo "vault-originality = sim" >> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 pkill -x skinkeyd || true
-wait_for 5 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not stop"
+wait_for 60 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not stop"
 
 out=$(skv init) || fail "vault init failed"
 expect_match "$out" '^CHIP df-[0-9a-f]{14} primary$' "init reports the primary chip"
@@ -99,7 +99,7 @@ sqlite3 "$XDG_DATA_HOME/skinkey/vault.db" "SELECT hex(blob) FROM credentials" |
 skv split > "$SKNS_SCRATCH/shares" || fail "split failed"
 expect_eq "$(grep -c '^SHARE SKV1-' "$SKNS_SCRATCH/shares")" 5 "five shares printed"
 dfsim quit >/dev/null 2>&1 || true
-sleep 0.5
+wait_for 60 reader_empty 1 || fail "pcscd still sees the lost chip"
 start_desfire "$XDG_DATA_HOME/desfire-b.state"     # factory-fresh, another UID
 sed -n 's/^SHARE //p' "$SKNS_SCRATCH/shares" | sed -n '2p;4p;5p' > "$SKNS_SCRATCH/three"
 # a mistyped share is refused before anything happens

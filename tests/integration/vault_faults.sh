@@ -12,7 +12,7 @@ dfsim() { skinkey-sim ctl --card desfire "$@"; }
 if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire.state" \
 		>> "$SKNS_LOG/sim-desfire-vault.log" 2>&1 &
-	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
+	wait_for 60 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' ||
 		fail "DESFire simulator did not come up"
 fi
 skv init >/dev/null || fail "init failed"
@@ -26,17 +26,17 @@ for cut in 1 2 3; do
 	# the last APDU, before it (then the read waits for a tap and times out)
 	expect_match "$err" 'chip removed during the operation|timed out' "clear error ($cut)"
 	dfsim tap >/dev/null
-	wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' || fail "re-tap"
+	wait_for 60 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' || fail "re-tap"
 	expect_eq "$(skv get s7 u)" secret7 "get after re-tap ($cut)"
 done
 expect_eq "$(skv list | wc -l)" 20 "nothing lost after pulled reads"
 # no chip at all: the read waits tap-timeout, then says so
-dfsim remove >/dev/null
-sleep 1      # the chip left a while ago: the daemon's reader watcher has seen it go
+sim_out desfire
+wait_for 60 sh -c "skinkey chips | grep -Eq '^df-[0-9a-f]+.*away'" || fail "the daemon did not see the chip leave"
 err=$(skv get s3 u 2>&1 >/dev/null) && fail "get succeeded without a chip"
 expect_match "$err" 'timed out' "clear error without a chip"
 dfsim tap >/dev/null
-wait_for 10 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' || fail "re-tap"
+wait_for 60 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' || fail "re-tap"
 expect_eq "$(skv get s3 u)" secret3 "get after the timeout"
 
 # skinkeyd killed during writes (30 ms per APDU keeps each write in the daemon for >100 ms,

@@ -24,7 +24,24 @@ sim_apdus() { skinkey-sim ctl "$@" stats | sed -n 's/^apdus=//p'; }
 apdu() { /usr/bin/python3 "$SK_SRC/tests/lib/apdu.py" "$@"; }
 # sim_wait_present [CARD] [SECONDS]: until the simulator says the chip is in the field
 sim_wait_present() {
-	wait_for "${2:-10}" sh -c "skinkey-sim ctl --card '${1:-flexsecure}' status | grep -qx present=1"
+	wait_for "${2:-60}" sh -c "skinkey-sim ctl --card '${1:-flexsecure}' status | grep -qx present=1"
+}
+# reader_state N: "present" or "empty" as pcscd's reader state says (no connect: works while the
+# card answers garbage); reader_empty N / reader_present N test it
+reader_state() { /usr/bin/python3 "$SK_SRC/tests/lib/reader_state.py" "$1"; }
+reader_empty() { [ "$(reader_state "$1")" = empty ]; }
+reader_present() { [ "$(reader_state "$1")" = present ]; }
+# sim_out [CARD] / sim_in [CARD]: the chip leaves / enters the field, and the call returns only
+# once pcscd's reader state shows it (a remove and a tap closer together than pcscd's look at
+# vpcd would go unseen). The bound is a deadline for a failure, not a delay.
+sim_reader() { case "${1:-flexsecure}" in desfire) echo 1 ;; *) echo 0 ;; esac; }
+sim_out() {
+	sim --card "${1:-flexsecure}" remove > /dev/null
+	wait_for 60 reader_empty "$(sim_reader "${1:-}")" || fail "pcscd still sees the ${1:-flexsecure} chip after remove"
+}
+sim_in() {
+	sim --card "${1:-flexsecure}" tap > /dev/null
+	wait_for 60 reader_present "$(sim_reader "${1:-}")" || fail "pcscd does not see the ${1:-flexsecure} chip after tap"
 }
 # reader_has_card N: pcscd reports a card in reader N (0 or 1)
 reader_has_card() {

@@ -30,8 +30,18 @@ cleanup() {
 	# kill everything we started (children of this shell and their groups)
 	pkill -TERM -P $$ 2>/dev/null || true
 	[ -n "${pcscd_pid:-}" ] && kill "$pcscd_pid" 2>/dev/null || true
-	sleep 0.2
+	# let them finish their exit (a sanitizer's leak check runs then), then kill what is left
+	local _
+	for _ in $(seq 100); do pgrep -P $$ -r R,S,D,T > /dev/null || break; sleep 0.05; done
 	pkill -KILL -P $$ 2>/dev/null || true
+	# A sanitizer report from any process of the namespace (daemons included, whose stderr
+	# nobody reads) fails the test, even when the script itself passed.
+	local san
+	for san in "$scratch"/log/sanitizer.*; do
+		[ -s "$san" ] || continue
+		echo "skns: sanitizer report in $(basename "$san"):" >&2; head -n 40 "$san" >&2
+		[ $rc -ne 0 ] || rc=1
+	done
 	if [ -n "${SKNS_KEEP:-}" ]; then mkdir -p "$SKNS_KEEP"; cp -a "$scratch/." "$SKNS_KEEP/" 2>/dev/null || true; fi
 	if [ $rc -ne 0 ] && [ -d "$scratch/log" ]; then
 		for f in "$scratch"/log/*; do [ -s "$f" ] || continue; echo "--- tail of $f"; tail -n 30 "$f"; done >&2
@@ -77,6 +87,9 @@ case "$(ldd "$build/agent/skinkeyd" 2>/dev/null)" in *libasan*)
 		chmod +x "$scratch/asanwrap/$prog"
 	done
 	export PATH=$scratch/asanwrap:$PATH SK_SANITIZED=1
+	# every report goes to a file the cleanup checks (see there)
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$scratch/log/sanitizer.asan"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$scratch/log/sanitizer.ubsan"
 	;;
 esac
 unset SSH_AUTH_SOCK GPG_AGENT_INFO DISPLAY || true
@@ -88,8 +101,8 @@ pcscd_pid=$!
 for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.05; done
 [ -S /run/pcscd/pcscd.comm ] || { echo "skns: pcscd did not start" >&2; exit 1; }
 
-wait_present() {  # card
-	for _ in $(seq 200); do
+wait_present() {  # card (the bound is a deadline for a failure, generous for a loaded machine)
+	for _ in $(seq 1200); do
 		if skinkey-sim ctl --card "$1" status 2>/dev/null | grep -q '^present=1'; then return 0; fi
 		sleep 0.05
 	done
