@@ -15,6 +15,7 @@
 #include "common/sk_err.h"
 #include "desfire.h"
 #include "event.h"
+#include "notify.h"
 #include "skd_int.h"
 
 #define MAX_READERS 16
@@ -479,10 +480,20 @@ uint64_t skd_cardmgr_generation(void)
 	return g;
 }
 
+/* A desktop notification for a client that cannot show the tap prompt (agent/notify.c). */
+static void tap_notice(const char *chip, struct skd_notice **notice)
+{
+	struct skd_chip_info ci;
+	int known = chip != NULL && chip[0] != '\0' && skd_chip_find(chip, &ci) == 0;
+
+	skd_notify_tap(chip, known ? ci.label : NULL, skd_config.tap_timeout_ms, notice);
+}
+
 /* Waits until the chip is identified in a reader or the deadline passes. */
 static int wait_chip(struct skd_conn *c, const char *chip, const struct timespec *deadline,
     int *idx, uint64_t *seq)
 {
+	struct skd_notice *notice = NULL;
 	int told = 0, r = 0;
 
 	pthread_mutex_lock(&mgr_mu);
@@ -496,6 +507,7 @@ static int wait_chip(struct skd_conn *c, const char *chip, const struct timespec
 				.tap_timeout_s = skd_config.tap_timeout_ms / 1000, .counter = -1,
 				.retries = -1 };
 			skd_event_publish(&ev);
+			tap_notice(chip, &notice);
 			pthread_mutex_lock(&mgr_mu);
 			continue;
 		}
@@ -508,6 +520,7 @@ static int wait_chip(struct skd_conn *c, const char *chip, const struct timespec
 	if (*idx >= 0)
 		*seq = readers[*idx].seq;
 	pthread_mutex_unlock(&mgr_mu);
+	skd_notify_close(&notice);   /* the tap came or the wait ended */
 	return r;
 }
 

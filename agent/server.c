@@ -16,6 +16,7 @@
 #include "event.h"
 #include "sk_config.h"
 #include "skd_int.h"
+#include "notify.h"
 #include "pinentry.h"
 
 #define SKD_PIN_MAXLEN 100
@@ -211,6 +212,8 @@ static gpg_error_t option_handler(assuan_context_t ctx, const char *key, const c
 {
 	(void)ctx;
 	sk_debug("OPTION %s=%s", key, value);
+	if (strcmp(key, "skinkey-notify") == 0 && skd_notify_option(value) != 0)
+		return gpg_error(GPG_ERR_INV_VALUE);
 	return 0;   /* scdaemon accepts and ignores options it does not know (event-signal, ...) */
 }
 
@@ -285,6 +288,7 @@ static int serve(int fd)
 	c.id = atomic_fetch_add(&conn_ids, 1) + 1;
 	c.pipe_mode = fd < 0;
 	atomic_fetch_add(&n_conns, 1);
+	skd_notify_client(fd);   /* who the client is, for "tap your implant" notifications */
 	if (new_ctx(&c.ctx) != 0) {
 		r = SK_ERR_NOMEM;
 		goto out;

@@ -23,6 +23,7 @@
 #include "client.h"
 #include "common/log.h"
 #include "common/sk_err.h"
+#include "notify.h"
 #include "pgp.h"
 #include "scd.h"
 #include "skd_int.h"
@@ -236,6 +237,7 @@ static void *conn_main(void *arg)
 		skd_event_set_peer((int)cr.pid);   /* ssh, named in this thread's events */
 	skd_event_set_door("ssh-agent");
 
+	skd_notify_client(fd);   /* ssh from a desktop launcher: tell the user to tap */
 	sshag_serve_fd(fd, agent_state, &card_backend, NULL);
 	close(fd);
 	return NULL;
