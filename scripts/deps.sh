@@ -10,7 +10,7 @@ pcscd vsmartcard-vpcd pcsc-tools
 gnupg gpg-agent scdaemon git openssh-client openssh-server
 opensc opensc-pkcs11 yubikey-manager python3-fido2 python3-pyscard python3-pykcs11 p11-kit gnutls-bin libnss3-tools
 sqlite3 iproute2 util-linux procps xxd expect socat firefox-esr
-oathtool keepassxc libsystemd-dev python3-dbus python3-gi dbus
+oathtool keepassxc libsystemd-dev python3-dbus python3-gi dbus chromium
 "
 missing=""
 for p in $PKGS; do
