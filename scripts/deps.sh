@@ -11,6 +11,7 @@ gnupg gpg-agent scdaemon git openssh-client openssh-server
 opensc opensc-pkcs11 yubikey-manager python3-fido2 python3-pyscard python3-pykcs11 p11-kit gnutls-bin libnss3-tools
 sqlite3 iproute2 util-linux procps xxd expect socat firefox-esr
 oathtool keepassxc libsystemd-dev python3-dbus python3-gi dbus chromium
+qemu-system-x86 fido2-tools busybox-static
 "
 missing=""
 for p in $PKGS; do
@@ -18,11 +19,13 @@ for p in $PKGS; do
 done
 if [ -z "$missing" ]; then
 	echo "deps: everything is installed"
-	exit 0
+else
+	[ "$(id -u)" = 0 ] || { echo "deps: run as root to install:$missing" >&2; exit 1; }
+	echo "deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
 fi
-[ "$(id -u)" = 0 ] || { echo "deps: run as root to install:$missing" >&2; exit 1; }
-echo "deps: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+# Debian's own kernel for the hid_vm test (downloaded and unpacked, never installed).
+"$(dirname "$0")/vm-kernel.sh"

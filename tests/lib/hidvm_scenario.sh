@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# hidvm_scenario.sh — the hid_vm test's scenario, inside the VM's namespace harness (pcscd + vpcd
+# + skinkey-sim already up). skinkey-hidbridge runs as an unprivileged user (uid 1000) and creates
+# the CTAPHID device through the kernel's uhid; stock fido2-token, fido2-cred and fido2-assert
+# (as that user) use the /dev/hidraw device the kernel made of it: list, info, a credential made
+# and verified, an assertion made and verified with the credential's public key.
+# There is no udevd/logind in the VM: what 70-skinkey-uhid.rules (uaccess on /dev/uhid) and
+# systemd's 60-fido-id.rules (uaccess on the FIDO hidraw) grant the seat's user is done by chown.
+source "$SK_SRC/tests/lib/common.sh"
+export PATH=$SK_BUILD/hidbridge:$PATH
+need skinkey-hidbridge skinkeyd fido2-token fido2-cred fido2-assert setpriv openssl
+U=1000
+S=$SKNS_SCRATCH
+chmod 711 "$S"   # the user's tree lives below the harness's scratch directory
+uhome=$S/user
+mkdir -p "$uhome"/{home,run,data,config/skinkey,cache}
+chmod 700 "$uhome/run"
+printf 'tap-timeout = 20s\n' > "$uhome/config/skinkey/skinkey.conf"
+chown -R "$U:$U" "$uhome"
+asuser() {
+	setpriv --reuid="$U" --regid="$U" --clear-groups env HOME="$uhome/home" \
+		XDG_RUNTIME_DIR="$uhome/run" XDG_DATA_HOME="$uhome/data" XDG_CONFIG_HOME="$uhome/config" \
+		XDG_CACHE_HOME="$uhome/cache" TMPDIR="$uhome/home" "$@"
+}
+[ -c /dev/uhid ] || fail "no /dev/uhid in the VM"
+chown "$U" /dev/uhid
+t0=$(date +%s%N)
+asuser skinkey-hidbridge --poll 1 --log-level debug > "$SKNS_LOG/hidbridge.log" 2>&1 &
+# wait by the clock, not by a count of polls: under TCG every fork is slow
+wait_until() {  # SECONDS CMD...
+	local end=$(( SECONDS + $1 )); shift
+	until "$@"; do [ "$SECONDS" -lt "$end" ] || return 1; sleep 0.1; done
+}
+hidraw_up() { compgen -G '/sys/class/hidraw/hidraw*' > /dev/null; }
+wait_until 60 hidraw_up || fail "the bridge made no hidraw device: $(tail -5 "$SKNS_LOG/hidbridge.log")"
+h=$(ls /sys/class/hidraw/ | head -n 1)
+dev=/dev/$h
+note "hidraw device $dev after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+# the descriptor is FIDO's (usage page 0xF1D0, usage 1): what fido_id and browsers look for
+rd=$(od -An -tx1 "/sys/class/hidraw/$h/device/report_descriptor" | tr -d ' \n')
+expect_match "$rd" '^06d0f10901a101' "FIDO usage page in the report descriptor"
+bridge_pid=$(pgrep -f '^skinkey-hidbridge --poll') || fail "the bridge is not running"
+uids=$(sed -n 's/^Uid:[[:space:]]*//p' "/proc/$bridge_pid/status")
+expect_match "$uids" "^$U[[:space:]]+$U[[:space:]]+$U[[:space:]]+$U\$" "the bridge runs as uid $U (real, effective, saved, fs)"
+wait_until 10 test -c "$dev" || fail "$dev not created"
+chown "$U" "$dev"
+
+list=$(asuser fido2-token -L) || fail "fido2-token -L failed"
+note "fido2-token -L: $list"
+expect_match "$list" "^$dev: vendor=0x1209, product=0x5354" "fido2-token lists the bridge"
+info=$(asuser fido2-token -I "$dev") || fail "fido2-token -I failed"
+expect_match "$info" 'FIDO_2_0' "getInfo through the kernel path"
+
+W=$uhome/home
+cdh=$(head -c 32 /dev/urandom | base64 -w0)
+uid=$(head -c 16 /dev/urandom | base64 -w0)
+printf '%s\nskinkey.test\nalice\n%s\n' "$cdh" "$uid" > "$W/cred.in"
+chown "$U" "$W/cred.in"
+asuser fido2-cred -M -i "$W/cred.in" -o "$W/cred.out" "$dev" es256 || fail "fido2-cred -M failed"
+asuser fido2-cred -V -i "$W/cred.out" -o "$W/cred.ver" es256 || fail "fido2-cred -V: attestation does not verify"
+credid=$(sed -n 1p "$W/cred.ver")
+[ "$credid" = "$(sed -n 5p "$W/cred.out")" ] || fail "credential id differs between -M and -V"
+sed -n '2,$p' "$W/cred.ver" > "$W/pub.pem"
+openssl pkey -pubin -in "$W/pub.pem" -noout || fail "no public key from fido2-cred -V"
+
+cdh2=$(head -c 32 /dev/urandom | base64 -w0)
+printf '%s\nskinkey.test\n%s\n' "$cdh2" "$credid" > "$W/assert.in"
+chown "$U" "$W/assert.in"
+asuser fido2-assert -G -p -i "$W/assert.in" -o "$W/assert.out" "$dev" || fail "fido2-assert -G failed"
+fido2-assert -V -p -i "$W/assert.out" "$W/pub.pem" es256 || fail "the assertion does not verify"
+# and a forged one does not (the check can fail)
+sed '4s/^\(....\)./\1A/' "$W/assert.out" > "$W/assert.bad"
+[ "$(sed -n 4p "$W/assert.bad")" != "$(sed -n 4p "$W/assert.out")" ] || sed -i '4s/^\(....\)./\1B/' "$W/assert.bad"
+if fido2-assert -V -p -i "$W/assert.bad" "$W/pub.pem" es256 2>/dev/null; then fail "a forged signature verified"; fi
+note "scenario took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+grep -c 'CTAP request' "$SKNS_LOG/hidbridge.log" >/dev/null || true
+echo "HIDVM RESULT ok"
