@@ -172,6 +172,10 @@ static int desfire_id(struct sk_card *sc, char *chip, size_t n)
 	desfire_io_from_card(sc, &io);
 	if ((r = desfire_new(&io, &df)) != 0)
 		return r;
+	/* A process killed mid-operation leaves the chip authenticated (pcscd disconnects it with
+	 * SCARD_LEAVE_CARD), and a plain GetVersion then fails: selecting the PICC ends that. */
+	if ((r = desfire_select_app(df, desfire_picc_aid)) != 0)
+		sk_debug("DESFire: selecting the PICC level: %s", sk_strerror(r));
 	if ((r = desfire_get_version(df, &v)) == 0) {
 		static const uint8_t zero[7];
 		if (memcmp(v.uid, zero, sizeof(zero)) == 0) {

@@ -23,6 +23,7 @@ extern char **environ;
 
 #define SKC_START_WAIT_MS 10000
 #define SKC_GREETING_MS 10000
+#define SKC_DYING_TRIES 4
 
 int skc_socket_dir(char *buf, size_t n)
 {
@@ -400,12 +401,15 @@ static int set_rcvtimeo(int fd, int ms)
 	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-static int wrap_fd(int fd, assuan_context_t *out)
+/* *dying: the connection was accepted but closed before the greeting (a daemon that was exiting:
+ * idle exit, SIGTERM, killed) -- worth a new attempt, which then starts a fresh daemon. */
+static int wrap_fd(int fd, assuan_context_t *out, int *dying)
 {
 	assuan_context_t ctx = NULL;
 	gpg_error_t e;
 	int sfd = fd, r = SK_ERR_IO;
 
+	*dying = 0;
 	if (assuan_new(&ctx) != 0) {
 		set_why("out of memory");
 		r = SK_ERR_NOMEM;
@@ -426,6 +430,7 @@ static int wrap_fd(int fd, assuan_context_t *out)
 			r = SK_ERR_TIMEOUT;
 		} else {
 			set_why("skinkeyd closed the connection before greeting (%s)", gpg_strerror(e));
+			*dying = skc_conn_lost(e);
 		}
 		goto out;
 	}
@@ -445,24 +450,51 @@ out:
 	return r;
 }
 
-int skc_connect(assuan_context_t *out)
+static int connect_ctx(assuan_context_t *out, int autostart)
 {
-	int fd, r;
+	int fd, r = SK_ERR_IO, dying = 0;
 
 	*out = NULL;
-	if ((r = connect_or_start(&fd, 1)) != 0)
-		return r;
-	return wrap_fd(fd, out);
+	for (int attempt = 0; attempt < SKC_DYING_TRIES; attempt++) {
+		if (dying)
+			sleep_ms(50L << attempt);   /* let the old daemon finish closing its socket */
+		if ((r = connect_or_start(&fd, autostart)) != 0)
+			return r;
+		if ((r = wrap_fd(fd, out, &dying)) == 0 || !dying)
+			return r;
+	}
+	return r;
+}
+
+int skc_connect(assuan_context_t *out)
+{
+	return connect_ctx(out, 1);
 }
 
 int skc_connect_noautostart(assuan_context_t *out)
 {
-	int fd, r;
+	return connect_ctx(out, 0);
+}
 
-	*out = NULL;
-	if ((r = connect_or_start(&fd, 0)) != 0)
-		return r;
-	return wrap_fd(fd, out);
+int skc_conn_lost(gpg_error_t e)
+{
+	/* skinkeyd's own answers carry source SCD; what libassuan reports about the socket itself
+	 * (EOF, EPIPE, reset, read/write failures) carries ours. A callback's error is neither. */
+	if (e == 0 || gpg_err_source(e) == GPG_ERR_SOURCE_SCD)
+		return 0;
+	switch (gpg_err_code(e)) {
+	case GPG_ERR_EOF:
+	case GPG_ERR_EPIPE:
+	case GPG_ERR_ECONNRESET:
+	case GPG_ERR_ECONNABORTED:
+	case GPG_ERR_ENOTCONN:
+	case GPG_ERR_ASS_READ_ERROR:
+	case GPG_ERR_ASS_WRITE_ERROR:
+	case GPG_ERR_ASS_CONNECT_FAILED:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 int skc_transact(assuan_context_t ctx, const char *cmd,

@@ -41,6 +41,10 @@ int skc_transact(assuan_context_t ctx, const char *cmd,
     gpg_error_t (*data_cb)(void *, const void *, size_t),
     gpg_error_t (*status_cb)(void *, const char *), void *arg, gpg_error_t *gerr);
 
+/* 1 when e is not an answer of skinkeyd's (an ERR line) but the connection failing: skinkeyd
+ * stopped or closed the socket. */
+int skc_conn_lost(gpg_error_t e);
+
 /* SK_ERR_* <-> gpg_error_t (source SCD), the mapping skinkeyd uses on the wire. */
 gpg_error_t skc_err_to_gpg(int sk_err);
 int skc_err_from_gpg(gpg_error_t e);

@@ -42,6 +42,11 @@ int cli_transact(assuan_context_t ctx, const char *cmd, struct cli_lines *status
 	r = skc_transact(ctx, cmd, NULL, collect, status, &e);
 	if (r == 0)
 		return 0;
+	if (skc_conn_lost(e)) {
+		fprintf(stderr, "skinkey: %.*s: skinkeyd stopped (the connection ended: %s)\n",
+		    (int)strcspn(cmd, " "), cmd, gpg_strerror(e));
+		return CLI_NODAEMON;
+	}
 	fprintf(stderr, "skinkey: %s: %s\n", cmd, e ? gpg_strerror(e) : sk_strerror(r));
 	return CLI_ERR;
 }

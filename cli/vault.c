@@ -120,6 +120,11 @@ static int transact(const char *cmd, struct reply *r)
 	e = assuan_transact(conn, cmd, on_data, r, on_inquire_real, r, on_status, r);
 	if (e == 0)
 		return 0;
+	if (skc_conn_lost(e)) {
+		fprintf(stderr, "skinkey vault: %.*s: skinkeyd stopped (the connection ended: %s)\n",
+		    (int)strcspn(cmd, " "), cmd, gpg_strerror(e));
+		return SK_ERR_IO;
+	}
 	err = skc_err_from_gpg(e);
 	if (err == 0)
 		err = SK_ERR_PROTO;
