@@ -156,6 +156,7 @@ CK_RV p11_session_get(CK_SESSION_HANDLE h, struct p11_session **s, struct p11_sl
 void p11_session_op_reset(struct p11_session *s);
 CK_STATE p11_session_state(const struct p11_session *s, struct p11_slot *slot);
 int p11_slot_has_ro_session(size_t idx);   /* a read-only session of this slot is open */
+CK_ULONG p11_slot_rw_sessions(const struct p11_slot *sl);
 
 /* p11_auth.c: login, PINs */
 CK_RV p11_login(struct p11_session *s, struct p11_slot *slot, CK_USER_TYPE who,

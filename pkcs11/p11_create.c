@@ -85,6 +85,24 @@ pick_algo(CK_MECHANISM_TYPE m, const CK_ATTRIBUTE *pub, CK_ULONG np, int ref, co
 	return CKR_OK;
 }
 
+/* On-card keys are token objects: a template asking for session objects (CKA_TOKEN false, the
+ * default when absent) is refused before the chip replaces the key in that slot for good. */
+static CK_RV
+token_objects(const CK_ATTRIBUTE *pub, CK_ULONG np, const CK_ATTRIBUTE *priv, CK_ULONG nv)
+{
+	int tpub = 0, tpriv = 0;
+
+	if (p11_tmpl_bool(pub, np, CKA_TOKEN, &tpub) < 0 ||
+	    p11_tmpl_bool(priv, nv, CKA_TOKEN, &tpriv) < 0)
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if (!tpub || !tpriv) {
+		p11_log("C_GenerateKeyPair: keys on the card are token objects; CKA_TOKEN must be "
+		    "true in both templates: nothing generated");
+		return CKR_TEMPLATE_INCONSISTENT;
+	}
+	return CKR_OK;
+}
+
 CK_RV
 p11_genkey(struct p11_session *s, struct p11_slot *slot, CK_MECHANISM_PTR m,
     CK_ATTRIBUTE_PTR pubt, CK_ULONG npub, CK_ATTRIBUTE_PTR privt, CK_ULONG npriv,
@@ -101,7 +119,8 @@ p11_genkey(struct p11_session *s, struct p11_slot *slot, CK_MECHANISM_PTR m,
 		return CKR_MECHANISM_INVALID;
 	if (!(s->flags & CKF_RW_SESSION))
 		return CKR_SESSION_READ_ONLY;
-	if ((rv = pick_ref(pubt, npub, privt, npriv, m->mechanism, &ref)) != CKR_OK ||
+	if ((rv = token_objects(pubt, npub, privt, npriv)) != CKR_OK ||
+	    (rv = pick_ref(pubt, npub, privt, npriv, m->mechanism, &ref)) != CKR_OK ||
 	    (rv = pick_algo(m->mechanism, pubt, npub, ref, &algo)) != CKR_OK)
 		return rv;
 	if ((rv = p11_backend_handle(&h)) != CKR_OK)
@@ -328,7 +347,7 @@ derived_object(struct p11_session *s, struct p11_slot *slot, const uint8_t *z, s
 {
 	struct p11_obj o;
 	CK_ULONG vlen = zlen, kt = CKK_GENERIC_SECRET;
-	int sens = 0, ext = 1, tok = 0;
+	int sens = 0, ext = 1, tok = 0, priv = 1;
 	const CK_ATTRIBUTE *l = p11_tmpl_find(t, n, CKA_LABEL);
 	CK_RV rv = CKR_HOST_MEMORY;
 
@@ -336,18 +355,20 @@ derived_object(struct p11_session *s, struct p11_slot *slot, const uint8_t *z, s
 	if (p11_tmpl_ulong(t, n, CKA_VALUE_LEN, &vlen) < 0 || vlen == 0 || vlen > zlen ||
 	    p11_tmpl_ulong(t, n, CKA_KEY_TYPE, &kt) < 0 ||
 	    p11_tmpl_bool(t, n, CKA_SENSITIVE, &sens) < 0 ||
-	    p11_tmpl_bool(t, n, CKA_EXTRACTABLE, &ext) < 0 || p11_tmpl_bool(t, n, CKA_TOKEN, &tok) < 0)
+	    p11_tmpl_bool(t, n, CKA_EXTRACTABLE, &ext) < 0 || p11_tmpl_bool(t, n, CKA_TOKEN, &tok) < 0 ||
+	    p11_tmpl_bool(t, n, CKA_PRIVATE, &priv) < 0)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	if (tok)
 		return CKR_TEMPLATE_INCONSISTENT;   /* the card stores no derived keys */
 	o.cls = CKO_SECRET_KEY;
 	o.kty = kt;
 	o.sensitive = sens || !ext;
+	o.is_private = priv;   /* CKA_PRIVATE (default true): seen only while the user is in */
 	o.owner = s->handle;
 	o.handle = P11_SESSION_OBJ | p11_mod.next_object++;
 	if (p11_obj_add_ulong(&o, CKA_CLASS, CKO_SECRET_KEY) != 0 ||
 	    p11_obj_add_ulong(&o, CKA_KEY_TYPE, kt) != 0 || p11_obj_add_bool(&o, CKA_TOKEN, 0) != 0 ||
-	    p11_obj_add_bool(&o, CKA_PRIVATE, 1) != 0 || p11_obj_add_bool(&o, CKA_SENSITIVE, sens) != 0 ||
+	    p11_obj_add_bool(&o, CKA_PRIVATE, priv) != 0 || p11_obj_add_bool(&o, CKA_SENSITIVE, sens) != 0 ||
 	    p11_obj_add_bool(&o, CKA_EXTRACTABLE, ext) != 0 ||
 	    p11_obj_add_bool(&o, CKA_DESTROYABLE, 1) != 0 || p11_obj_add_bool(&o, CKA_LOCAL, 0) != 0 ||
 	    p11_obj_add_ulong(&o, CKA_VALUE_LEN, vlen) != 0 ||

@@ -808,6 +808,8 @@ c_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
 {
 	CK_RV rv;
 
+	if (slot == NULL || reserved != NULL)
+		return CKR_ARGUMENTS_BAD;
 	ENTER(rv);
 	p11_unlock();
 	/* Chips stay "known" across taps, so slots rarely change; no blocking wait offered. */

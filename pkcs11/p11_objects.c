@@ -95,11 +95,22 @@ p11_obj_attr(const struct p11_obj *o, CK_ATTRIBUTE_TYPE t)
 	return NULL;
 }
 
+/* The attributes that hold the secret parts of a sensitive object (PKCS#11 3.0 4.9/4.10): they
+ * answer CKR_ATTRIBUTE_SENSITIVE. An attribute the object's type does not have at all (CKA_VALUE
+ * of an RSA key, CKA_PRIME_1 of an EC key) is CKR_ATTRIBUTE_TYPE_INVALID like any other. */
 static int
-is_sensitive_type(CK_ATTRIBUTE_TYPE t)
+secret_part(const struct p11_obj *o, CK_ATTRIBUTE_TYPE t)
 {
-	return t == CKA_VALUE || t == CKA_PRIVATE_EXPONENT || t == CKA_PRIME_1 ||
-	    t == CKA_PRIME_2 || t == CKA_EXPONENT_1 || t == CKA_EXPONENT_2 || t == CKA_COEFFICIENT;
+	if (!o->sensitive)
+		return 0;
+	if (o->cls == CKO_SECRET_KEY)
+		return t == CKA_VALUE;
+	if (o->cls != CKO_PRIVATE_KEY)
+		return 0;
+	if (o->kty == CKK_RSA)
+		return t == CKA_PRIVATE_EXPONENT || t == CKA_PRIME_1 || t == CKA_PRIME_2 ||
+		    t == CKA_EXPONENT_1 || t == CKA_EXPONENT_2 || t == CKA_COEFFICIENT;
+	return t == CKA_VALUE;   /* EC, Edwards, Montgomery: the private scalar */
 }
 
 /* C_GetAttributeValue semantics: every attribute is processed; the worst error wins in the
@@ -113,7 +124,7 @@ p11_obj_get_attrs(const struct p11_obj *o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 
 	for (i = 0; i < n; i++) {
 		a = p11_obj_attr(o, t[i].type);
-		if (o->sensitive && is_sensitive_type(t[i].type)) {
+		if (secret_part(o, t[i].type)) {
 			t[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
 			rv = CKR_ATTRIBUTE_SENSITIVE;
 			continue;
@@ -141,7 +152,7 @@ p11_obj_match(const struct p11_obj *o, const CK_ATTRIBUTE *t, CK_ULONG n)
 	CK_ULONG i;
 
 	for (i = 0; i < n; i++) {
-		if (o->sensitive && is_sensitive_type(t[i].type))
+		if (secret_part(o, t[i].type))
 			return 0;
 		a = p11_obj_attr(o, t[i].type);
 		if (a == NULL || a->len != t[i].ulValueLen)

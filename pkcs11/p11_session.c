@@ -123,6 +123,19 @@ p11_session_close_all(CK_SLOT_ID slot)
 	return CKR_OK;
 }
 
+CK_ULONG
+p11_slot_rw_sessions(const struct p11_slot *sl)
+{
+	size_t i, idx = (size_t)(sl - p11_mod.slots);
+	CK_ULONG n = 0;
+
+	for (i = 0; i < P11_MAX_SESSIONS; i++)
+		if (p11_mod.sessions[i] != NULL && p11_mod.sessions[i]->slot == idx &&
+		    (p11_mod.sessions[i]->flags & CKF_RW_SESSION))
+			n++;
+	return n;
+}
+
 int
 p11_slot_has_ro_session(size_t idx)
 {

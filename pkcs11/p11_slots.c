@@ -230,7 +230,7 @@ p11_token_info(struct p11_slot *s, CK_TOKEN_INFO *info)
 	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulSessionCount = s->nsessions;
 	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
-	info->ulRwSessionCount = CK_UNAVAILABLE_INFORMATION;
+	info->ulRwSessionCount = p11_slot_rw_sessions(s);
 	info->ulMaxPinLen = s->kind == P11_KIND_OPENPGP ? 127 : 0;   /* the others have none */
 	info->ulMinPinLen = s->kind == P11_KIND_OPENPGP ? 6 : 0;
 	info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;

@@ -326,8 +326,8 @@ test_genkey_ecdh(CK_SESSION_HANDLE s, CK_SLOT_ID slot)
 	static CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 	CK_BYTE id = 2, point[80], z[64];
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_ATTRIBUTE pubt[] = { { CKA_EC_PARAMS, p256, sizeof(p256) } };
-	CK_ATTRIBUTE privt[] = { { CKA_ID, &id, 1 }, { CKA_DERIVE, &yes, 1 } };
+	CK_ATTRIBUTE pubt[] = { { CKA_EC_PARAMS, p256, sizeof(p256) }, { CKA_TOKEN, &yes, 1 } };
+	CK_ATTRIBUTE privt[] = { { CKA_ID, &id, 1 }, { CKA_DERIVE, &yes, 1 }, { CKA_TOKEN, &yes, 1 } };
 	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
 	CK_OBJECT_HANDLE pub = 0, priv = 0, dk = 0;
 	CK_SESSION_HANDLE so;
@@ -350,10 +350,13 @@ test_genkey_ecdh(CK_SESSION_HANDLE s, CK_SLOT_ID slot)
 	    CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
 	CHECK_RV(f->C_Logout(so), CKR_OK);
 	p11_mock_forget();
-	CHECK_RV(f->C_GenerateKeyPair(so, &gen, pubt, 1, privt, 2, &pub, &priv),
+	CHECK_RV(f->C_GenerateKeyPair(so, &gen, pubt, 2, privt, 3, &pub, &priv),
 	    CKR_USER_NOT_LOGGED_IN);
 	CHECK_RV(f->C_Login(so, CKU_SO, (CK_UTF8CHAR *)"12345678", 8), CKR_OK);
-	CHECK_RV(f->C_GenerateKeyPair(so, &gen, pubt, 1, privt, 2, &pub, &priv), CKR_OK);
+	/* session objects asked for (CKA_TOKEN absent = false): the card key stays */
+	CHECK_RV(f->C_GenerateKeyPair(so, &gen, pubt, 1, privt, 2, &pub, &priv),
+	    CKR_TEMPLATE_INCONSISTENT);
+	CHECK_RV(f->C_GenerateKeyPair(so, &gen, pubt, 2, privt, 3, &pub, &priv), CKR_OK);
 	CHECK(pub != 0 && priv != 0);
 	CHECK_RV(f->C_Logout(so), CKR_OK);
 	CHECK_RV(f->C_Login(so, CKU_USER, (CK_UTF8CHAR *)"123456", 6), CKR_OK);
@@ -374,6 +377,10 @@ test_genkey_ecdh(CK_SESSION_HANDLE s, CK_SLOT_ID slot)
 	CHECK(zv.ulValueLen == 32 && memcmp(z, zz, 32) == 0);
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(peer);
+	/* the derived key is CKA_PRIVATE: gone from sight with the user */
+	CHECK_RV(f->C_Logout(so), CKR_OK);
+	CHECK_RV(f->C_GetAttributeValue(so, dk, &zv, 1), CKR_OBJECT_HANDLE_INVALID);
+	CHECK_RV(f->C_Login(so, CKU_USER, (CK_UTF8CHAR *)"123456", 6), CKR_OK);
 	CHECK_RV(f->C_DestroyObject(so, dk), CKR_OK);
 	CHECK_RV(f->C_DestroyObject(so, priv), CKR_ACTION_PROHIBITED);
 	CHECK_RV(f->C_CloseSession(so), CKR_OK);
@@ -395,7 +402,9 @@ test_x25519(CK_SLOT_ID slot)
 	CK_KEY_TYPE kt = 0;
 	CK_ATTRIBUTE kta = { CKA_KEY_TYPE, &kt, sizeof(kt) };
 	CK_BYTE three = 3;
-	CK_ATTRIBUTE bad_id = { CKA_ID, &three, 1 };
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE tok = { CKA_TOKEN, &yes, 1 };
+	CK_ATTRIBUTE bad_id[] = { { CKA_ID, &three, 1 }, { CKA_TOKEN, &yes, 1 } };
 	EVP_PKEY_CTX *c;
 
 	CHECK_RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), CKR_OK);
@@ -403,9 +412,9 @@ test_x25519(CK_SLOT_ID slot)
 	p11_mock_forget();
 	CHECK_RV(f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)"12345678", 8), CKR_OK);
 	/* X25519 only in the DEC slot */
-	CHECK_RV(f->C_GenerateKeyPair(s, &gen, NULL, 0, &bad_id, 1, &pub, &priv),
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, &tok, 1, bad_id, 2, &pub, &priv),
 	    CKR_TEMPLATE_INCONSISTENT);
-	CHECK_RV(f->C_GenerateKeyPair(s, &gen, NULL, 0, NULL, 0, &pub, &priv), CKR_OK);
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, &tok, 1, &tok, 1, &pub, &priv), CKR_OK);
 	CHECK_RV(f->C_Logout(s), CKR_OK);
 	CHECK_RV(f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)"123456", 6), CKR_OK);
 	CHECK(priv == find_one(s, CKO_PRIVATE_KEY, 2));

@@ -231,8 +231,9 @@ test_so_keygen(void)
 	static CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 	CK_SLOT_ID pgp = slot_of("OpenPGP");
 	CK_BYTE id = 3, idv[4];
-	CK_ATTRIBUTE pubt[] = { { CKA_EC_PARAMS, p256, sizeof(p256) } };
-	CK_ATTRIBUTE privt[] = { { CKA_ID, &id, 1 } };
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE pubt[] = { { CKA_EC_PARAMS, p256, sizeof(p256) }, { CKA_TOKEN, &yes, 1 } };
+	CK_ATTRIBUTE privt[] = { { CKA_ID, &id, 1 }, { CKA_TOKEN, &yes, 1 } };
 	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
 	CK_MECHANISM sig = { CKM_ECDSA, NULL, 0 };
 	CK_OBJECT_HANDLE pub = 0, priv = 0;
@@ -245,7 +246,7 @@ test_so_keygen(void)
 	p11_mock_forget();
 	CHECK_RV(f->C_OpenSession(pgp, RW, NULL, NULL, &s), CKR_OK);
 	CHECK_RV(f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)"12345678", 8), CKR_OK);
-	CHECK_RV(f->C_GenerateKeyPair(s, &gen, pubt, 1, privt, 1, &pub, &priv), CKR_OK);
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, pubt, 2, privt, 2, &pub, &priv), CKR_OK);
 	CHECK_RV(f->C_GetAttributeValue(s, priv, a, 3), CKR_OK);
 	CHECK(cls == CKO_PRIVATE_KEY && a[1].ulValueLen == 1 && idv[0] == 3 && prv == CK_TRUE);
 	CHECK(find_one(s, CKO_PRIVATE_KEY, 3) == priv);
@@ -275,6 +276,105 @@ test_random(void)
 	CHECK_RV(f->C_GenerateRandom(s, b, sizeof(b)), CKR_OK);
 	CHECK(memcmp(a, b, sizeof(a)) != 0);
 	CHECK_RV(f->C_CloseSession(s), CKR_OK);
+}
+
+/* CKR_ATTRIBUTE_SENSITIVE only for the secret parts the object has; anything it does not have
+ * is CKR_ATTRIBUTE_TYPE_INVALID; both leave ulValueLen = CK_UNAVAILABLE_INFORMATION and fill
+ * the other attributes of the template. */
+static void
+test_attribute_errors(void)
+{
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE ec, rsa, pub, hk;
+	CK_BYTE label[64], buf[512];
+	CK_ATTRIBUTE a[2];
+
+	CHECK_RV(f->C_OpenSession(slot_of("OpenPGP"), RO, NULL, NULL, &s), CKR_OK);
+	CHECK_RV(f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)"123456", 6), CKR_OK);
+	ec = find_one(s, CKO_PRIVATE_KEY, 1);
+	rsa = find_one(s, CKO_PRIVATE_KEY, 2);
+	pub = find_one(s, CKO_PUBLIC_KEY, 1);
+	a[0] = (CK_ATTRIBUTE){ CKA_LABEL, label, sizeof(label) };
+	a[1] = (CK_ATTRIBUTE){ CKA_VALUE, buf, sizeof(buf) };
+	CHECK_RV(f->C_GetAttributeValue(s, ec, a, 2), CKR_ATTRIBUTE_SENSITIVE);
+	CHECK(a[0].ulValueLen == 13 && memcmp(label, "Signature key", 13) == 0);
+	CHECK(a[1].ulValueLen == CK_UNAVAILABLE_INFORMATION);
+	a[1] = (CK_ATTRIBUTE){ CKA_PRIME_1, NULL, 0 };
+	CHECK_RV(f->C_GetAttributeValue(s, ec, a, 2), CKR_ATTRIBUTE_TYPE_INVALID);
+	CHECK(a[1].ulValueLen == CK_UNAVAILABLE_INFORMATION);
+	a[1] = (CK_ATTRIBUTE){ CKA_VALUE, NULL, 0 };
+	CHECK_RV(f->C_GetAttributeValue(s, rsa, &a[1], 1), CKR_ATTRIBUTE_TYPE_INVALID);
+	CHECK(a[1].ulValueLen == CK_UNAVAILABLE_INFORMATION);
+	a[1] = (CK_ATTRIBUTE){ CKA_PRIVATE_EXPONENT, NULL, 0 };
+	CHECK_RV(f->C_GetAttributeValue(s, rsa, &a[1], 1), CKR_ATTRIBUTE_SENSITIVE);
+	CHECK(a[1].ulValueLen == CK_UNAVAILABLE_INFORMATION);
+	a[1] = (CK_ATTRIBUTE){ CKA_VALUE, buf, sizeof(buf) };
+	CHECK_RV(f->C_GetAttributeValue(s, pub, &a[1], 1), CKR_ATTRIBUTE_TYPE_INVALID);
+	a[1] = (CK_ATTRIBUTE){ 0x7fff0001UL, buf, sizeof(buf) };
+	CHECK_RV(f->C_GetAttributeValue(s, pub, &a[1], 1), CKR_ATTRIBUTE_TYPE_INVALID);
+	CHECK(a[1].ulValueLen == CK_UNAVAILABLE_INFORMATION);
+	CHECK_RV(f->C_GetAttributeValue(s, pub, NULL, 1), CKR_ARGUMENTS_BAD);
+	CHECK_RV(f->C_CloseSession(s), CKR_OK);
+
+	CHECK_RV(f->C_OpenSession(slot_of("HMAC"), RO, NULL, NULL, &s), CKR_OK);
+	hk = find_one(s, CKO_SECRET_KEY, 1);
+	a[1] = (CK_ATTRIBUTE){ CKA_VALUE, buf, sizeof(buf) };
+	CHECK_RV(f->C_GetAttributeValue(s, hk, &a[1], 1), CKR_ATTRIBUTE_SENSITIVE);
+	a[1] = (CK_ATTRIBUTE){ CKA_MODULUS, buf, sizeof(buf) };
+	CHECK_RV(f->C_GetAttributeValue(s, hk, &a[1], 1), CKR_ATTRIBUTE_TYPE_INVALID);
+	CHECK_RV(f->C_CloseSession(s), CKR_OK);
+}
+
+/* C_GenerateKeyPair asked for session objects (CKA_TOKEN absent or false): refused, and the
+ * key in the card slot is the one that was there. */
+static void
+test_keygen_session_objects(void)
+{
+	static CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	CK_BYTE id = 1, pt[80], pt2[80];
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE pubt[] = { { CKA_EC_PARAMS, p256, sizeof(p256) }, { CKA_TOKEN, &yes, 1 } };
+	CK_ATTRIBUTE privt[] = { { CKA_ID, &id, 1 }, { CKA_TOKEN, &no, 1 } };
+	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_OBJECT_HANDLE pub = 0, priv = 0;
+	CK_ATTRIBUTE q = { CKA_EC_POINT, pt, sizeof(pt) };
+	CK_SESSION_HANDLE s;
+
+	p11_mock_forget();
+	CHECK_RV(f->C_OpenSession(slot_of("OpenPGP"), RW, NULL, NULL, &s), CKR_OK);
+	CHECK_RV(f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)"12345678", 8), CKR_OK);
+	CHECK_RV(f->C_GetAttributeValue(s, find_one(s, CKO_PUBLIC_KEY, 1), &q, 1), CKR_OK);
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, pubt, 2, privt, 2, &pub, &priv),
+	    CKR_TEMPLATE_INCONSISTENT);
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, pubt, 2, privt, 1, &pub, &priv),
+	    CKR_TEMPLATE_INCONSISTENT);
+	CHECK_RV(f->C_GenerateKeyPair(s, &gen, pubt, 1, &privt[0], 1, &pub, &priv),
+	    CKR_TEMPLATE_INCONSISTENT);
+	CHECK(pub == CK_INVALID_HANDLE && priv == CK_INVALID_HANDLE);
+	q.pValue = pt2;
+	q.ulValueLen = sizeof(pt2);
+	CHECK_RV(f->C_GetAttributeValue(s, find_one(s, CKO_PUBLIC_KEY, 1), &q, 1), CKR_OK);
+	CHECK(memcmp(pt, pt2, q.ulValueLen) == 0);
+	CHECK_RV(f->C_CloseSession(s), CKR_OK);
+}
+
+static void
+test_session_counts(void)
+{
+	CK_SLOT_ID hmac = slot_of("HMAC"), got = 99;
+	CK_SESSION_HANDLE a, b;
+	CK_TOKEN_INFO ti;
+
+	CHECK_RV(f->C_OpenSession(hmac, RO, NULL, NULL, &a), CKR_OK);
+	CHECK_RV(f->C_OpenSession(hmac, RW, NULL, NULL, &b), CKR_OK);
+	CHECK_RV(f->C_GetTokenInfo(hmac, &ti), CKR_OK);
+	CHECK(ti.ulSessionCount == 2 && ti.ulRwSessionCount == 1);
+	CHECK_RV(f->C_CloseAllSessions(hmac), CKR_OK);
+	CHECK_RV(f->C_GetTokenInfo(hmac, &ti), CKR_OK);
+	CHECK(ti.ulSessionCount == 0 && ti.ulRwSessionCount == 0);
+	CHECK_RV(f->C_WaitForSlotEvent(CKF_DONT_BLOCK, NULL, NULL), CKR_ARGUMENTS_BAD);
+	CHECK_RV(f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &got, &got), CKR_ARGUMENTS_BAD);
+	CHECK_RV(f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &got, NULL), CKR_NO_EVENT);
 }
 
 static CK_RV
@@ -381,6 +481,9 @@ main(void)
 	test_so_keygen();
 	test_random();
 	test_hmac_objects();
+	test_attribute_errors();
+	test_keygen_session_objects();
+	test_session_counts();
 	CHECK_RV(f->C_Finalize(NULL), CKR_OK);
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);

@@ -193,6 +193,27 @@ expect_match "$out" "Private Key Object; EC" "pkcs11-tool shows the generated pr
 grep -qi 'warning' <<< "$out" && fail "pkcs11-tool warned: $out"
 grep -qi 'Data object' <<< "$out" && fail "bogus data object printed: $out"
 
+# a key generation asking for session objects (PyKCS11's default templates carry no CKA_TOKEN)
+# is refused before the card replaces the key in the slot
+out=$(pyk <<'EOF'
+s = lib.openSession(slot(os.environ["PGP"]), CKF_SERIAL_SESSION | CKF_RW_SESSION)
+s.login("12345678", CKU_SO)
+pub = s.findObjects([(CKA_CLASS, CKO_PUBLIC_KEY), (CKA_ID, (3,))])[0]
+before = bytes(s.getAttributeValue(pub, [CKA_EC_POINT])[0])
+mech = Mechanism(CKM_EC_KEY_PAIR_GEN)
+p256 = bytes.fromhex("06082a8648ce3d030107")
+print("sessionkeys", rv(s.generateKeyPair, [(CKA_EC_PARAMS, p256)], [(CKA_ID, (3,))], mech))
+print("privfalse", rv(s.generateKeyPair, [(CKA_EC_PARAMS, p256), (CKA_TOKEN, True)],
+                      [(CKA_ID, (3,)), (CKA_TOKEN, False)], mech))
+pub = s.findObjects([(CKA_CLASS, CKO_PUBLIC_KEY), (CKA_ID, (3,))])[0]
+print("same", bytes(s.getAttributeValue(pub, [CKA_EC_POINT])[0]) == before)
+s.logout()
+EOF
+) || fail "keygen with session-object templates: $out"
+expect_match "$out" "sessionkeys CKR_TEMPLATE_INCONSISTENT" "keygen without CKA_TOKEN refused"
+expect_match "$out" "privfalse CKR_TEMPLATE_INCONSISTENT" "keygen with CKA_TOKEN false refused"
+expect_match "$out" "same True" "the card key is the one pkcs11-tool generated"
+
 # ---- C_GetInterface for 2.x (ctypes: the symbol as any 3.0-aware loader calls it) ----
 out=$($PY - "$SO" <<'PY'
 import ctypes, sys
