@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -119,34 +118,15 @@ out:
 	return r;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static int guard_ok(void)
-{
-	return skd_guard_running() && !skd_outbox_stale(skd_config.audit_deadline_ms);
-}
-
 int skd_guard_gate(void)
 {
-	int waited = 0;
-
-	if (skd_config.audit == SKD_AUDIT_OFF || guard_ok())
+	if (skd_config.audit == SKD_AUDIT_OFF)
 		return 0;
-	/* Not running, or not acknowledging: (re)start it and give it the deadline to catch up.
-	 * This loop runs only while a key operation waits, never when idle. */
 	if (!skd_guard_running())
-		skd_guard_spawn();
-	while (waited < skd_config.audit_deadline_ms) {
-		if (guard_ok())
-			return 0;
-		sleep_ms(20);
-		waited += 20;
-	}
-	sk_warn("skinkey-guard is not running or does not acknowledge events: key operation "
-	    "refused (audit = required)");
+		skd_guard_spawn();   /* --daemon returns once the new guard holds its lock */
+	if (skd_guard_running() && skd_outbox_wait_acked(skd_config.audit_deadline_ms) == 0)
+		return 0;
+	sk_warn("skinkey-guard is not running or does not acknowledge events within %d ms: key "
+	    "operation refused (audit = required)", skd_config.audit_deadline_ms);
 	return SK_ERR_UNRECORDED;
 }

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,6 @@ static sqlite3 *ob;
 static pthread_mutex_t ob_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ob_cv = PTHREAD_COND_INITIALIZER;
 static uint64_t ob_gen;          /* bumped on every insert */
-static int64_t last_contact_ms;  /* the guard's last EVENTS/ACK (or our start) */
 static char stream_id[33];
 
 static const char schema[] =
@@ -143,7 +143,6 @@ int skd_outbox_open(void)
 	sqlite3_busy_timeout(ob, 5000);
 	if ((r = exec(schema)) != 0 || (r = load_stream_id()) != 0)
 		goto out;
-	last_contact_ms = now_ms();
 	r = 0;
 out:
 	if (r != 0 && ob != NULL) {
@@ -178,7 +177,6 @@ int skd_outbox_fetch(uint64_t after, int max, skd_outbox_fn fn, void *arg, int *
 
 	*n = 0;
 	pthread_mutex_lock(&ob_mu);
-	last_contact_ms = now_ms();
 	if (ob == NULL || sqlite3_prepare_v2(ob, "SELECT seq, ts_ms, kind, details FROM outbox"
 	    " WHERE seq > ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -232,7 +230,6 @@ int skd_outbox_wait(uint64_t after)
 		while (gen == ob_gen && ob != NULL)
 			pthread_cond_wait(&ob_cv, &ob_mu);
 	}
-	last_contact_ms = now_ms();
 	pthread_mutex_unlock(&ob_mu);
 	return r < 0 ? r : 0;
 }
@@ -243,13 +240,14 @@ int skd_outbox_ack(uint64_t upto)
 	int r = SK_ERR_DB;
 
 	pthread_mutex_lock(&ob_mu);
-	last_contact_ms = now_ms();
 	if (ob == NULL || sqlite3_prepare_v2(ob, "DELETE FROM outbox WHERE seq <= ?", -1, &st,
 	    NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
-	if (sqlite3_step(st) == SQLITE_DONE)
+	if (sqlite3_step(st) == SQLITE_DONE) {
 		r = 0;
+		pthread_cond_broadcast(&ob_cv);   /* gates waiting for this ACK */
+	}
 out:
 	if (r != 0)
 		sk_error("outbox: ACK %llu failed", (unsigned long long)upto);
@@ -258,27 +256,67 @@ out:
 	return r;
 }
 
-int skd_outbox_stale(int64_t ms)
+/* The newest seq written, 0 when the outbox is empty. Under ob_mu. */
+static int64_t max_seq_locked(void)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t oldest, since;
-	int stale = 0;
+	int64_t m = -1;
 
+	if (ob != NULL && sqlite3_prepare_v2(ob, "SELECT IFNULL(MAX(seq), 0) FROM outbox", -1, &st,
+	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		m = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return m;
+}
+
+static int pending_upto_locked(int64_t upto)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+
+	if (ob != NULL && sqlite3_prepare_v2(ob, "SELECT 1 FROM outbox WHERE seq <= ? LIMIT 1", -1,
+	    &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, upto);
+		r = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int skd_outbox_wait_acked(int ms)
+{
+	struct timespec dl;
+	int64_t upto;
+	int r = SK_ERR_TIMEOUT, p;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&ob_mu);
-	if (ob == NULL || sqlite3_prepare_v2(ob, "SELECT MIN(ts_ms) FROM outbox", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		stale = 1;
+	if ((upto = max_seq_locked()) < 0) {
+		r = SK_ERR_DB;
 		goto out;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		oldest = sqlite3_column_int64(st, 0);
-		since = oldest > last_contact_ms ? oldest : last_contact_ms;
-		stale = now_ms() - since > ms;
+	for (;;) {
+		if ((p = pending_upto_locked(upto)) < 0) {
+			r = SK_ERR_DB;
+			break;
+		}
+		if (p == 0) {
+			r = 0;
+			break;
+		}
+		/* woken by ACK (or any insert); the timer exists only while an operation waits */
+		if (pthread_cond_timedwait(&ob_cv, &ob_mu, &dl) == ETIMEDOUT)
+			break;
 	}
 out:
-	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ob_mu);
-	return stale;
+	return r;
 }
 
 int64_t skd_outbox_pending(void)

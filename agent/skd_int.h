@@ -56,13 +56,13 @@ int skd_outbox_fetch(uint64_t after, int max, skd_outbox_fn fn, void *arg, int *
 /* Block until a row with seq > after exists (no timer: woken by the next event). */
 int skd_outbox_wait(uint64_t after);
 int skd_outbox_ack(uint64_t upto);
-/* Rows waiting longer than ms since they were written and since the guard last asked. */
-int skd_outbox_stale(int64_t ms);
+/* Wait up to ms until every event written so far is acknowledged: 0, or SK_ERR_TIMEOUT. */
+int skd_outbox_wait_acked(int ms);
 int64_t skd_outbox_pending(void);
 
 /* ---- skinkey-guard (guardctl.c) ---- */
-/* 0 when key operations may run: audit off, or a guard that runs and acknowledges (started
- * and waited for up to audit-deadline when it does not); SK_ERR_UNRECORDED otherwise. */
+/* 0 when key operations may run: audit off, or a guard that runs (started when none does) and
+ * acknowledges every event written so far within audit-deadline; SK_ERR_UNRECORDED otherwise. */
 int skd_guard_gate(void);
 int skd_guard_running(void);             /* the guard holds its lock */
 int skd_guard_spawn(void);               /* start `skinkey-guard --daemon` when none runs */

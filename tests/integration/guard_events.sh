@@ -61,7 +61,7 @@ kill -STOP "$g"
 sim remove; wait_for 10 sh -c "! gpg-connect-agent -S '$SKD_SOCK' CHIPS /bye | grep -q 'CHIP fs-[0-9a-f]* 1'"
 sim tap; wait_for 10 sh -c "gpg-connect-agent -S '$SKD_SOCK' CHIPS /bye | grep -q 'CHIP fs-[0-9a-f]* 1'"
 if ssh_login_check "$SSH_AUTH_SOCK"; then fail "a key operation ran while the guard did not acknowledge"; fi
-grep -q 'skinkey-guard is not running or does not acknowledge' "$SKNS_LOG/skinkeyd.log" || fail "no refusal in skinkeyd's log"
+grep -q 'skinkey-guard is not running or does not acknowledge events within' "$SKNS_LOG/skinkeyd.log" || fail "no refusal in skinkeyd's log"
 kill -CONT "$g"
 ssh_login_check "$SSH_AUTH_SOCK" || fail "key operations did not resume with the guard back"
 
