@@ -8,5 +8,5 @@ cd "$src"
 [ -d build ] || meson setup build
 ninja -C build
 echo
-echo "=== demo: private pcscd + vpcd + skinkey-sim (your own pcscd and network are untouched)"
-exec "$src/tests/lib/skns.sh" build scripts/demo.sh
+echo "=== demo: private pcscd + vpcd + two simulated chips (your own pcscd and network are untouched)"
+SKNS_DESFIRE=1 exec "$src/tests/lib/skns.sh" build scripts/demo.sh
