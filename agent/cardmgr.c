@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "common/card.h"
 #include "common/pcsc.h"
+#include "common/tlv.h"
 #include "common/sk_err.h"
 #include "desfire.h"
 #include "event.h"
@@ -94,30 +95,49 @@ static void applets_add(char *list, size_t n, const char *name)
 	snprintf(list + used, n - used, "%s%s", used ? "," : "", name);
 }
 
-/* SELECT OpenPGP + GET DATA 4F: two APDUs from tap to chip id, so presence shows fast. */
-static int quick_id(struct sk_card *sc, char *chip, size_t n)
+/* The chip id from the OpenPGP AID (4F, 16 bytes). */
+static int chip_from_aid(const uint8_t *p, size_t n, char *chip, size_t len)
+{
+	static const uint8_t rid[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+
+	if (n != 16 || memcmp(p, rid, sizeof(rid)) != 0) {
+		sk_warn("the OpenPGP AID (%zu bytes) does not parse", n);
+		return SK_ERR_BAD_RESPONSE;
+	}
+	snprintf(chip, len, "fs-%02x%02x%02x%02x%02x%02x", p[8], p[9], p[10], p[11], p[12], p[13]);
+	return 0;
+}
+
+/* SELECT OpenPGP + GET DATA 6E: the AID inside names the chip, and the rest is what the refresh
+ * needs anyway (app keeps the answer). When 6E does not parse, GET DATA 4F alone still names the
+ * chip, so it can be listed with the reason its data could not be read. */
+static int quick_id(struct sk_card *sc, char *chip, size_t n, struct sk_buf *app)
 {
 	static const uint8_t aid[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
-	struct sk_apdu a = { 0x00, 0xCA, 0x00, 0x4F, NULL, 0, 256, 0 };
+	struct sk_apdu a6e = { 0x00, 0xCA, 0x00, 0x6E, NULL, 0, 256, 0 };
+	struct sk_apdu a4f = { 0x00, 0xCA, 0x00, 0x4F, NULL, 0, 256, 0 };
 	struct sk_buf *rsp = sk_buf_new(4096);
-	const uint8_t *p;
+	struct sk_tlv t;
 	uint16_t sw = 0;
 	int r = SK_ERR_NOMEM;
 
+	sk_buf_reset(app);
 	if (rsp == NULL)
 		goto out;
 	if ((r = select_aid(sc, aid, sizeof(aid), rsp)) != 0)
 		goto out;
-	if ((r = sk_card_apdu(sc, &a, rsp, &sw)) != 0 || (r = sk_sw_to_err(sw)) != 0)
+	if ((r = sk_card_apdu(sc, &a6e, app, &sw)) != 0)
 		goto out;
-	p = sk_buf_ptr(rsp);
-	r = SK_ERR_BAD_RESPONSE;
-	if (sk_buf_len(rsp) != 16 || memcmp(p, aid, sizeof(aid)) != 0) {
-		sk_warn("the OpenPGP AID (%zu bytes) does not parse", sk_buf_len(rsp));
+	if (sk_sw_to_err(sw) == 0 &&
+	    sk_tlv_find(sk_buf_ptr(app), sk_buf_len(app), 0x4F, 1, &t) == 0) {
+		r = chip_from_aid(t.value, t.len, chip, n);
 		goto out;
 	}
-	snprintf(chip, n, "fs-%02x%02x%02x%02x%02x%02x", p[8], p[9], p[10], p[11], p[12], p[13]);
-	r = 0;
+	sk_info("GET DATA 6E (SW %04X) names no chip: reading the AID alone", sw);
+	sk_buf_reset(app);
+	if ((r = sk_card_apdu(sc, &a4f, rsp, &sw)) != 0 || (r = sk_sw_to_err(sw)) != 0)
+		goto out;
+	r = chip_from_aid(sk_buf_ptr(rsp), sk_buf_len(rsp), chip, n);
 out:
 	sk_buf_free(&rsp);
 	return r;
@@ -194,12 +214,18 @@ static int desfire_id(struct sk_card *sc, char *chip, size_t n)
 	return r;
 }
 
-/* Subscribers (OpenPGP cache, PIN cache, outbox) learn of the chip with the card still held. */
-static void chip_seen(struct sk_card *sc, const char *chip, const char *reader, const char *applets)
+/* Subscribers (OpenPGP cache, PIN cache, outbox) learn of the chip with the card still held;
+ * app: the answer to GET DATA 6E read while identifying (the OpenPGP cache does not read it again). */
+static void chip_seen(struct sk_card *sc, const char *chip, const char *reader, const char *applets,
+    const struct sk_buf *app)
 {
 	struct skd_event ev = { .kind = SKD_EV_CHIP_SEEN, .chip = chip, .reader = reader,
 		.applets = applets, .card = sc, .counter = -1, .retries = -1 };
 
+	if (app != NULL && sk_buf_len(app) > 0) {
+		ev.app = sk_buf_ptr(app);
+		ev.app_len = sk_buf_len(app);
+	}
 	skd_event_publish(&ev);
 }
 
@@ -211,32 +237,45 @@ static void chip_left(const char *chip, const char *reader, const char *why)
 	skd_event_publish(&ev);
 }
 
-/* Under card_mu with a transaction open. */
-static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
+static int identify_with(int idx, uint64_t seq, const char *name, struct sk_card *sc,
+    struct sk_buf *app, char *chip, size_t clen, char *applets, size_t alen)
 {
-	char chip[SKD_CHIPID_MAX], applets[96];
 	int r;
 
-	if ((r = quick_id(sc, chip, sizeof(chip))) != 0) {
-		if (r != SK_ERR_CARD_REMOVED && desfire_id(sc, chip, sizeof(chip)) == 0) {
+	if ((r = quick_id(sc, chip, clen, app)) != 0) {
+		if (r != SK_ERR_CARD_REMOVED && desfire_id(sc, chip, clen) == 0) {
 			skd_state_chip_seen(chip, "desfire", now_s());
 			skd_cache_put(chip, "reader", (const uint8_t *)name, strlen(name));
 			set_identified(idx, seq, chip, "desfire");
 			sk_info("chip %s in %s (DESFire)", chip, name);
-			chip_seen(sc, chip, name, "desfire");
+			chip_seen(sc, chip, name, "desfire", NULL);
 			return 0;
 		}
 		sk_info("%s: no usable OpenPGP applet (%s): unknown chip", name, sk_strerror(r));
 		return r;
 	}
-	if ((r = probe_applets(sc, chip, applets, sizeof(applets))) != 0)
+	if ((r = probe_applets(sc, chip, applets, alen)) != 0)
 		return r;
 	skd_state_chip_seen(chip, applets, now_s());
 	skd_cache_put(chip, "reader", (const uint8_t *)name, strlen(name));
 	set_identified(idx, seq, chip, applets);
 	sk_info("chip %s in %s (applets %s)", chip, name, applets);
-	chip_seen(sc, chip, name, applets);   /* the OpenPGP glue caches the public data */
+	chip_seen(sc, chip, name, applets, app);   /* the OpenPGP glue caches the public data */
 	return 0;
+}
+
+/* Under card_mu with a transaction open. */
+static int identify(int idx, uint64_t seq, const char *name, struct sk_card *sc)
+{
+	char chip[SKD_CHIPID_MAX], applets[96];
+	struct sk_buf *app = sk_buf_new(4096);
+	int r;
+
+	if (app == NULL)
+		return SK_ERR_NOMEM;
+	r = identify_with(idx, seq, name, sc, app, chip, sizeof(chip), applets, sizeof(applets));
+	sk_buf_free(&app);
+	return r;
 }
 
 static void on_card_inserted(int idx, const char *name)

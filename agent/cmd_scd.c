@@ -334,7 +334,7 @@ static gpg_error_t cmd_checkpin(assuan_context_t ctx, char *line)
 	if (r == 0 && ref == OPGP_PW1_OTHER && info.pw.pw1_multi)
 		r = skd_pgp_verify(c, h, OPGP_PW1_SIGN, &info);
 	if (r == SK_ERR_PIN_WRONG)
-		skd_pgp_refresh(skd_card_raw(h), chip, NULL, 0);   /* the retry counter changed */
+		skd_pgp_refresh_ex(skd_card_raw(h), chip, NULL, 0, SKD_REFRESH_APP, NULL, 0);  /* C4 */
 	r = scd_release(&h, r);
 	return r ? skd_fail(ctx, r, "CHECKPIN") : 0;
 }

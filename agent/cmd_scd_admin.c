@@ -100,12 +100,24 @@ static int hold_admin(struct skd_conn *c, char *chip, size_t n, struct opgp_info
 	return 0;
 }
 
-/* After a change: read the chip again so LEARN shows it (also after a refused PIN). */
-static int finish(struct skd_card **h, const char *chip, int r)
+/* After a change: read the chip again so LEARN shows it (also after a refused PIN): what the
+ * change can have touched (APP: 6E and 7A, in the transaction that selected the applet). */
+static int finish(struct skd_card **h, const char *chip, int r, enum skd_refresh mode)
 {
 	if (*h != NULL && r != SK_ERR_CARD_REMOVED)
-		skd_pgp_refresh(skd_card_raw(*h), chip, NULL, 0);
+		skd_pgp_refresh_ex(skd_card_raw(*h), chip, NULL, 0, mode, NULL, 0);
 	return scd_release(h, r);
+}
+
+/* SETATTR of a DO inside 6E (C4, CA..CC, the resetting code's counter, key attributes)? */
+static enum skd_refresh setattr_scope(uint16_t tag)
+{
+	switch (tag) {
+	case 0x0000: case 0x00C4: case 0x00CA: case 0x00CB: case 0x00CC: case 0x00D3:
+		return SKD_REFRESH_APP;
+	default:
+		return SKD_REFRESH_FULL;
+	}
 }
 
 static gpg_error_t cmd_genkey(assuan_context_t ctx, char *line)
@@ -136,7 +148,10 @@ static gpg_error_t cmd_genkey(assuan_context_t ctx, char *line)
 			    "GENKEY: a key exists (use --force)");
 		}
 	sk_info("%s: generating key %d", chip, slot + 1);
-	r = finish(&h, chip, opgp_generate(skd_card_raw(h), (enum opgp_key)slot, created, &pk));
+	r = opgp_generate(skd_card_raw(h), (enum opgp_key)slot, created, &pk);
+	if (r == 0 && skd_pgp_cache_generated(chip, slot, &pk, created) != 0)
+		sk_warn("%s: generated key %d not cached: read again", chip, slot + 1);
+	r = finish(&h, chip, r, SKD_REFRESH_APP);
 	skd_event_set_door("gpg");
 	skd_event_note(SKD_EV_KEYGEN, chip, "generate", slot_names[slot], 0, -1, r);
 	if (r != 0)
@@ -244,7 +259,7 @@ static gpg_error_t setattr_run(assuan_context_t ctx, char *line)
 		    "\x01" : "\x00"), 1);
 	else
 		r = opgp_put_data(skd_card_raw(h), attr_tab[i].tag, (const uint8_t *)val, vlen);
-	r = finish(&h, chip, r);
+	r = finish(&h, chip, r, setattr_scope(attr_tab[i].tag));
 	return r ? skd_fail(ctx, r, "SETATTR") : 0;
 }
 
@@ -331,7 +346,7 @@ static gpg_error_t cmd_passwd(assuan_context_t ctx, char *line)
 		skd_event_note(SKD_EV_PIN_FAIL, chip, "change", NULL, ref, -1, r);
 	skd_event_note(SKD_EV_PIN_CHANGE, chip, reset ? "reset" : "change", NULL,
 	    reset ? OPGP_PW1_SIGN : ref, -1, r);
-	r = finish(&h, chip, r);
+	r = finish(&h, chip, r, SKD_REFRESH_APP);
 	return r ? skd_fail(ctx, r, "PASSWD") : 0;
 }
 
@@ -355,7 +370,8 @@ static gpg_error_t cmd_writecert(assuan_context_t ctx, char *line)
 		return e;
 	r = hold_admin(c, chip, sizeof(chip), &info, &h, OPGP_PW3);
 	if (r == 0)
-		r = finish(&h, chip, opgp_write_cert(skd_card_raw(h), (enum opgp_key)slot, cert, len));
+		r = finish(&h, chip, opgp_write_cert(skd_card_raw(h), (enum opgp_key)slot, cert, len),
+		    SKD_REFRESH_APP);
 	snprintf(key, sizeof(key), "opgp.cert.%d", slot + 1);
 	if (r == 0)
 		skd_cache_put(chip, key, cert, len);

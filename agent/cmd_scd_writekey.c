@@ -186,8 +186,10 @@ static int write_key(struct skd_conn *c, const char *chip, const struct opgp_inf
 	if ((r = skd_pgp_verify(c, h, OPGP_PW3, info)) == 0 &&
 	    (r = opgp_import_key(skd_card_raw(h), (enum opgp_key)slot, &w->pk)) == 0)
 		r = opgp_write_fpr(skd_card_raw(h), (enum opgp_key)slot, fpr, w->created);
+	if (r == 0 && skd_pgp_cache_generated(chip, slot, &w->pub, w->created) != 0)
+		sk_warn("%s: imported key %d not cached: read again", chip, slot + 1);
 	if (r != SK_ERR_CARD_REMOVED)
-		skd_pgp_refresh(skd_card_raw(h), chip, NULL, 0);
+		skd_pgp_refresh_ex(skd_card_raw(h), chip, NULL, 0, SKD_REFRESH_APP, NULL, 0);
 	return scd_release(&h, r);
 }
 

@@ -42,6 +42,9 @@ struct skd_event {
 	const char *reader;         /* CHIP_SEEN: reader name */
 	const char *applets;        /* CHIP_SEEN: applet list */
 	struct sk_card *card;       /* CHIP_SEEN only: the chip, transaction open (never recorded) */
+	const uint8_t *app;         /* CHIP_SEEN: the OpenPGP GET DATA 6E answer read to identify the
+	                               chip in this transaction, or NULL (never recorded) */
+	size_t app_len;
 	struct skd_conn *conn;      /* TAP_WANTED: the waiting connection (never recorded) */
 	int tap_timeout_s;          /* TAP_WANTED */
 	const char *op;             /* KEY_OP: sign, auth, decrypt; VAULT: read, write, ... */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/card.h"
 #include "common/log.h"
@@ -13,6 +14,8 @@
 
 #define INFO_KEY "opgp.info.v1"
 #define UNREADABLE_KEY "opgp.unreadable"
+#define STATIC_TIME_KEY "opgp.static.time"
+#define STATIC_MAX_AGE 3600   /* seconds */
 
 void skd_pgp_serialno(const struct opgp_info *info, char out[33])
 {
@@ -53,17 +56,14 @@ static int fpr_zero(const uint8_t f[20])
 	return 1;
 }
 
-static int cache_pubkey(struct sk_card *sc, const char *chip, int slot)
+static int cache_pubkey_from(const char *chip, int slot, const struct opgp_pubkey *pk)
 {
-	struct opgp_pubkey pk;
 	uint8_t *sexp = NULL;
 	size_t len = 0;
 	char key[32], grip[41];
 	int r;
 
-	if ((r = opgp_read_pubkey(sc, (enum opgp_key)slot, &pk)) != 0)
-		goto out;
-	if ((r = skd_pgp_pubkey_sexp(&pk, &sexp, &len)) != 0)
+	if ((r = skd_pgp_pubkey_sexp(pk, &sexp, &len)) != 0)
 		goto out;
 	if ((r = skd_pgp_keygrip(sexp, len, grip)) != 0)
 		goto out;
@@ -73,9 +73,19 @@ static int cache_pubkey(struct sk_card *sc, const char *chip, int slot)
 	snprintf(key, sizeof(key), "opgp.grip.%d", slot + 1);
 	r = skd_cache_put(chip, key, (const uint8_t *)grip, 40);
 out:
+	free(sexp);
+	return r;
+}
+
+static int cache_pubkey(struct sk_card *sc, const char *chip, int slot)
+{
+	struct opgp_pubkey pk;
+	int r;
+
+	if ((r = opgp_read_pubkey(sc, (enum opgp_key)slot, &pk)) == 0)
+		r = cache_pubkey_from(chip, slot, &pk);
 	if (r != 0)
 		sk_warn("%s: public key %d not cached: %s", chip, slot + 1, sk_strerror(r));
-	free(sexp);
 	return r;
 }
 
@@ -100,37 +110,10 @@ static void refresh_pubkeys(struct sk_card *sc, const char *chip, const struct o
 	}
 }
 
-int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t chip_len)
+/* Private DOs 1 and 2 are readable without a PIN: LEARN shows them, as scdaemon does. */
+static void cache_private_dos(struct sk_card *sc, const char *id, const struct opgp_info *info)
 {
-	struct opgp_info info, old;
-	uint8_t *kdf = NULL;
-	size_t kdf_len = 0;
-	char id[SKD_CHIPID_MAX];
-	int r, have_old;
-
-	if ((r = opgp_read_info(sc, &info)) != 0) {
-		if (chip != NULL && (r == SK_ERR_BAD_RESPONSE || r == SK_ERR_FORMAT || r == SK_ERR_SW)) {
-			const char *why = opgp_read_info_error();
-			sk_warn("%s: the card's application data could not be read: %s", chip, why);
-			skd_cache_put(chip, UNREADABLE_KEY, (const uint8_t *)why, strlen(why));
-		}
-		return r;
-	}
-	if ((r = chip_id(&info, id, sizeof(id))) != 0)
-		return r;
-	if (chip != NULL && strcmp(chip, id) != 0) {
-		sk_warn("expected chip %s, found %s", chip, id);
-		return SK_ERR_NOT_FOUND;
-	}
-	have_old = skd_pgp_info(id, &old) == 0;
-	if ((r = skd_cache_put(id, INFO_KEY, (const uint8_t *)&info, sizeof(info))) != 0)
-		return r;
-	skd_cache_del(id, UNREADABLE_KEY);
-	if ((info.caps.flags & OPGP_CAP_KDF) && opgp_get_data(sc, 0xF9, &kdf, &kdf_len) == 0)
-		skd_cache_put(id, "opgp.do.F9", kdf, kdf_len);
-	free(kdf);
-	/* private DOs 1 and 2 are readable without a PIN: LEARN shows them, as scdaemon does */
-	for (uint16_t tag = 0x0101; tag <= 0x0102 && (info.caps.flags & OPGP_CAP_PRIVATE_DO); tag++) {
+	for (uint16_t tag = 0x0101; tag <= 0x0102 && (info->caps.flags & OPGP_CAP_PRIVATE_DO); tag++) {
 		char key[24];
 		uint8_t *v = NULL;
 		size_t vlen = 0;
@@ -140,10 +123,113 @@ int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t
 			skd_cache_put(id, key, v, vlen);
 		free(v);
 	}
+}
+
+/* The DOs only an admin write changes (65, 5F50, 5E, private DOs 1/2) are kept from the cache
+ * when skinkey read them less than STATIC_MAX_AGE ago; everything else is read at every tap. */
+static int statics_fresh(const char *chip, int have_old)
+{
+	uint8_t *v = NULL;
+	size_t n = 0;
+	int64_t t = 0;
+	int fresh = 0;
+
+	if (have_old && skd_cache_get(chip, STATIC_TIME_KEY, &v, &n) == 0 && n == sizeof(t)) {
+		memcpy(&t, v, sizeof(t));
+		fresh = t <= (int64_t)time(NULL) && (int64_t)time(NULL) - t < STATIC_MAX_AGE;
+	}
+	free(v);
+	return fresh;
+}
+
+static void keep_statics(struct opgp_info *info, const struct opgp_info *old)
+{
+	memcpy(info->name, old->name, sizeof(info->name));
+	memcpy(info->lang, old->lang, sizeof(info->lang));
+	info->sex = old->sex;
+	memcpy(info->url, old->url, sizeof(info->url));
+	memcpy(info->login, old->login, sizeof(info->login));
+}
+
+static void note_unreadable(const char *chip, int r)
+{
+	const char *why = opgp_read_info_error();
+
+	if (chip == NULL || (r != SK_ERR_BAD_RESPONSE && r != SK_ERR_FORMAT && r != SK_ERR_SW))
+		return;
+	sk_warn("%s: the card's application data could not be read: %s", chip, why);
+	skd_cache_put(chip, UNREADABLE_KEY, (const uint8_t *)why, strlen(why));
+}
+
+int skd_pgp_refresh_ex(struct sk_card *sc, const char *chip, const uint8_t *app, size_t app_len,
+    enum skd_refresh mode, char *chip_out, size_t chip_len)
+{
+	struct opgp_read_opts o = { app, app_len, 0, 0 };
+	struct opgp_info info, old;
+	char id[SKD_CHIPID_MAX];
+	int64_t now = (int64_t)time(NULL);
+	int r, have_old = 0;
+
+	if (chip != NULL) {
+		have_old = skd_pgp_info(chip, &old) == 0;
+		o.no_static = mode == SKD_REFRESH_TAP && statics_fresh(chip, have_old);
+		o.app_only = mode == SKD_REFRESH_APP && have_old;
+	}
+	if ((r = opgp_read_info_ex(sc, &o, &info)) != 0) {
+		note_unreadable(chip, r);
+		return r;
+	}
+	if ((r = chip_id(&info, id, sizeof(id))) != 0)
+		return r;
+	if (chip != NULL && strcmp(chip, id) != 0) {
+		sk_warn("expected chip %s, found %s", chip, id);
+		return SK_ERR_NOT_FOUND;
+	}
+	if (chip == NULL)
+		have_old = skd_pgp_info(id, &old) == 0;
+	if (o.no_static || o.app_only)
+		keep_statics(&info, &old);
+	if (o.app_only) {
+		info.kdf = old.kdf;
+		memcpy(info.kdf_do, old.kdf_do, sizeof(info.kdf_do));
+		info.kdf_do_len = old.kdf_do_len;
+	}
+	if ((r = skd_cache_put(id, INFO_KEY, (const uint8_t *)&info, sizeof(info))) != 0)
+		return r;
+	skd_cache_del(id, UNREADABLE_KEY);
+	if (!o.app_only && info.kdf_do_len > 0)   /* read with the rest: no second GET DATA F9 */
+		skd_cache_put(id, "opgp.do.F9", info.kdf_do, info.kdf_do_len);
+	else if (!o.app_only)
+		skd_cache_del(id, "opgp.do.F9");
+	if (!o.no_static && !o.app_only) {
+		cache_private_dos(sc, id, &info);
+		skd_cache_put(id, STATIC_TIME_KEY, (const uint8_t *)&now, sizeof(now));
+	}
 	refresh_pubkeys(sc, id, &info, have_old ? &old : NULL);
 	if (chip_out != NULL)
 		snprintf(chip_out, chip_len, "%s", id);
 	return 0;
+}
+
+int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t chip_len)
+{
+	return skd_pgp_refresh_ex(sc, chip, NULL, 0, SKD_REFRESH_FULL, chip_out, chip_len);
+}
+
+int skd_pgp_cache_generated(const char *chip, int slot, const struct opgp_pubkey *pk,
+    uint32_t created)
+{
+	struct opgp_info info;
+	uint8_t fpr[20];
+	int r;
+
+	if ((r = opgp_fingerprint_v4(pk, created, fpr)) != 0 || (r = skd_pgp_info(chip, &info)) != 0)
+		return r;
+	if ((r = cache_pubkey_from(chip, slot, pk)) != 0)
+		return r;
+	/* the refresh that follows finds this fingerprint known: no second read of the key */
+	memcpy(info.fpr[slot], fpr, 20);
+	return skd_cache_put(chip, INFO_KEY, (const uint8_t *)&info, sizeof(info));
 }
 
 int skd_pgp_info(const char *chip, struct opgp_info *info)
@@ -301,12 +387,13 @@ int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct
 		goto out;
 	/* A PIN this chip already accepted goes with the cached PW status and KDF-DO (the caller
 	 * selected the applet in this transaction); a newly entered one is checked against a
-	 * fresh read of both, so a stale cache can never cost a retry for it. */
+	 * fresh read of the KDF-DO, so a stale cache can never cost a retry for it (the cached
+	 * counter only words the prompt; a card that is blocked refuses without spending one). */
 	if (cached)
 		r = opgp_verify_selected(sc, (uint8_t)ref, pin, strlen(pin), &info->pw, &info->kdf,
 		    &tries);
 	else
-		r = opgp_verify(sc, (uint8_t)ref, pin, strlen(pin), &tries);
+		r = opgp_verify_known_pw(sc, (uint8_t)ref, pin, strlen(pin), &info->pw, &tries);
 	skd_pgp_note_pin(sc, chip, ref, r, tries);
 	if (r == 0) {
 		skd_pin_cache_put(chip, ref, pin);
@@ -340,7 +427,8 @@ static int on_chip_seen(const struct skd_event *ev, void *arg)
 	(void)arg;
 	if (ev->card == NULL || ev->applets == NULL || strstr(ev->applets, "openpgp") == NULL)
 		return 0;
-	if ((r = skd_pgp_refresh(ev->card, ev->chip, NULL, 0)) != 0)
+	if ((r = skd_pgp_refresh_ex(ev->card, ev->chip, ev->app, ev->app_len, SKD_REFRESH_TAP, NULL,
+	    0)) != 0)
 		sk_warn("%s: OpenPGP data not cached: %s", ev->chip, sk_strerror(r));
 	return 0;
 }

@@ -13,6 +13,18 @@
  * their S-expressions and keygrips). chip may be NULL: the chip id is then derived and written
  * to chip_out. */
 int skd_pgp_refresh(struct sk_card *sc, const char *chip, char *chip_out, size_t chip_len);
+/* What skd_pgp_refresh_ex reads. FULL: everything. TAP (cardmgr, at a tap): the DOs only an admin
+ * write changes (65, 5F50, 5E, private DOs 1/2) come from the cache when it holds a copy less
+ * than an hour old. APP (after a write to keys, key attributes or PINs): 6E and 7A alone, the
+ * rest from the cache (FULL when nothing is cached). */
+enum skd_refresh { SKD_REFRESH_FULL, SKD_REFRESH_TAP, SKD_REFRESH_APP };
+/* app/app_len: the answer to GET DATA 6E read in this transaction (NULL: read it). */
+int skd_pgp_refresh_ex(struct sk_card *sc, const char *chip, const uint8_t *app, size_t app_len,
+    enum skd_refresh mode, char *chip_out, size_t chip_len);
+/* After GENERATE: cache the public key the card just returned (and its fingerprint, so the
+ * refresh that follows does not read the key again). */
+int skd_pgp_cache_generated(const char *chip, int slot, const struct opgp_pubkey *pk,
+    uint32_t created);
 /* A chip whose OpenPGP data skd_pgp_refresh could not read (malformed, or an error status):
  * 0 with "the card's application data could not be read: <why>" in why, else SK_ERR_NOT_FOUND.
  * A successful refresh clears it. */

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # gpg_bench.sh — APDUs and wall time for `gpg --card-status` and one `gpg --sign`, with
-# skinkey-scd and with GnuPG's own scdaemon, on the same simulated card at 20 ms per APDU.
+# skinkey-scd and with GnuPG's own scdaemon, on the same simulated card at 20 ms per APDU; and
+# the APDUs of on-card key generation (Ed25519/cv25519 through gpg --card-edit, the same
+# dialogue) on a factory-fresh card with each.
 # A benchmark, not a test: it prints a table. Run as root from the source tree:
 #   tests/lib/skns.sh build bench/gpg_bench.sh [RUNS]
 set -euo pipefail
@@ -66,6 +68,28 @@ for backend in ${BENCH_BACKENDS:-gnupg skinkey}; do
 done
 sim latency 0 >/dev/null
 
+# key generation: the same gpg --card-edit dialogue on a factory-fresh card for each backend
+fresh_card() {
+	local st=$SKNS_SCRATCH/data/flexsecure.state
+	sim quit >/dev/null 2>&1 || true
+	for _ in $(seq 100); do sim status >/dev/null 2>&1 || break; sleep 0.05; done
+	rm -f "$st"
+	skinkey-sim run --card flexsecure --state "$st" >> "$SKNS_LOG/sim-flexsecure.log" 2>&1 &
+	wait_for 10 sh -c "skinkey-sim ctl status 2>/dev/null | grep -q '^present=1'" ||
+		fail "the fresh simulated card did not come up"
+}
+for backend in ${BENCH_BACKENDS:-gnupg skinkey}; do
+	kill_backends
+	fresh_card
+	export GPGCARD_SCD=$backend
+	rm -rf "$GNUPGHOME"; mkdir -m 700 "$GNUPGHOME"
+	gpgcard_setup_agent
+	gpg --card-status >/dev/null 2>&1 || fail "$backend: card-status before key generation"
+	sim reset-stats >/dev/null
+	gpgcard_generate_ed25519 "Keygen $backend" "keygen-$backend@example.org"
+	res[$backend.keygen.a]=$(apdus)
+done
+
 printf '\ngpg on the simulated flexSecure, %d ms per APDU, median of %d runs\n\n' "$latency" "$runs"
 printf '| %-46s | %14s | %14s | %14s | %14s |\n' operation "skinkey APDUs" "skinkey ms" "GnuPG APDUs" "GnuPG ms"
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..48})" "$(printf -- '-%.0s' {1..16})" "$(printf -- '-%.0s' {1..16})" "$(printf -- '-%.0s' {1..16})" "$(printf -- '-%.0s' {1..16})"
@@ -74,3 +98,7 @@ row "gpg --card-status (daemon fresh)" cold
 row "gpg --card-status (warm)" warm
 row "first gpg --sign after start (PIN entered)" sign
 row "next gpg --sign (Ed25519, forced PIN)" sign2
+printf '\non-card key generation through gpg --card-edit (Ed25519 + cv25519 + Ed25519), APDUs\n\n'
+printf '| %-46s | %14s | %14s |\n' operation "skinkey APDUs" "GnuPG APDUs"
+printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..48})" "$(printf -- '-%.0s' {1..16})" "$(printf -- '-%.0s' {1..16})"
+printf '| %-46s | %14s | %14s |\n' "key-attr 25519 + generate (after card-status)" "${res[skinkey.keygen.a]:--}" "${res[gnupg.keygen.a]:--}"

@@ -29,6 +29,7 @@ struct sk_card {
 	uint8_t sel_aid[16];  /* AID of the last SELECT by name through this handle */
 	size_t sel_len;       /* 0: unknown (never selected, other SELECT, reset, removal) */
 	int sel_fresh;        /* that SELECT was the last APDU */
+	int sel_tx;           /* that SELECT was sent in the PC/SC transaction still open */
 };
 
 /* One raw command being built or sent. */
@@ -150,6 +151,8 @@ int sk_card_end(struct sk_card *c)
 		sk_log(SK_LOG_ERROR, "card: end without begin");
 		return SK_ERR_ARG;
 	}
+	if (c->tx_depth == 1)
+		c->sel_tx = 0;   /* other programs may select other applets from now on */
 	if (--c->tx_depth == 0 && c->ops->end != NULL && (r = c->ops->end(c->io)) != 0) {
 		sk_log(SK_LOG_DEBUG, "card: end transaction failed: %s", sk_strerror(r));
 		return r;
@@ -362,6 +365,7 @@ static void note_selection(struct sk_card *c, const struct sk_apdu *a, int r, ui
 		memcpy(c->sel_aid, a->data, a->lc);
 		c->sel_len = a->lc;
 		c->sel_fresh = 1;
+		c->sel_tx = c->tx_depth > 0;
 	} else {
 		sk_card_forget_selection(c);
 	}
@@ -405,10 +409,16 @@ int sk_card_just_selected(const struct sk_card *c, const uint8_t *aid, size_t le
 	return sk_card_is_selected(c, aid, len) && c->sel_fresh;
 }
 
+int sk_card_selected_in_tx(const struct sk_card *c, const uint8_t *aid, size_t len)
+{
+	return sk_card_is_selected(c, aid, len) && c->sel_tx && c->tx_depth > 0;
+}
+
 void sk_card_forget_selection(struct sk_card *c)
 {
 	if (c != NULL) {
 		c->sel_len = 0;
 		c->sel_fresh = 0;
+		c->sel_tx = 0;
 	}
 }

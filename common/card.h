@@ -66,6 +66,10 @@ int sk_card_in_transaction(const struct sk_card *c);
 int sk_card_is_selected(const struct sk_card *c, const uint8_t *aid, size_t len);
 /* ... and that SELECT was the last APDU sent through this handle. */
 int sk_card_just_selected(const struct sk_card *c, const uint8_t *aid, size_t len);
+/* ... and that SELECT went in the PC/SC transaction still open (no other program can have
+ * selected anything since): a PIN-bearing APDU may follow without another SELECT (HACKING.md
+ * rule 1). Not a hint: exact, as long as every APDU goes through this handle. */
+int sk_card_selected_in_tx(const struct sk_card *c, const uint8_t *aid, size_t len);
 void sk_card_forget_selection(struct sk_card *c);
 int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp, uint16_t *sw);
 /* Raw APDUs actually handed to ops->transmit (including chain blocks and GET RESPONSE). */

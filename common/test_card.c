@@ -392,6 +392,36 @@ static void test_transactions(struct sk_card *c, struct mock *m)
 	CHECK_EQ(sk_card_end(c), SK_ERR_ARG);
 }
 
+/* A SELECT counts for a PIN command only inside the transaction it was sent in. */
+static void test_selected_in_tx(struct sk_card *c, struct mock *m)
+{
+	static const uint8_t aid[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+	struct sk_apdu sel = { 0x00, 0xA4, 0x04, 0x00, aid, sizeof(aid), 0, 0 };
+	struct sk_apdu get = { 0x00, 0xCA, 0x00, 0xC4, NULL, 0, 256, 0 };
+	uint16_t sw;
+
+	mock_reset(m, ans_9000);
+	sk_card_forget_selection(c);
+	CHECK_EQ(sk_card_apdu(c, &sel, NULL, &sw), 0);   /* outside any transaction */
+	CHECK(sk_card_is_selected(c, aid, sizeof(aid)));
+	CHECK_EQ(sk_card_begin(c), 0);
+	CHECK(!sk_card_selected_in_tx(c, aid, sizeof(aid)));
+	CHECK_EQ(sk_card_apdu(c, &sel, NULL, &sw), 0);
+	CHECK_EQ(sk_card_begin(c), 0);   /* nested: still the same transaction */
+	CHECK_EQ(sk_card_apdu(c, &get, NULL, &sw), 0);
+	CHECK(sk_card_selected_in_tx(c, aid, sizeof(aid)));
+	CHECK(!sk_card_just_selected(c, aid, sizeof(aid)));
+	CHECK(!sk_card_selected_in_tx(c, aid, 5));
+	CHECK_EQ(sk_card_end(c), 0);
+	CHECK(sk_card_selected_in_tx(c, aid, sizeof(aid)));
+	CHECK_EQ(sk_card_end(c), 0);
+	CHECK(!sk_card_selected_in_tx(c, aid, sizeof(aid)));   /* others may select now */
+	CHECK_EQ(sk_card_begin(c), 0);
+	CHECK(!sk_card_selected_in_tx(c, aid, sizeof(aid)));
+	CHECK(sk_card_is_selected(c, aid, sizeof(aid)));       /* still a hint */
+	CHECK_EQ(sk_card_end(c), 0);
+}
+
 static void test_sw(void)
 {
 	CHECK_EQ(sk_sw_to_err(0x9000), 0);
@@ -465,6 +495,7 @@ int main(void)
 	test_6c(c, &m, rsp);
 	test_garbage(c, &m, rsp);
 	test_transactions(c, &m);
+	test_selected_in_tx(c, &m);
 	test_sw();
 	test_trace(c, &m, rsp);
 	mock_reset(&m, ans_9000);

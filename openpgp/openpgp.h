@@ -130,6 +130,8 @@ struct opgp_info {
 	char login[256];
 	uint32_t sig_counter;           /* 7A / 93 */
 	struct opgp_kdf kdf;
+	uint8_t kdf_do[256];            /* F9 as the card sent it (scdaemon's KDF attribute) */
+	size_t kdf_do_len;              /* 0 when absent or longer than kdf_do */
 };
 
 /* ---- parsers (exported for tests and fuzzers; no card needed) ---- */
@@ -142,7 +144,23 @@ int opgp_parse_sst(const uint8_t *p, size_t n, uint32_t *sig_counter);          
 
 /* ---- application ---- */
 int opgp_select(struct sk_card *card);
+/* SELECT unless this handle selected the applet in the transaction still open (call inside one):
+ * what HACKING.md rule 1 asks before a PIN-bearing APDU, without a second SELECT. */
+int opgp_select_in_tx(struct sk_card *card);
 int opgp_read_info(struct sk_card *card, struct opgp_info *info);
+/* The same with choices, for a caller that already holds part of the data:
+ * app/app_len: the answer to GET DATA 6E read in this transaction (not read again);
+ * no_static: skip the DOs only an admin write changes (65, 5F50, 5E): the caller has them;
+ * app_only: read 6E and 7A alone (after a write that changed keys, attributes or PINs): the
+ * caller keeps the rest, the KDF-DO included. */
+struct opgp_read_opts {
+	const uint8_t *app;
+	size_t app_len;
+	int no_static;
+	int app_only;
+};
+int opgp_read_info_ex(struct sk_card *card, const struct opgp_read_opts *o,
+    struct opgp_info *info);
 /* Why the last opgp_read_info of this thread failed, for the user ("DO 6E: AID is not ...",
  * "GET DATA 65: the card answered 6F00"); "" after a success. */
 const char *opgp_read_info_error(void);
@@ -162,6 +180,12 @@ int opgp_factory_reset(struct sk_card *card, const char *pw3, size_t pw3_len);
  * *tries_left (may be NULL) set to what the card answered; never retried. On success
  * *tries_left is the counter read just before the VERIFY (the card has now reset it). */
 int opgp_verify(struct sk_card *card, uint8_t ref, const char *pin, size_t len, int *tries_left);
+/* The same, with the PW status the caller knows (skinkeyd's cache: maximum lengths, the counter
+ * for the prompt) and a fresh read of the KDF-DO alone, whose form a PIN must take (a stale one
+ * would cost a retry). A counter known as 0 is read again (opgp_verify). The SELECT is skipped
+ * when this handle made it in the transaction still open (opgp_select_in_tx). */
+int opgp_verify_known_pw(struct sk_card *card, uint8_t ref, const char *pin, size_t len,
+    const struct opgp_pw_status *pw, int *tries_left);
 /* The same VERIFY without the SELECT and the C4/F9 reads, for a caller that (1) selected the
  * OpenPGP applet itself in the PC/SC transaction it holds and (2) knows the card's current PW
  * status and KDF-DO (skinkeyd's cache, for a PIN this chip already accepted). Same local

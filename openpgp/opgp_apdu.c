@@ -41,6 +41,15 @@ int opgp_select(struct sk_card *card)
 	    NULL, NULL);
 }
 
+int opgp_select_in_tx(struct sk_card *card)
+{
+	if (sk_card_selected_in_tx(card, opgp_aid, sizeof(opgp_aid))) {
+		sk_debug("openpgp: selected in this transaction already");
+		return 0;
+	}
+	return opgp_select(card);
+}
+
 int opgp_get_data_buf(struct sk_card *card, uint16_t tag, struct sk_buf *rsp)
 {
 	return opgp_cmd(card, "GET DATA", 0xCA, (uint8_t)(tag >> 8), (uint8_t)tag, NULL, 0,

@@ -75,7 +75,13 @@ static int parse_sst(const uint8_t *p, size_t n, struct opgp_info *info)
 
 static int parse_kdf(const uint8_t *p, size_t n, struct opgp_info *info)
 {
-	return opgp_parse_kdf(p, n, &info->kdf);
+	int r = opgp_parse_kdf(p, n, &info->kdf);
+
+	if (r == 0 && n <= sizeof(info->kdf_do)) {
+		memcpy(info->kdf_do, p, n);
+		info->kdf_do_len = n;
+	}
+	return r;
 }
 
 static int parse_ext_len(const uint8_t *p, size_t n, struct opgp_info *info)
@@ -93,23 +99,43 @@ static void apply_ext_len(struct sk_card *card, const struct opgp_info *info)
 	sk_card_set_caps(card, caps, info->max_cmd, info->max_rsp);
 }
 
-static int read_all(struct sk_card *card, struct sk_buf *b, struct opgp_info *info)
+static int read_app_data(struct sk_card *card, struct sk_buf *b,
+    const struct opgp_read_opts *o, struct opgp_info *info)
+{
+	const uint8_t *p = o->app;
+	size_t n = o->app_len;
+	int r;
+
+	if (p == NULL) {
+		if ((r = opgp_get_data_buf(card, 0x6E, b)) != 0)
+			return note_error(0x6E, r, 0);
+		p = sk_buf_ptr(b);
+		n = sk_buf_len(b);
+	}
+	opgp_parse_why = NULL;
+	if ((r = opgp_parse_app_data(p, n, info)) != 0)
+		return note_error(0x6E, r, 1);
+	return 0;
+}
+
+static int read_all(struct sk_card *card, struct sk_buf *b, const struct opgp_read_opts *o,
+    struct opgp_info *info)
 {
 	int r;
 
-	if ((r = opgp_select(card)) != 0) {
+	/* one SELECT per transaction: identification may have made it already */
+	if ((r = opgp_select_in_tx(card)) != 0) {
 		snprintf(read_error, sizeof(read_error), "SELECT: %s", sk_strerror(r));
 		return r;
 	}
-	if ((r = opgp_get_data_buf(card, 0x6E, b)) != 0)
-		return note_error(0x6E, r, 0);
-	opgp_parse_why = NULL;
-	if ((r = opgp_parse_app_data(sk_buf_ptr(b), sk_buf_len(b), info)) != 0)
-		return note_error(0x6E, r, 1);
-	if ((r = read_optional(card, b, 0x65, opgp_parse_cardholder, info)) != 0 ||
+	if ((r = read_app_data(card, b, o, info)) != 0)
+		return r;
+	if (!o->no_static && !o->app_only &&
+	    ((r = read_optional(card, b, 0x65, opgp_parse_cardholder, info)) != 0 ||
 	    (r = read_optional(card, b, 0x5F50, parse_url, info)) != 0 ||
-	    (r = read_optional(card, b, 0x5E, parse_login, info)) != 0 ||
-	    (r = read_optional(card, b, 0x7A, parse_sst, info)) != 0)
+	    (r = read_optional(card, b, 0x5E, parse_login, info)) != 0))
+		return r;
+	if ((r = read_optional(card, b, 0x7A, parse_sst, info)) != 0 || o->app_only)
 		return r;
 	/* F9 whatever the capability bit says: skinkeyd verifies cached PINs with the KDF-DO read
 	 * here, and a PIN sent in the wrong form costs a retry (opgp_read_pin_state reads it too) */
@@ -121,8 +147,10 @@ static int read_all(struct sk_card *card, struct sk_buf *b, struct opgp_info *in
 	return 0;
 }
 
-int opgp_read_info(struct sk_card *card, struct opgp_info *info)
+int opgp_read_info_ex(struct sk_card *card, const struct opgp_read_opts *o,
+    struct opgp_info *info)
 {
+	static const struct opgp_read_opts all = { NULL, 0, 0, 0 };
 	struct sk_buf *b = NULL;
 	int r = SK_ERR_INTERNAL, in_tx = 0;
 
@@ -137,7 +165,7 @@ int opgp_read_info(struct sk_card *card, struct opgp_info *info)
 	if ((r = sk_card_begin(card)) != 0)
 		goto out;
 	in_tx = 1;
-	if ((r = read_all(card, b, info)) != 0) {
+	if ((r = read_all(card, b, o != NULL ? o : &all, info)) != 0) {
 		sk_debug("openpgp: reading application data failed: %s", sk_strerror(r));
 		goto out;
 	}
@@ -150,6 +178,11 @@ out:
 		memset(info, 0, sizeof(*info));
 	sk_buf_free(&b);
 	return r;
+}
+
+int opgp_read_info(struct sk_card *card, struct opgp_info *info)
+{
+	return opgp_read_info_ex(card, NULL, info);
 }
 
 int opgp_read_algo_attr(struct sk_card *card, enum opgp_key key, struct opgp_algo_attr *a)

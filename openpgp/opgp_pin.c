@@ -56,6 +56,19 @@ static int check_card_state(const struct opgp_pw_status *pw, const struct opgp_k
 	return 0;
 }
 
+/* Absent KDF-DO means plain PINs; any other failure stops here: sending a plain PIN to a card
+ * that expects a hash would cost a retry. */
+static int read_kdf(struct sk_card *card, struct sk_buf *b, struct opgp_kdf *kdf)
+{
+	int r = opgp_get_data_buf(card, 0xF9, b);
+
+	if (r == SK_ERR_NOT_FOUND)
+		return 0;
+	if (r == 0)
+		r = opgp_parse_kdf(sk_buf_ptr(b), sk_buf_len(b), kdf);
+	return r;
+}
+
 int opgp_read_pin_state(struct sk_card *card, struct opgp_pw_status *pw, struct opgp_kdf *kdf)
 {
 	struct sk_buf *b = NULL;
@@ -68,15 +81,7 @@ int opgp_read_pin_state(struct sk_card *card, struct opgp_pw_status *pw, struct 
 	if ((r = opgp_get_data_buf(card, 0xC4, b)) != 0 ||
 	    (r = opgp_parse_pw_status(sk_buf_ptr(b), sk_buf_len(b), pw)) != 0)
 		goto out;
-	/* Absent KDF-DO means plain PINs; any other failure stops here: sending a plain PIN to a
-	 * card that expects a hash would cost a retry. */
-	r = opgp_get_data_buf(card, 0xF9, b);
-	if (r == SK_ERR_NOT_FOUND) {
-		r = 0;
-		goto out;
-	}
-	if (r == 0)
-		r = opgp_parse_kdf(sk_buf_ptr(b), sk_buf_len(b), kdf);
+	r = read_kdf(card, b, kdf);
 out:
 	sk_buf_free(&b);
 	return r;
@@ -141,7 +146,7 @@ static int begin_select(struct sk_card *card, int do_select)
 
 	if ((r = sk_card_begin(card)) != 0)
 		return r;
-	if (do_select && (r = opgp_select(card)) != 0) {
+	if (do_select && (r = opgp_select_in_tx(card)) != 0) {
 		sk_warn("openpgp: SELECT before a PIN command failed: %s", sk_strerror(r));
 		(void)sk_card_end(card);
 	}
@@ -193,6 +198,30 @@ int opgp_verify(struct sk_card *card, uint8_t ref, const char *pin, size_t len, 
 	if ((r = opgp_read_pin_state(card, &pw, &kdf)) == 0)
 		r = verify_with_state(card, ref, pin, len, &pw, &kdf, tries_left);
 	(void)sk_card_end(card);
+	return r;
+}
+
+int opgp_verify_known_pw(struct sk_card *card, uint8_t ref, const char *pin, size_t len,
+    const struct opgp_pw_status *pw, int *tries_left)
+{
+	struct opgp_kdf kdf;
+	struct sk_buf *b = NULL;
+	int r, dummy = -1;
+
+	if ((r = verify_args(card, ref, pin, len, &tries_left, &dummy)) != 0)
+		return r;
+	if (pw == NULL || tries_for(pw, ref) == 0)
+		return opgp_verify(card, ref, pin, len, tries_left);   /* unblocked since? ask */
+	memset(&kdf, 0, sizeof(kdf));
+	if ((b = sk_buf_new(OPGP_RSP_MAX)) == NULL)
+		return SK_ERR_NOMEM;
+	if ((r = begin_select(card, 1)) != 0)
+		goto out;
+	if ((r = read_kdf(card, b, &kdf)) == 0)
+		r = verify_with_state(card, ref, pin, len, pw, &kdf, tries_left);
+	(void)sk_card_end(card);
+out:
+	sk_buf_free(&b);
 	return r;
 }
 

@@ -126,8 +126,7 @@ static void test_certs(void)
 static void test_factory_reset(void)
 {
 	static const struct mock_step steps[] = {
-		{ SELECT, "9000" },
-		{ SELECT, "9000" },
+		{ SELECT, "9000" },   /* one SELECT: opgp_verify sees it made in this transaction */
 		{ "00 CA 00 C4 00", "00202020030003 9000" },
 		{ "00 CA 00 F9 00", "6A88" },
 		{ "00 20 00 83 08 3132333435363738", "9000" },
@@ -142,8 +141,7 @@ static void test_factory_reset(void)
 		{ SELECT, "9000" },
 		{ "00 E6 00 00", "6982" },
 		/* wrong admin PIN: nothing is terminated */
-		{ SELECT, "9000" },
-		{ SELECT, "9000" },
+		{ SELECT, "9000" },   /* one SELECT: opgp_verify sees it made in this transaction */
 		{ "00 CA 00 C4 00", "00202020030003 9000" },
 		{ "00 CA 00 F9 00", "6A88" },
 		{ "00 20 00 83 08 3132333435363738", "63C2" },

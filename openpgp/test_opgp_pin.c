@@ -214,10 +214,78 @@ static void test_verify_selected(void)
 	known_pw.pw1_max = 32;
 }
 
+/* opgp_verify_known_pw: the cached PW status, a fresh KDF-DO, SELECT unless this handle made it
+ * in the transaction still open. */
+static int verify_known(struct sk_card *c)
+{
+	return opgp_verify_known_pw(c, OPGP_PW1_SIGN, "123456", 6, &known_pw, &tries);
+}
+
+static int verify_known_in_tx(struct sk_card *c)
+{
+	int r;
+
+	if ((r = sk_card_begin(c)) != 0)
+		return r;
+	if ((r = opgp_select(c)) == 0)
+		r = verify_known(c);
+	(void)sk_card_end(c);
+	return r;
+}
+
+static int verify_known_new_tx(struct sk_card *c)
+{
+	int r;
+
+	if ((r = sk_card_begin(c)) != 0)
+		return r;
+	r = opgp_select(c);
+	(void)sk_card_end(c);
+	return r != 0 ? r : verify_known(c);   /* another transaction: SELECT again */
+}
+
+static void test_verify_known_pw(void)
+{
+	static const struct mock_step alone[] = {
+		{ SELECT, "9000" }, { GET_F9, "6A88" },
+		{ "00 20 00 81 06 313233343536", "9000" },
+	};
+	static const struct mock_step kdf[] = {
+		{ SELECT, "9000" },
+		{ GET_F9, "810103 820108 830400010000 8408 0102030405060708 8508 2122232425262728 9000" },
+		{ "*", "63C1" },   /* 32 bytes of S2K output, checked in test_verify */
+	};
+	static const struct mock_step in_tx[] = {
+		{ SELECT, "9000" }, { GET_F9, "6A88" },
+		{ "00 20 00 81 06 313233343536", "9000" },
+	};
+	static const struct mock_step new_tx[] = {
+		{ SELECT, "9000" }, { SELECT, "9000" }, { GET_F9, "6A88" },
+		{ "00 20 00 81 06 313233343536", "9000" },
+	};
+	static const struct mock_step blocked_known[] = {
+		{ SELECT, "9000" }, { GET_C4, "00202020030003 9000" }, { GET_F9, "6A88" },
+		{ "00 20 00 81 06 313233343536", "9000" },
+	};
+	static const struct mock_step kdf_fails[] = { { SELECT, "9000" }, { GET_F9, "6F00" } };
+
+	run(alone, 3, verify_known, 0, "known_pw: SELECT, F9, VERIFY (no C4)");
+	CHECK_EQ(tries, 3);
+	run(kdf, 3, verify_known, SK_ERR_PIN_WRONG, "known_pw: the fresh KDF-DO shapes the PIN");
+	CHECK_EQ(tries, 1);
+	run(in_tx, 3, verify_known_in_tx, 0, "known_pw: SELECT made in this transaction");
+	run(new_tx, 4, verify_known_new_tx, 0, "known_pw: SELECT of an ended transaction");
+	run(kdf_fails, 2, verify_known, SK_ERR_SW, "known_pw: unreadable KDF-DO: no PIN sent");
+	known_pw.pw1_tries = 0;
+	run(blocked_known, 4, verify_known, 0, "known_pw: cached 0 is read again (unblocked since)");
+	known_pw.pw1_tries = 3;
+}
+
 int main(void)
 {
 	test_verify();
 	test_verify_selected();
+	test_verify_known_pw();
 	test_other_pin_cmds();
 	return test_result("test_opgp_pin");
 }
