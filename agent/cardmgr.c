@@ -532,7 +532,32 @@ static void tap_notice(const char *chip, struct skd_notice **notice)
 	skd_notify_tap(chip, known ? ci.label : NULL, skd_config.tap_timeout_ms, notice);
 }
 
-/* Waits until the chip is identified in a reader or the deadline passes. */
+/* One wait on mgr_cv under mgr_mu: until the deadline, or for a client at most 250 ms so that
+ * a client hanging up is noticed (these wake-ups exist only while someone waits for a tap).
+ * ETIMEDOUT only when the deadline itself passed. */
+static int wait_slice(struct skd_conn *c, const struct timespec *deadline)
+{
+	struct timespec now, until = *deadline;
+
+	if (c != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		now.tv_nsec += 250000000L;
+		if (now.tv_nsec >= 1000000000L) {
+			now.tv_sec++;
+			now.tv_nsec -= 1000000000L;
+		}
+		if (now.tv_sec < until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec))
+			until = now;
+	}
+	if (pthread_cond_timedwait(&mgr_cv, &mgr_mu, &until) != ETIMEDOUT)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec > deadline->tv_sec ||
+	    (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec)) ? ETIMEDOUT : 0;
+}
+
+/* Waits until the chip is identified in a reader, the deadline passes (SK_ERR_TIMEOUT) or the
+ * client hangs up (SK_ERR_CANCELED). */
 static int wait_chip(struct skd_conn *c, const char *chip, const struct timespec *deadline,
     int *idx, uint64_t *seq)
 {
@@ -554,9 +579,13 @@ static int wait_chip(struct skd_conn *c, const char *chip, const struct timespec
 			pthread_mutex_lock(&mgr_mu);
 			continue;
 		}
-		if (pthread_cond_timedwait(&mgr_cv, &mgr_mu, deadline) == ETIMEDOUT &&
-		    find_chip_locked(chip) < 0) {
+		if (wait_slice(c, deadline) == ETIMEDOUT && find_chip_locked(chip) < 0) {
 			r = SK_ERR_TIMEOUT;
+			break;
+		}
+		/* a client that hung up (or shut its side down) cancels its wait */
+		if (c != NULL && find_chip_locked(chip) < 0 && skd_conn_hungup(c)) {
+			r = SK_ERR_CANCELED;
 			break;
 		}
 	}
@@ -586,7 +615,10 @@ int skd_card_acquire(struct skd_conn *c, const char *chipid, struct skd_card **o
 		return SK_ERR_NOMEM;
 	for (;;) {
 		if ((r = wait_chip(c, chipid, &deadline, &idx, &seq)) != 0) {
-			sk_warn("no tap of chip %s within tap-timeout", chipid && *chipid ? chipid : "(any)");
+			if (r == SK_ERR_CANCELED)
+				sk_info("the client gave up waiting for chip %s", chipid && *chipid ? chipid : "(any)");
+			else
+				sk_warn("no tap of chip %s within tap-timeout", chipid && *chipid ? chipid : "(any)");
 			goto out;
 		}
 		pthread_mutex_lock(&card_mu);

@@ -17,6 +17,9 @@ extern const struct skd_cmd skd_cmds_oath[];
 #ifdef SKD_HAVE_CMD_VAULT
 extern const struct skd_cmd skd_cmds_vault[];
 #endif
+#ifdef SKD_HAVE_CMD_CTAP
+extern const struct skd_cmd skd_cmds_ctap[];
+#endif
 
 const struct skd_cmd *const skd_cmd_tables[] = {
 	skd_cmds_core,
@@ -36,6 +39,9 @@ const struct skd_cmd *const skd_cmd_tables[] = {
 #endif
 #ifdef SKD_HAVE_CMD_VAULT
 	skd_cmds_vault,
+#endif
+#ifdef SKD_HAVE_CMD_CTAP
+	skd_cmds_ctap,
 #endif
 	NULL
 };

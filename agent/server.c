@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,6 +56,21 @@ void skd_conn_not_idle_counted(struct skd_conn *c)
 		return;
 	c->uncounted = 1;
 	atomic_fetch_sub(&n_conns, 1);
+}
+
+int skd_conn_hungup(struct skd_conn *c)
+{
+	struct pollfd p = { c->peer_fd, POLLIN | POLLRDHUP, 0 };
+	char b;
+
+	if (c->peer_fd < 0 || poll(&p, 1, 0) <= 0)
+		return 0;
+	if (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))
+		return 1;
+	if (c->pipe_mode)
+		return 0;
+	/* readable: either a pipelined command (not a cancel) or the end of the stream */
+	return recv(c->peer_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 int skd_conn_setdata(struct skd_conn *c, const uint8_t *p, size_t n)
@@ -287,6 +303,7 @@ static int serve(int fd)
 	memset(&c, 0, sizeof(c));
 	c.id = atomic_fetch_add(&conn_ids, 1) + 1;
 	c.pipe_mode = fd < 0;
+	c.peer_fd = fd < 0 ? STDIN_FILENO : fd;
 	atomic_fetch_add(&n_conns, 1);
 	skd_notify_client(fd);   /* who the client is, for "tap your implant" notifications */
 	if (new_ctx(&c.ctx) != 0) {

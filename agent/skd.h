@@ -38,6 +38,9 @@ assuan_context_t skd_conn_ctx(struct skd_conn *c);
 /* The chip this connection works on (set by SERIALNO or CHIP), "" when none yet. */
 const char *skd_conn_chip(const struct skd_conn *c);
 void skd_conn_set_chip(struct skd_conn *c, const char *chipid);
+/* The client closed its connection or shut its sending side down (a way to cancel a wait:
+ * skd_card_acquire gives up with SK_ERR_CANCELED). Never blocks. */
+int skd_conn_hungup(struct skd_conn *c);
 
 /* ---- errors and replies ---- */
 /* SK_ERR_* -> gpg_error_t with source SCD (0 -> 0). */

@@ -106,6 +106,7 @@ struct skd_conn {
 	size_t datalen;
 	unsigned long id;
 	int uncounted;                  /* the guard's subscription: does not keep us from idle-exit */
+	int peer_fd;                    /* the client's socket (stdin in pipe mode): hang-up checks */
 };
 int skd_conn_setdata(struct skd_conn *c, const uint8_t *p, size_t n);
 void skd_conn_cleardata(struct skd_conn *c);

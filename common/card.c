@@ -317,8 +317,10 @@ static int check_apdu(const struct sk_card *c, const struct sk_apdu *a, int ext)
 
 static int use_extended(const struct sk_card *c, const struct sk_apdu *a)
 {
-	return (a->flags & SK_APDU_EXTENDED_OK) && (c->caps & SK_CAP_EXTENDED) &&
-	    (a->lc > SHORT_LC_MAX || a->le > 256) && a->lc <= c->max_cmd_ext;
+	int allowed = (a->flags & SK_APDU_EXTENDED_ALWAYS) ||
+	    ((a->flags & SK_APDU_EXTENDED_OK) && (c->caps & SK_CAP_EXTENDED));
+
+	return allowed && (a->lc > SHORT_LC_MAX || a->le > 256) && a->lc <= c->max_cmd_ext;
 }
 
 static int apdu_send(struct sk_card *c, const struct sk_apdu *a, struct gather *g, uint16_t *sw)

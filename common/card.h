@@ -25,6 +25,8 @@ struct sk_card_ops {
 #define SK_APDU_SECRET      0x1u  /* redact command and response data in the trace */
 #define SK_APDU_EXTENDED_OK 0x2u  /* extended length may be used (when the card has SK_CAP_EXTENDED) */
 #define SK_APDU_NO_CHAIN    0x4u  /* never chain: lc over what one APDU carries is SK_ERR_TOOBIG */
+#define SK_APDU_EXTENDED_ALWAYS 0x8u /* extended length whatever the caps say: the applet is known to
+                                      * take it (the FIDO2 applet; an error SW lets the caller fall back) */
 
 struct sk_apdu {
 	uint8_t cla, ins, p1, p2;
