@@ -71,16 +71,18 @@ if [ -n "${SKNS_SIM_ENCODING:-}" ]; then export SKINKEY_SIM_ENCODING=$SKNS_SIM_E
 case "$(ldd "$build/agent/skinkeyd" 2>/dev/null)" in *libasan*)
 	asan_rt=$(gcc -print-file-name=libasan.so); ubsan_rt=$(gcc -print-file-name=libubsan.so)
 	mkdir -p "$scratch/asanwrap"
-	# pkcs11-tool, ssh and ssh-keygen get it only when pointed at skinkey's module (with OpenSC's
+	# pkcs11-tool, ssh, ssh-keygen and ssh-agent get it only when pointed at skinkey's module or
+	# its security-key provider skinkey-sk.so (loaded by ssh-sk-helper, which inherits the
+	# preload; with OpenSC's
 	# module the ASan runtime would report OpenSC's own bugs, not ours); programs that load modules
 	# from a registry (modutil, certutil, p11tool, p11-kit) always get it.
-	for prog in pkcs11-tool ssh ssh-keygen modutil certutil p11tool p11-kit; do
+	for prog in pkcs11-tool ssh ssh-keygen ssh-agent modutil certutil p11tool p11-kit; do
 		real=$(command -v "$prog" 2>/dev/null) || continue
 		{
 			echo '#!/bin/sh'
 			case $prog in
-			pkcs11-tool|ssh|ssh-keygen)
-				echo "case \"\$*\" in *skinkey-pkcs11*) ;; *) exec $real \"\$@\" ;; esac" ;;
+			pkcs11-tool|ssh|ssh-keygen|ssh-agent)
+				echo "case \"\$*\" in *skinkey-pkcs11*|*skinkey-sk*) ;; *) exec $real \"\$@\" ;; esac" ;;
 			esac
 			echo "LD_PRELOAD=\"$asan_rt:$ubsan_rt\${LD_PRELOAD:+:\$LD_PRELOAD}\" ASAN_OPTIONS=\"\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0\" exec $real \"\$@\""
 		} > "$scratch/asanwrap/$prog"
