@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Desktop notifications while skinkeyd waits for a tap (agent/notify.c), on a private session
 # bus (dbus-daemon inside the namespace) with a stub notification service: a client without a
-# terminal (setsid) gets "Tap your implant" with its name and the chip's label, withdrawn
+# terminal (setsid) — on the Assuan socket and on the ssh-agent socket — gets "Tap your implant"
+# with its name and the chip's label, withdrawn
 # (CloseNotification) once the chip is tapped, and also when the wait times out; a client in a
 # terminal (script(1) gives it a pty) gets none; OPTION skinkey-notify=never/always overrides;
 # without a notification service the operation still works.
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
-need skinkey skinkeyd skinkey-sim dbus-daemon setsid script gpg-connect-agent /usr/bin/python3
+need skinkey skinkeyd skinkey-sim dbus-daemon setsid script gpg-connect-agent ssh-add ssh-keygen pkcs11-tool /usr/bin/python3
 
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
-printf 'tap-timeout = 4s\nlog-level = debug\n' > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+printf 'tap-timeout = 4s\nlog-level = debug\npinentry-program = %s\n' "$SK_SRC/tests/lib/pinentry-test" \
+	> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+printf 'user=123456\nadmin=12345678\n' > "$HOME/.test-pins"
 export DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/test-bus
 dbus-daemon --session --address="$DBUS_SESSION_BUS_ADDRESS" --nofork --nopidfile \
 	> "$SKNS_LOG/dbus.log" 2>&1 &
@@ -85,7 +88,28 @@ wait_for 10 grep -qx 'CLOSE 3' "$NLOG" || fail "always: not withdrawn"
 rc=0; out=$(gpg-connect-agent -S "$SKD_SOCK" 'OPTION skinkey-notify=sometimes' /bye 2>&1) || rc=$?
 expect_match "$out" 'ERR' "a bad OPTION value is refused"
 
-# 5. no notification service on the bus: the operation still works
+# 5. ssh from a desktop (no terminal) through skinkeyd's ssh-agent socket: notified, withdrawn
+so=$SK_BUILD/pkcs11/skinkey-pkcs11.so
+pgp=$(pkcs11-tool --module "$so" -L 2>/dev/null | sed -n 's/^ *token label *: *\(.*OpenPGP\) *$/\1/p' | head -1)
+[ -n "$pgp" ] || fail "no OpenPGP token: $(pkcs11-tool --module "$so" -L 2>&1)"
+out=$(pkcs11-tool --module "$so" --token-label "$pgp" \
+	--login --login-type so --so-pin 12345678 --keypairgen --key-type EC:prime256v1 --id 03 2>&1) ||
+	fail "P-256 authentication key: $out"
+export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
+ssh-add -L > "$HOME/aut.pub" || fail "ssh-add -L"
+echo "to sign" > "$HOME/msg"
+sim remove >/dev/null
+wait_for 10 chip_away || fail "chip still shown present"
+setsid -w ssh-keygen -Y sign -q -f "$HOME/aut.pub" -n notify-test "$HOME/msg" </dev/null > "$HOME/out7" 2>&1 &
+cli=$!
+wait_for 10 grep -q '^NOTIFY 4 ' "$NLOG" || fail "no notification for ssh without a terminal"
+expect_match "$(grep '^NOTIFY 4 ' "$NLOG")" 'ssh-keygen is waiting for your implant' "who waits (ssh-agent socket)"
+sim tap >/dev/null
+wait "$cli" || fail "ssh-agent signature after the tap: $(cat "$HOME/out7")"
+[ -s "$HOME/msg.sig" ] || fail "no signature written"
+wait_for 10 grep -qx 'CLOSE 4' "$NLOG" || fail "ssh-agent notification not withdrawn"
+
+# 6. no notification service on the bus: the operation still works
 kill "$stub_pid"; wait "$stub_pid" 2>/dev/null || true
 sim remove >/dev/null
 wait_for 10 chip_away || fail "chip still shown present"

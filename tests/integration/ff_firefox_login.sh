@@ -37,30 +37,8 @@ prompts() { grep -c '^user$' "$HOME/.test-pins.log" || true; }
 skinkeyd --daemon --log-file "$log/skinkeyd.log" || fail "skinkeyd did not start"
 
 # --- the chip's P-256 authentication key and its certificate --------------------------------
-p11_tokens
-out=$(p11 --token-label "$PGP" --login --login-type so --so-pin 12345678 --keypairgen \
-	--key-type EC:prime256v1 --id 03 2>&1) || fail "P-256 key generation on the chip: $out"
-out=$(p11 --token-label "$PGP" --read-object --type pubkey --id 03 -o aut.spki.der 2>&1) ||
-	fail "reading the public key through the module: $out"
-openssl pkey -pubin -inform DER -in aut.spki.der -out aut.pub.pem 2>/dev/null ||
-	fail "the module's public key is not a DER SubjectPublicKeyInfo"
-openssl pkey -pubin -in aut.pub.pem -text -noout | grep_all 'prime256v1' ||
-	fail "the chip's key is not on P-256: $(openssl pkey -pubin -in aut.pub.pem -text -noout)"
-
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-	-subj "/O=skinkey test/CN=skinkey test CA" -days 2 -out ca.pem 2>/dev/null || fail "test CA"
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > srv.ext
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
-	-subj /CN=127.0.0.1 -out srv.csr 2>/dev/null || fail "server key"
-openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-	-extfile srv.ext -out srv.pem 2>/dev/null || fail "server certificate"
 user_cn="ff-login-$RANDOM$RANDOM"
-printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' > cli.ext
-openssl x509 -new -CA ca.pem -CAkey ca.key -force_pubkey aut.pub.pem \
-	-subj "/O=skinkey test/CN=$user_cn" -days 2 -extfile cli.ext -outform DER \
-	-out cli.der 2>/dev/null || fail "client certificate for the chip's key"
-out=$(p11 --token-label "$PGP" --login --login-type so --so-pin 12345678 \
-	--write-object cli.der --type cert --id 03 2>&1) || fail "writing the certificate to 7F21: $out"
+ff_chip_client_cert "$user_cn"
 
 out=$(p11 --token-label "$PGP" --read-object --type cert --id 03 -o cli.back.der 2>&1) ||
 	fail "reading the certificate back through the module: $out"

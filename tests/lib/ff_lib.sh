@@ -15,6 +15,37 @@ ff_profile() {
 	ff_prefs > "$prof/user.js"
 }
 
+# ff_chip_client_cert CN (in the current directory, after sourcing pkcs11/itest_lib.sh): a P-256
+# authentication key generated on the chip (id 03) through the module, a test CA (ca.pem), a
+# server certificate for 127.0.0.1 (srv.pem, srv.key) and a client certificate CN for the chip's
+# key (cli.der), written to the chip (DO 7F21). Sets PGP/HMAC/CHIP (p11_tokens).
+ff_chip_client_cert() {
+	local user_cn=$1 out
+	p11_tokens
+	out=$(p11 --token-label "$PGP" --login --login-type so --so-pin 12345678 --keypairgen \
+		--key-type EC:prime256v1 --id 03 2>&1) || fail "P-256 key generation on the chip: $out"
+	out=$(p11 --token-label "$PGP" --read-object --type pubkey --id 03 -o aut.spki.der 2>&1) ||
+		fail "reading the public key through the module: $out"
+	openssl pkey -pubin -inform DER -in aut.spki.der -out aut.pub.pem 2>/dev/null ||
+		fail "the module's public key is not a DER SubjectPublicKeyInfo"
+	openssl pkey -pubin -in aut.pub.pem -text -noout | grep_all 'prime256v1' ||
+		fail "the chip's key is not on P-256: $(openssl pkey -pubin -in aut.pub.pem -text -noout)"
+
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+		-subj "/O=skinkey test/CN=skinkey test CA" -days 2 -out ca.pem 2>/dev/null || fail "test CA"
+	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > srv.ext
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+		-subj /CN=127.0.0.1 -out srv.csr 2>/dev/null || fail "server key"
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile srv.ext -out srv.pem 2>/dev/null || fail "server certificate"
+	printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' > cli.ext
+	openssl x509 -new -CA ca.pem -CAkey ca.key -force_pubkey aut.pub.pem \
+		-subj "/O=skinkey test/CN=$user_cn" -days 2 -extfile cli.ext -outform DER \
+		-out cli.der 2>/dev/null || fail "client certificate for the chip's key"
+	out=$(p11 --token-label "$PGP" --login --login-type so --so-pin 12345678 \
+		--write-object cli.der --type cert --id 03 2>&1) || fail "writing the certificate to 7F21: $out"
+}
+
 # Prefs: automatic client-certificate choice, no first-run pages, and nothing that talks to
 # the network (updates, telemetry, safe browsing, remote settings, captive portal, DoH,
 # speculative connections, push, ...). The namespace has only loopback anyway; the strace
