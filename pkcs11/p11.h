@@ -62,13 +62,14 @@ struct p11_slot {
 	unsigned nsessions;
 };
 
-enum p11_opkind { P11_OP_NONE = 0, P11_OP_FIND, P11_OP_SIGN, P11_OP_DECRYPT };
+enum p11_opkind { P11_OP_NONE = 0, P11_OP_SIGN = 2, P11_OP_DECRYPT = 3 };
 
 struct p11_session {
 	CK_SESSION_HANDLE handle;
 	size_t slot;              /* index into module slots */
 	CK_FLAGS flags;
-	int op;                   /* enum p11_opkind */
+	int op;                   /* enum p11_opkind: the cryptographic operation */
+	int finding;              /* a C_FindObjects search is active (independent of op) */
 	CK_MECHANISM_TYPE mech;
 	CK_OBJECT_HANDLE key;
 	uint8_t *data; size_t data_len;           /* sign: accumulated input */
@@ -153,7 +154,9 @@ CK_RV p11_session_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *out);
 CK_RV p11_session_close(CK_SESSION_HANDLE h);
 CK_RV p11_session_close_all(CK_SLOT_ID slot);
 CK_RV p11_session_get(CK_SESSION_HANDLE h, struct p11_session **s, struct p11_slot **slot);
-void p11_session_op_reset(struct p11_session *s);
+void p11_session_op_reset(struct p11_session *s);       /* both of the below */
+void p11_session_crypto_reset(struct p11_session *s);   /* sign/decrypt state */
+void p11_session_find_reset(struct p11_session *s);     /* search state */
 CK_STATE p11_session_state(const struct p11_session *s, struct p11_slot *slot);
 int p11_slot_has_ro_session(size_t idx);   /* a read-only session of this slot is open */
 CK_ULONG p11_slot_rw_sessions(const struct p11_slot *sl);

@@ -83,13 +83,13 @@ p11_sign_update(struct p11_session *s, const CK_BYTE *p, CK_ULONG n)
 	if (s->op != P11_OP_SIGN)
 		return CKR_OPERATION_NOT_INITIALIZED;
 	if (n > P11_MAX_DATA - s->data_len) {
-		p11_session_op_reset(s);
+		p11_session_crypto_reset(s);
 		return CKR_DATA_LEN_RANGE;
 	}
 	if (n == 0)
 		return CKR_OK;
 	if ((b = realloc(s->data, s->data_len + n)) == NULL) {
-		p11_session_op_reset(s);
+		p11_session_crypto_reset(s);
 		return CKR_HOST_MEMORY;
 	}
 	memcpy(b + s->data_len, p, n);
@@ -197,7 +197,7 @@ p11_sign_final(struct p11_session *s, struct p11_slot *slot, CK_BYTE_PTR sig, CK
 	if (s->op != P11_OP_SIGN)
 		return CKR_OPERATION_NOT_INITIALIZED;
 	if ((k = p11_obj_find(slot, s->key)) == NULL) {
-		p11_session_op_reset(s);
+		p11_session_crypto_reset(s);
 		return CKR_KEY_HANDLE_INVALID;
 	}
 	if (sig == NULL || *len < sig_size(k))   /* size query: no tap needed */
@@ -211,7 +211,7 @@ p11_sign_final(struct p11_session *s, struct p11_slot *slot, CK_BYTE_PTR sig, CK
 	rv = p11_out_bytes(out, out_len, sig, len);
 out:
 	free(out);
-	p11_session_op_reset(s);
+	p11_session_crypto_reset(s);
 	return rv;
 }
 
@@ -275,7 +275,7 @@ p11_decrypt(struct p11_session *s, struct p11_slot *slot, const CK_BYTE *in, CK_
 	if (rv == CKR_BUFFER_TOO_SMALL)
 		goto keep;   /* the caller retries with a bigger buffer; costs one more tap */
 out:
-	p11_session_op_reset(s);
+	p11_session_crypto_reset(s);
 keep:
 	if (pt != NULL) {
 		OPENSSL_cleanse(pt, pt_len);

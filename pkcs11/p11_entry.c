@@ -400,14 +400,14 @@ find_init(struct p11_session *s, struct p11_slot *sl, CK_ATTRIBUTE_PTR t, CK_ULO
 {
 	size_t i;
 
-	if (s->op != P11_OP_NONE)
+	if (s->finding)
 		return CKR_OPERATION_ACTIVE;
 	if (sl->nobjs > 0 && (s->found = calloc(sl->nobjs, sizeof(*s->found))) == NULL)
 		return CKR_HOST_MEMORY;
 	for (i = 0; i < sl->nobjs; i++)
 		if (p11_obj_visible(sl, &sl->objs[i]) && p11_obj_match(&sl->objs[i], t, n))
 			s->found[s->nfound++] = sl->objs[i].handle;
-	s->op = P11_OP_FIND;
+	s->finding = 1;
 	return CKR_OK;
 }
 
@@ -424,7 +424,7 @@ c_find_objects_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 	if (!sl->user_in)
 		p11_slot_refresh_pins(sl, 0);
 	/* the vault changes under other clients (skinkey vault add/rm): list it anew, no tap */
-	if (sl->kind == P11_KIND_VAULT && s->op == P11_OP_NONE)
+	if (sl->kind == P11_KIND_VAULT && !s->finding)
 		rv = p11_objects_load(sl);
 	if (rv == CKR_OK)
 		rv = find_init(s, sl, t, n);
@@ -443,7 +443,7 @@ c_find_objects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max, CK_U
 		return CKR_ARGUMENTS_BAD;
 	ENTER_SESSION(h, s, sl, rv);
 	*n = 0;
-	if (s->op != P11_OP_FIND)
+	if (!s->finding)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	while (rv == CKR_OK && *n < max && s->found_pos < s->nfound)
 		out[(*n)++] = s->found[s->found_pos++];
@@ -459,10 +459,10 @@ c_find_objects_final(CK_SESSION_HANDLE h)
 	CK_RV rv;
 
 	ENTER_SESSION(h, s, sl, rv);
-	if (s->op != P11_OP_FIND)
+	if (!s->finding)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	else
-		p11_session_op_reset(s);
+		p11_session_find_reset(s);
 	p11_unlock();
 	return rv;
 }
@@ -826,7 +826,12 @@ c_session_cancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
 	CK_RV rv;
 
 	ENTER_SESSION(h, s, sl, rv);
-	p11_session_op_reset(s);
+	/* only the operations named (3.0 5.21): a search, a signature, a decryption */
+	if (flags & CKF_FIND_OBJECTS)
+		p11_session_find_reset(s);
+	if (((flags & CKF_SIGN) && s->op == P11_OP_SIGN) ||
+	    ((flags & CKF_DECRYPT) && s->op == P11_OP_DECRYPT))
+		p11_session_crypto_reset(s);
 	p11_unlock();
 	return CKR_OK;
 }

@@ -17,8 +17,10 @@ session_cell(CK_SESSION_HANDLE h)
 	return NULL;
 }
 
+/* Ends the cryptographic operation (sign/decrypt), not a search: PKCS#11 keeps the two apart,
+ * a search may run while a signature is under way and the other way round. */
 void
-p11_session_op_reset(struct p11_session *s)
+p11_session_crypto_reset(struct p11_session *s)
 {
 	if (s->data != NULL) {
 		OPENSSL_cleanse(s->data, s->data_len);
@@ -28,16 +30,29 @@ p11_session_op_reset(struct p11_session *s)
 		OPENSSL_cleanse(s->result, s->result_len);
 		free(s->result);
 	}
-	free(s->found);
 	s->data = s->result = NULL;
 	s->data_len = s->result_len = 0;
 	s->have_result = 0;
-	s->found = NULL;
-	s->nfound = s->found_pos = 0;
 	p11_vault_pending_wipe(s);
 	s->op = P11_OP_NONE;
 	s->mech = 0;
 	s->key = 0;
+}
+
+void
+p11_session_find_reset(struct p11_session *s)
+{
+	free(s->found);
+	s->found = NULL;
+	s->nfound = s->found_pos = 0;
+	s->finding = 0;
+}
+
+void
+p11_session_op_reset(struct p11_session *s)
+{
+	p11_session_crypto_reset(s);
+	p11_session_find_reset(s);
 }
 
 CK_RV

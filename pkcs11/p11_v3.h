@@ -27,6 +27,9 @@
 #ifndef CKR_OPERATION_CANCEL_FAILED
 #define CKR_OPERATION_CANCEL_FAILED 0x202UL
 #endif
+#ifndef CKF_FIND_OBJECTS
+#define CKF_FIND_OBJECTS 0x40UL   /* C_SessionCancel: the object search */
+#endif
 #ifndef CKF_INTERFACE_FORK_SAFE
 #define CKF_INTERFACE_FORK_SAFE 0x1UL
 #endif

@@ -377,6 +377,51 @@ test_session_counts(void)
 	CHECK_RV(f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &got, NULL), CKR_NO_EVENT);
 }
 
+/* A search and a signature are separate operations of a session: one may run while the other
+ * is under way, and ending one leaves the other alone; a second search is CKR_OPERATION_ACTIVE. */
+static void
+test_find_during_sign(void)
+{
+	SK_CK_INTERFACE *i = NULL;
+	void *f3;
+	CK_SESSION_HANDLE s;
+	CK_MECHANISM m = { CKM_SHA_1_HMAC, NULL, 0 };
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
+	CK_OBJECT_HANDLE h[4], k;
+	CK_BYTE mac[20];
+	CK_ULONG n = 0;
+
+	CHECK_RV(C_GetInterface(NULL, NULL, &i, 0), CKR_OK);
+	f3 = i != NULL ? i->pFunctionList : NULL;
+	CHECK_RV(f->C_OpenSession(slot_of("HMAC"), RO, NULL, NULL, &s), CKR_OK);
+	k = find_one(s, CKO_SECRET_KEY, 1);
+	CHECK_RV(f->C_SignInit(s, &m, k), CKR_OK);
+	CHECK_RV(f->C_FindObjectsInit(s, &t, 1), CKR_OK);
+	CHECK_RV(f->C_FindObjectsInit(s, &t, 1), CKR_OPERATION_ACTIVE);
+	n = sizeof(mac);
+	CHECK_RV(f->C_Sign(s, (CK_BYTE *)"Hi There", 8, mac, &n), CKR_OK);   /* ends the sign only */
+	CHECK_RV(f->C_FindObjects(s, h, 4, &n), CKR_OK);
+	CHECK(n == 2 && (h[0] == k || h[1] == k));
+	CHECK_RV(f->C_SignInit(s, &m, k), CKR_OK);
+	CHECK_RV(f->C_FindObjectsFinal(s), CKR_OK);                          /* ends the search only */
+	CHECK_RV(f->C_FindObjects(s, h, 4, &n), CKR_OPERATION_NOT_INITIALIZED);
+	n = sizeof(mac);
+	CHECK_RV(f->C_Sign(s, (CK_BYTE *)"Hi There", 8, mac, &n), CKR_OK);
+	CHECK_RV(f->C_FindObjectsFinal(s), CKR_OPERATION_NOT_INITIALIZED);
+	/* C_SessionCancel ends only what its flags name */
+	CHECK_RV(f->C_SignInit(s, &m, k), CKR_OK);
+	CHECK_RV(f->C_FindObjectsInit(s, &t, 1), CKR_OK);
+	CHECK_RV(((SK_CK_FUNCTION_LIST_3_0 *)f3)->C_SessionCancel(s, CKF_FIND_OBJECTS), CKR_OK);
+	CHECK_RV(f->C_FindObjects(s, h, 4, &n), CKR_OPERATION_NOT_INITIALIZED);
+	CHECK_RV(f->C_SignInit(s, &m, k), CKR_OPERATION_ACTIVE);
+	CHECK_RV(((SK_CK_FUNCTION_LIST_3_0 *)f3)->C_SessionCancel(s, CKF_DECRYPT), CKR_OK);
+	CHECK_RV(f->C_SignInit(s, &m, k), CKR_OPERATION_ACTIVE);
+	CHECK_RV(((SK_CK_FUNCTION_LIST_3_0 *)f3)->C_SessionCancel(s, CKF_SIGN), CKR_OK);
+	CHECK_RV(f->C_SignInit(s, &m, k), CKR_OK);
+	CHECK_RV(f->C_CloseSession(s), CKR_OK);
+}
+
 static CK_RV
 hmac_create(CK_SESSION_HANDLE s, int slot, const char *key, CK_ATTRIBUTE *extra, CK_ULONG nextra,
     CK_OBJECT_HANDLE *out)
@@ -484,6 +529,7 @@ main(void)
 	test_attribute_errors();
 	test_keygen_session_objects();
 	test_session_counts();
+	test_find_during_sign();
 	CHECK_RV(f->C_Finalize(NULL), CKR_OK);
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
