@@ -105,6 +105,12 @@ typedef int (*audit_row_fn)(const struct audit_row *row, void *arg);
 int audit_foreach(struct audit_log *log, uint64_t from, uint64_t max, audit_row_fn fn, void *arg);
 uint64_t audit_count(struct audit_log *log);
 
+/* A row's details are "key=value ..." with percent-escaped values (audit_detail.c): the value of
+ * key unescaped into buf ("" when absent; returns buf), and a walk over all pairs (1 while there
+ * is one, cursor moves on). */
+const char *audit_detail(const char *details, const char *key, char *buf, size_t n);
+int audit_detail_next(const char **cursor, char *key, size_t kn, char *val, size_t vn);
+
 /* Tests and tools: the hash of a row as the chain defines it. */
 int audit_row_hash(const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq, int64_t ts,
     const char *actor, const char *action, const char *details, uint8_t out[AUDIT_HASH_LEN]);

@@ -148,6 +148,31 @@ static int check_row(struct walk *w, sqlite3_stmt *st)
 	return 0;
 }
 
+/* The stored key is not key_{last+1}: if it is a later key, rows were cut from the end and the
+ * key index set back; else the key was replaced. */
+static int key_ahead(struct walk *w, const uint8_t stored[AUDIT_KEY_LEN], uint64_t last)
+{
+	uint8_t k[AUDIT_KEY_LEN];
+	uint64_t j;
+	int r = 0, found = 0;
+
+	memcpy(k, w->key, sizeof(k));
+	for (j = 1; j <= RESEAL_SEARCH_MAX / 10 && !found; j++) {
+		if (audit_evolve(w->l, k) != 0)
+			break;
+		if ((found = CRYPTO_memcmp(k, stored, AUDIT_KEY_LEN) == 0))
+			r = fault(w->rep, AUDIT_TRUNCATED, last + 1, "the sealing key has evolved %llu "
+			    "rows past the last row %llu: rows %llu..%llu were removed from the end",
+			    (unsigned long long)j, (unsigned long long)last,
+			    (unsigned long long)(last + 1), (unsigned long long)(last + j));
+	}
+	OPENSSL_cleanse(k, sizeof(k));
+	if (!found)
+		r = fault(w->rep, AUDIT_KEY_STATE, last, "the stored sealing key does not follow "
+		    "from the verification key (wrong recovery code, or the key was replaced)");
+	return r;
+}
+
 static int check_end(struct walk *w)
 {
 	uint8_t stored[AUDIT_KEY_LEN];
@@ -156,7 +181,10 @@ static int check_end(struct walk *w)
 
 	if (!w->chain_sealed)
 		return 0;
-	if ((r = audit_key_state(w->l, &kidx, stored)) != 0)
+	if ((r = audit_key_state(w->l, &kidx, stored)) == SK_ERR_NOT_FOUND)
+		return fault(w->rep, AUDIT_KEY_STATE, last, "the sealing key state is missing: the "
+		    "chain was sealed (rows carry seals) but its key was removed");
+	if (r != 0)
 		return r;
 	if (kidx > w->expect)
 		r = fault(w->rep, AUDIT_TRUNCATED, w->expect, "the sealing key has evolved to %llu "
@@ -167,8 +195,7 @@ static int check_end(struct walk *w)
 		r = fault(w->rep, AUDIT_KEY_STATE, last, "the sealing key (%llu) is behind the last "
 		    "row (%llu)", (unsigned long long)kidx, (unsigned long long)last);
 	else if (w->have_key && CRYPTO_memcmp(stored, w->key, AUDIT_KEY_LEN) != 0)
-		r = fault(w->rep, AUDIT_KEY_STATE, last, "the stored sealing key does not follow "
-		    "from the verification key (wrong recovery code, or the key was replaced)");
+		r = key_ahead(w, stored, last);
 	OPENSSL_cleanse(stored, sizeof(stored));
 	return r;
 }
@@ -184,8 +211,9 @@ int audit_verify_full(struct audit_log *l, const uint8_t *key, struct audit_repo
 	w.l = l;
 	w.rep = rep;
 	w.expect = 1;
-	w.chain_sealed = audit_key_state(l, &w.stored_kidx, NULL) == 0;
-	if (key != NULL && w.chain_sealed) {
+	/* with the verification key the chain is sealed whatever the file says about itself */
+	w.chain_sealed = audit_key_state(l, &w.stored_kidx, NULL) == 0 || key != NULL;
+	if (key != NULL) {
 		memcpy(w.key, key, AUDIT_KEY_LEN);
 		w.have_key = 1;
 	}

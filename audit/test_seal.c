@@ -225,6 +225,22 @@ int main(void)
 	expect("epoch gap", AUDIT_EPOCH_GAP, 8, key0);
 	cleanup();
 
+	/* truncated, and the key index set back to fit (the key itself cannot be set back) */
+	fresh();
+	db = raw();
+	sql(db, "DELETE FROM audit WHERE seq > 15; UPDATE seal_state SET kidx = 16");
+	sqlite3_close(db);
+	expect("truncated, index set back", AUDIT_TRUNCATED, 16, key0);
+	cleanup();
+
+	/* the key state removed: the chain would look unsealed to a reader without the key */
+	fresh();
+	db = raw();
+	sql(db, "DELETE FROM seal_state");
+	sqlite3_close(db);
+	expect("key state removed", AUDIT_KEY_STATE, ROWS, key0);
+	cleanup();
+
 	fresh();
 	db = raw();
 	sql(db, "UPDATE audit SET seal = NULL, kidx = NULL WHERE seq = 3");

@@ -16,6 +16,7 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_label,
 	&cli_cmd_oath,
 	&cli_cmd_hmac,
+	&cli_cmd_audit,
 #ifdef SK_CLI_HAVE_VAULT
 	&cli_cmd_vault,
 #endif

@@ -37,8 +37,6 @@ extern const struct guard_consumer guard_record;
 /* `skinkey-guard init`: start a sealed chain if none, print the recovery code once. */
 int guard_record_init(int force_print);
 
-/* A value from a details string ("" when absent), unescaped into buf. */
-const char *guard_detail(const char *details, const char *key, char *buf, size_t n);
 
 /* The stream (stream.c): connect, read, hand out, acknowledge; returns when skinkeyd is gone
  * and does not come back within a few seconds. */

@@ -3,7 +3,6 @@
  * in the same transaction as the rows, so a batch that comes again after a crash (applied, not
  * yet acknowledged) is skipped row by row. A new chain is sealed from its first row; its
  * verification key waits in audit.db until `skinkey audit init` prints it (once). */
-#include <ctype.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -19,32 +18,6 @@ static struct audit_log *log_;
 
 int guard_anchor_notify(struct audit_log *l);   /* anchor.c */
 
-const char *guard_detail(const char *details, const char *key, char *buf, size_t n)
-{
-	size_t klen = strlen(key), o = 0;
-	const char *p = details;
-
-	buf[0] = '\0';
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			for (p += klen + 1; *p != '\0' && *p != ' ' && o + 1 < n; p++) {
-				if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
-					char hx[3] = { p[1], p[2], 0 };
-					buf[o++] = (char)strtol(hx, NULL, 16);
-					p += 2;
-				} else {
-					buf[o++] = *p;
-				}
-			}
-			buf[o] = '\0';
-			return buf;
-		}
-		if ((p = strchr(p, ' ')) != NULL)
-			p++;
-	}
-	return buf;
-}
-
 static void printable(char *s)
 {
 	for (; *s != '\0'; s++)
@@ -58,10 +31,10 @@ static int append_event(const struct guard_event *ev)
 	char door[32], prog[64], pid[16], op[32], actor[128], action[96], *details = NULL;
 	int r;
 
-	guard_detail(ev->details, "door", door, sizeof(door));
-	guard_detail(ev->details, "prog", prog, sizeof(prog));
-	guard_detail(ev->details, "pid", pid, sizeof(pid));
-	guard_detail(ev->details, "op", op, sizeof(op));
+	audit_detail(ev->details, "door", door, sizeof(door));
+	audit_detail(ev->details, "prog", prog, sizeof(prog));
+	audit_detail(ev->details, "pid", pid, sizeof(pid));
+	audit_detail(ev->details, "op", op, sizeof(op));
 	if (door[0] == '\0')
 		snprintf(actor, sizeof(actor), "skinkeyd");
 	else

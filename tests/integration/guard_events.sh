@@ -47,9 +47,38 @@ if grep -q '123456' <<< "$(sql "$AUDIT_DB" "select details from audit")"; then f
 wait_for 10 test "$(sql "$STATE_DB" "select count(*) from outbox")" = 0 || fail "the outbox did not empty after the guard's ACK"
 
 # the recovery code: once
-skinkey-guard init > "$SKNS_SCRATCH/init.txt" || fail "skinkey-guard init"
+skinkey audit init > "$SKNS_SCRATCH/init.txt" || fail "skinkey audit init"
 expect_match "$(cat "$SKNS_SCRATCH/init.txt")" '([0-9a-f]{4}-){15}[0-9a-f]{4}' "recovery code printed"
-if skinkey-guard init > /dev/null 2>&1; then fail "the recovery code was printed twice"; fi
+if skinkey audit init > /dev/null 2>&1; then fail "the recovery code was printed twice"; fi
+grep -Eo '([0-9a-f]{4}-){15}[0-9a-f]{4}' "$SKNS_SCRATCH/init.txt" > "$SKNS_SCRATCH/code"
+
+# readable tail, JSON export, verification with the code and against the chip's counter
+gpg-connect-agent -S "$SKD_SOCK" 'GETATTR SIG-COUNTER' /bye > /dev/null
+skinkey audit tail -n 50 > "$SKNS_SCRATCH/tail.txt" || fail "skinkey audit tail"
+expect_match "$(cat "$SKNS_SCRATCH/tail.txt")" 'key-op:auth +ssh-agent:ssh\[[0-9]+\] +fs-[0-9a-f]{12} +key [0-9A-F]{40}.* ok' "a readable key-op line"
+expect_match "$(cat "$SKNS_SCRATCH/tail.txt")" 'chip-seen +skinkeyd +fs-[0-9a-f]{12}.*in "Virtual PCD 00 00"' "a readable chip-seen line"
+skinkey audit export --json > "$SKNS_SCRATCH/export.json" || fail "skinkey audit export --json"
+/usr/bin/python3 - "$SKNS_SCRATCH/export.json" <<'PY' || fail "export --json is not the chain"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), "seqs"
+ops = [r for r in rows if r["action"] == "key-op:auth"]
+assert ops and ops[-1]["details"]["result"] == "ok" and len(ops[-1]["details"]["sha256"]) == 64
+assert all(len(r["hash"]) == 64 for r in rows)
+PY
+out=$(skinkey audit verify --key-file "$SKNS_SCRATCH/code") || fail "verify with the code: $out"
+expect_match "$out" 'hash chain intact, every seal verified' "verify with the code"
+# a signature through gpg records the chip's counter; verify --chip compares it
+echo "signed" > "$HOME/msg.txt"
+GPGCARD_SCD=skinkey gpgcard_setup_agent   # gpg-agent through skinkey-scd from here on
+gpg --batch --yes -u guard@example.org --detach-sign "$HOME/msg.txt" || fail "gpg --detach-sign through skinkeyd"
+out=$(skinkey audit verify --key-file "$SKNS_SCRATCH/code" --chip) || fail "verify --chip: $out"
+expect_match "$out" 'signature counter [0-9]+ = the last recorded' "the chip's counter matches the chain"
+# a corrupted copy: verify names the row
+/usr/bin/python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[2]); sqlite3.connect(sys.argv[1]).backup(d); d.close()' "$AUDIT_DB" "$SKNS_SCRATCH/copy.db"
+/usr/bin/python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("update audit set actor=\"gpg:forged[1]\" where seq=2"); c.commit()' "$SKNS_SCRATCH/copy.db"
+if out=$(skinkey audit verify --db "$SKNS_SCRATCH/copy.db" --key-file "$SKNS_SCRATCH/code"); then fail "an edited copy verified"; fi
+expect_match "$out" 'FAILED at row 2: edited row' "the edited row named"
 
 # only one guard, even when asked again
 skinkey-guard --daemon   # returns once the child knows it lost the lock and exited

@@ -1,0 +1,427 @@
+/* cmd_audit.c — `skinkey audit init|tail|show|export|verify`: the audit chain that skinkey-guard
+ * writes (audit.db). Everything here reads the file read-only: the guard is its only writer, so
+ * `init` runs `skinkey-guard init` (which prints the recovery code once). Verification needs no
+ * daemon; `verify --chip` asks skinkeyd for the chip's signature counter. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "cli.h"
+#include "common/sk_err.h"
+
+struct audit_opts {
+	const char *db;          /* NULL = the default audit.db */
+	const char *key_text;    /* --key CODE */
+	const char *key_file;    /* --key-file FILE ('-' = stdin) */
+	const char *chip;        /* --chip ID: compare signature counters */
+	int chip_given;
+	uint64_t n;              /* tail -n */
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+	    "usage: skinkey audit init                       print the recovery code (once)\n"
+	    "       skinkey audit tail [-n N]                the last N rows (default 20)\n"
+	    "       skinkey audit show SEQ                   one row with every detail\n"
+	    "       skinkey audit export [--json]            every row\n"
+	    "       skinkey audit verify [--key CODE | --key-file FILE] [--chip [ID]]\n"
+	    "common: --db FILE (a copy of audit.db)\n");
+}
+
+static int open_db(const struct audit_opts *ao, struct audit_log **l)
+{
+	int r;
+
+	if ((r = audit_open_ro(ao->db, l)) != 0) {
+		fprintf(stderr, "skinkey audit: no audit chain at %s (%s)\n",
+		    ao->db != NULL ? ao->db : "the default place", sk_strerror(r));
+		return CLI_ERR;
+	}
+	return CLI_OK;
+}
+
+static void when(int64_t ts, char *buf, size_t n)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, n, "%" PRId64, ts);
+}
+
+/* One line a person can scan: seq, when, what, who, chip, key, result. */
+static int print_row(const struct audit_row *row, void *arg)
+{
+	char t[32], chip[48], obj[96], res[160], reader[96], retries[16], pin[8], sha[72], ctr[24];
+
+	(void)arg;
+	when(row->ts, t, sizeof(t));
+	audit_detail(row->details, "chip", chip, sizeof(chip));
+	audit_detail(row->details, "object", obj, sizeof(obj));
+	audit_detail(row->details, "result", res, sizeof(res));
+	audit_detail(row->details, "reader", reader, sizeof(reader));
+	audit_detail(row->details, "retries", retries, sizeof(retries));
+	audit_detail(row->details, "pin", pin, sizeof(pin));
+	audit_detail(row->details, "sha256", sha, sizeof(sha));
+	audit_detail(row->details, "counter", ctr, sizeof(ctr));
+	printf("%6" PRIu64 "  %s  %-16s %-28s %s", row->seq, t, row->action, row->actor,
+	    chip[0] ? chip : "-");
+	if (obj[0])
+		printf("  key %s", obj);
+	if (pin[0])
+		printf("  PIN %s", pin);
+	if (retries[0])
+		printf("  %s tries left", retries);
+	if (ctr[0])
+		printf("  counter %s", ctr);
+	if (sha[0])
+		printf("  data %.16s…", sha);
+	if (reader[0])
+		printf("  in \"%s\"", reader);
+	if (res[0])
+		printf("  %s", strcmp(res, "ok") == 0 ? "ok" : "FAILED: ");
+	if (res[0] && strcmp(res, "ok") != 0)
+		printf("%s", res);
+	putchar('\n');
+	return 0;
+}
+
+static void hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+}
+
+static int print_json(const struct audit_row *row, void *arg)
+{
+	int *first = arg;
+	const char *cur = row->details;
+	char k[64], v[AUDIT_FIELD_MAX + 1];
+	int n = 0;
+
+	printf("%s\n  {\"seq\": %" PRIu64 ", \"ts\": %" PRId64 ", \"actor\": ", *first ? "" : ",",
+	    row->seq, row->ts);
+	*first = 0;
+	cli_json_str(row->actor);
+	printf(", \"action\": ");
+	cli_json_str(row->action);
+	printf(", \"details\": {");
+	while (audit_detail_next(&cur, k, sizeof(k), v, sizeof(v))) {
+		printf("%s", n++ ? ", " : "");
+		cli_json_str(k);
+		printf(": ");
+		cli_json_str(v);
+	}
+	printf("}, \"hash\": \"");
+	hex(row->hash, AUDIT_HASH_LEN);
+	printf("\"}");
+	return 0;
+}
+
+static int print_full(const struct audit_row *row, void *arg)
+{
+	const char *cur = row->details;
+	char k[64], v[AUDIT_FIELD_MAX + 1], t[32];
+
+	*(int *)arg = 1;
+	when(row->ts, t, sizeof(t));
+	printf("row     %" PRIu64 "\nwhen    %s\naction  %s\nactor   %s\n", row->seq, t, row->action,
+	    row->actor);
+	while (audit_detail_next(&cur, k, sizeof(k), v, sizeof(v)))
+		printf("%-7s %s\n", k, v);
+	printf("hash    ");
+	hex(row->hash, AUDIT_HASH_LEN);
+	putchar('\n');
+	return 1;   /* one row */
+}
+
+static int run_tail(const struct audit_opts *ao)
+{
+	struct audit_log *l = NULL;
+	uint8_t h[AUDIT_HASH_LEN];
+	uint64_t head = 0;
+	int r;
+
+	if ((r = open_db(ao, &l)) != CLI_OK)
+		return r;
+	if (audit_head(l, &head, h) == 0 && head > 0)
+		r = audit_foreach(l, head > ao->n ? head - ao->n + 1 : 1, 0, print_row, NULL) == 0 ?
+		    CLI_OK : CLI_ERR;
+	else
+		printf("(the audit chain is empty)\n");
+	audit_close(&l);
+	return r;
+}
+
+static int run_show(const struct audit_opts *ao, const char *arg)
+{
+	struct audit_log *l = NULL;
+	char *end;
+	uint64_t seq = strtoull(arg, &end, 10);
+	int r, found = 0;
+
+	if (*arg == '\0' || *end != '\0' || seq == 0) {
+		usage();
+		return CLI_USAGE;
+	}
+	if ((r = open_db(ao, &l)) != CLI_OK)
+		return r;
+	audit_foreach(l, seq, 1, print_full, &found);
+	audit_close(&l);
+	if (!found) {
+		fprintf(stderr, "skinkey audit: no row %" PRIu64 "\n", seq);
+		return CLI_ERR;
+	}
+	return CLI_OK;
+}
+
+static int run_export(const struct cli_opts *o, const struct audit_opts *ao)
+{
+	struct audit_log *l = NULL;
+	int r, first = 1;
+
+	if ((r = open_db(ao, &l)) != CLI_OK)
+		return r;
+	if (o->json) {
+		printf("[");
+		r = audit_foreach(l, 1, 0, print_json, &first);
+		printf("%s]\n", first ? "" : "\n");
+	} else {
+		r = audit_foreach(l, 1, 0, print_row, NULL);
+	}
+	audit_close(&l);
+	return r == 0 ? CLI_OK : CLI_ERR;
+}
+
+/* The recovery code from --key or --key-file; 0 = none given, 1 = key, <0 error printed. */
+static int load_key(const struct audit_opts *ao, uint8_t key[AUDIT_KEY_LEN])
+{
+	char buf[256] = "";
+	FILE *fp;
+	int r;
+
+	if (ao->key_text == NULL && ao->key_file == NULL)
+		return 0;
+	if (ao->key_file != NULL) {
+		fp = strcmp(ao->key_file, "-") == 0 ? stdin : fopen(ao->key_file, "r");
+		if (fp == NULL || fgets(buf, sizeof(buf), fp) == NULL) {
+			fprintf(stderr, "skinkey audit: cannot read the recovery code from %s\n",
+			    ao->key_file);
+			if (fp != NULL && fp != stdin)
+				fclose(fp);
+			return -1;
+		}
+		if (fp != stdin)
+			fclose(fp);
+	}
+	r = audit_code_parse(ao->key_file != NULL ? buf : ao->key_text, key);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (r != 0) {
+		fprintf(stderr, "skinkey audit: the recovery code is 64 hex digits (dashes and spaces "
+		    "are ignored)\n");
+		return -1;
+	}
+	return 1;
+}
+
+/* The last signature counter the chain recorded for chip ("" = any chip). */
+struct last_ctr {
+	const char *chip;
+	char seen_chip[48];
+	int64_t counter;
+	uint64_t seq;
+};
+
+static int note_counter(const struct audit_row *row, void *arg)
+{
+	struct last_ctr *lc = arg;
+	char chip[48], ctr[24];
+
+	audit_detail(row->details, "counter", ctr, sizeof(ctr));
+	audit_detail(row->details, "chip", chip, sizeof(chip));
+	if (ctr[0] == '\0' || (lc->chip[0] != '\0' && strcmp(chip, lc->chip) != 0))
+		return 0;
+	lc->counter = strtoll(ctr, NULL, 10);
+	lc->seq = row->seq;
+	snprintf(lc->seen_chip, sizeof(lc->seen_chip), "%s", chip);
+	return 0;
+}
+
+/* The chip's own counter, through skinkeyd (it reads it when the chip is tapped). */
+static int chip_counter(const char *chip, int64_t *out)
+{
+	assuan_context_t ctx = NULL;
+	struct cli_lines st = { NULL, 0 };
+	char cmd[128];
+	int r;
+
+	*out = -1;
+	if ((r = cli_connect(&ctx)) != CLI_OK)
+		return r;
+	snprintf(cmd, sizeof(cmd), "SERIALNO %s", chip);
+	if ((r = cli_transact(ctx, chip[0] ? cmd : "SERIALNO", NULL)) == CLI_OK &&
+	    (r = cli_transact(ctx, "GETATTR SIG-COUNTER", &st)) == CLI_OK) {
+		for (size_t i = 0; i < st.n; i++)
+			if (strncmp(st.v[i], "SIG-COUNTER ", 12) == 0)
+				*out = strtoll(st.v[i] + 12, NULL, 10);
+		if (*out < 0) {
+			fprintf(stderr, "skinkey audit: skinkeyd did not tell the signature counter\n");
+			r = CLI_ERR;
+		}
+	}
+	cli_lines_free(&st);
+	assuan_release(ctx);
+	return r;
+}
+
+static int check_chip(struct audit_log *l, const struct audit_opts *ao)
+{
+	struct last_ctr lc = { ao->chip != NULL ? ao->chip : "", "", -1, 0 };
+	int64_t now;
+	int r;
+
+	audit_foreach(l, 1, 0, note_counter, &lc);
+	if (lc.counter < 0) {
+		printf("chip: the chain records no signature%s%s: nothing to compare\n",
+		    lc.chip[0] ? " by " : "", lc.chip);
+		return CLI_OK;
+	}
+	if ((r = chip_counter(lc.chip[0] ? lc.chip : lc.seen_chip, &now)) != CLI_OK)
+		return r;
+	if (now == lc.counter) {
+		printf("chip %s: signature counter %" PRId64 " = the last recorded (row %" PRIu64
+		    "): every signature it made is in the chain\n", lc.seen_chip, now, lc.seq);
+		return CLI_OK;
+	}
+	if (now > lc.counter)
+		printf("chip %s: FAILED: signature counter %" PRId64 ", the chain's last is %" PRId64
+		    " (row %" PRIu64 "): %" PRId64 " signature(s) not recorded (a truncated tail, or "
+		    "the chip was used elsewhere)\n", lc.seen_chip, now, lc.counter, lc.seq,
+		    now - lc.counter);
+	else
+		printf("chip %s: FAILED: signature counter %" PRId64 " is below the chain's %" PRId64
+		    " (row %" PRIu64 "): another chip, or its applet was reset\n", lc.seen_chip, now,
+		    lc.counter, lc.seq);
+	return CLI_ERR;
+}
+
+static int run_verify(const struct audit_opts *ao)
+{
+	struct audit_log *l = NULL;
+	struct audit_report rep;
+	uint8_t key[AUDIT_KEY_LEN];
+	int r, k;
+
+	if ((k = load_key(ao, key)) < 0)
+		return CLI_USAGE;
+	if ((r = open_db(ao, &l)) != CLI_OK)
+		goto out;
+	r = audit_verify_full(l, k ? key : NULL, &rep);
+	if (r == 0) {
+		printf("audit chain: %" PRIu64 " rows, hash chain intact, %s\n", rep.rows,
+		    rep.sealed ? "every seal verified with the recovery code" :
+		    "seals not checked (give --key or --key-file for that)");
+		r = CLI_OK;
+	} else if (r == SK_ERR_CRYPTO) {
+		printf("audit chain: FAILED at row %" PRIu64 ": %s\n  %s\n  rows 1..%" PRIu64
+		    " verified before it\n", rep.first_bad, audit_fault_name(rep.fault), rep.why,
+		    rep.rows);
+		r = CLI_ERR;
+	} else {
+		fprintf(stderr, "skinkey audit: cannot read the chain: %s\n", sk_strerror(r));
+		r = CLI_ERR;
+	}
+	if (ao->chip_given && check_chip(l, ao) != CLI_OK)
+		r = CLI_ERR;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	audit_close(&l);
+	return r;
+}
+
+/* skinkey-guard beside us (installed), in ../guard (build tree), else on PATH. */
+static int run_init(void)
+{
+	char self[PATH_MAX], prog[PATH_MAX + 32], *slash;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(prog, sizeof(prog), "%s/skinkey-guard", self);
+			if (access(prog, X_OK) == 0)
+				execl(prog, "skinkey-guard", "init", (char *)NULL);
+			snprintf(prog, sizeof(prog), "%s/../guard/skinkey-guard", self);
+			if (access(prog, X_OK) == 0)
+				execl(prog, "skinkey-guard", "init", (char *)NULL);
+		}
+	}
+	execlp("skinkey-guard", "skinkey-guard", "init", (char *)NULL);
+	fprintf(stderr, "skinkey audit: cannot run skinkey-guard init\n");
+	return CLI_ERR;
+}
+
+static int run(const struct cli_opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "key-file", required_argument, NULL, 'K' },
+		{ "chip", optional_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct audit_opts ao = { NULL, NULL, NULL, NULL, 0, 20 };
+	const char *sub;
+	char *end;
+	int ch;
+
+	if (argc < 2) {
+		usage();
+		return CLI_USAGE;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "n:", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': ao.db = optarg; break;
+		case 'k': ao.key_text = optarg; break;
+		case 'K': ao.key_file = optarg; break;
+		case 'c': ao.chip = optarg; ao.chip_given = 1; break;
+		case 'n':
+			ao.n = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || ao.n == 0) {
+				usage();
+				return CLI_USAGE;
+			}
+			break;
+		default: usage(); return CLI_USAGE;
+		}
+	}
+	if (strcmp(sub, "init") == 0 && optind == argc)
+		return run_init();
+	if (strcmp(sub, "tail") == 0 && optind == argc)
+		return run_tail(&ao);
+	if (strcmp(sub, "show") == 0 && optind == argc - 1)
+		return run_show(&ao, argv[optind]);
+	if (strcmp(sub, "export") == 0 && optind == argc)
+		return run_export(o, &ao);
+	if (strcmp(sub, "verify") == 0 && optind == argc)
+		return run_verify(&ao);
+	usage();
+	return CLI_USAGE;
+}
+
+const struct cli_cmd cli_cmd_audit = {
+	"audit", run, "audit init|tail|show SEQ|export [--json]|verify [--key CODE] [--chip]",
+};
