@@ -72,6 +72,8 @@ expect_match "$out" 'hash chain intact, every seal verified' "verify with the co
 echo "signed" > "$HOME/msg.txt"
 GPGCARD_SCD=skinkey gpgcard_setup_agent   # gpg-agent through skinkey-scd from here on
 gpg --batch --yes -u guard@example.org --detach-sign "$HOME/msg.txt" || fail "gpg --detach-sign through skinkeyd"
+# (the client has its answer once the event is in the outbox; the guard writes the row just after)
+wait_for 60 sh -c "skinkey audit tail -n 5 | grep -q 'key-op:sign .*counter [0-9]'" || fail "no key-op:sign row with the counter"
 out=$(skinkey audit verify --key-file "$SKNS_SCRATCH/code" --chip) || fail "verify --chip: $out"
 expect_match "$out" 'signature counter [0-9]+ = the last recorded' "the chip's counter matches the chain"
 # a corrupted copy: verify names the row
