@@ -98,7 +98,11 @@ static int load_all(fido_dev_t *dev, const char *pin, struct sk_resident_key ***
 
 	if (rp == NULL)
 		goto out;
-	if ((rc = fido_credman_get_dev_rp(dev, rp, pin)) != FIDO_OK) {
+	if ((rc = fido_credman_get_dev_rp(dev, rp, pin)) == FIDO_ERR_NO_CREDENTIALS) {
+		rc = 0;      /* no resident credential at all */
+		goto out;
+	}
+	if (rc != FIDO_OK) {
 		rc = skp_err(dev, "enumerating relying parties", rc);
 		goto out;
 	}

@@ -44,6 +44,7 @@ static void fi_deselect(void *st)
 	struct fido *f = st;
 
 	f->nnext = f->inext = 0;
+	f->cm_n = f->cm_i = f->cm_kind = 0;
 	fido_pin_power_loss(f);
 }
 
@@ -61,8 +62,9 @@ static uint8_t get_info(const struct fido *f, struct sim_rbuf *r)
 	if (ce_head(r, 5, 6) || ce_int(r, 1) || ce_head(r, 4, 1) || ce_text(r, "FIDO_2_0") ||
 	    ce_int(r, 2) || ce_head(r, 4, 2) || ce_text(r, "credProtect") || ce_text(r, "hmac-secret") ||
 	    ce_int(r, 3) || ce_bytes(r, f->aaguid, 16) ||
-	    ce_int(r, 4) || ce_head(r, 5, 4) || ce_text(r, "rk") || ce_bool(r, 1) ||
+	    ce_int(r, 4) || ce_head(r, 5, 5) || ce_text(r, "rk") || ce_bool(r, 1) ||
 	    ce_text(r, "up") || ce_bool(r, 1) || ce_text(r, "plat") || ce_bool(r, 0) ||
+	    ce_text(r, "credMgmt") || ce_bool(r, 1) ||
 	    ce_text(r, "clientPin") || ce_bool(r, f->pin_set) ||
 	    ce_int(r, 5) || ce_int(r, 1200) || ce_int(r, 6) || ce_head(r, 4, 1) || ce_int(r, 1))
 		return ST_OTHER;
@@ -302,6 +304,8 @@ static void rk_store(struct fido *f, long slot, const uint8_t rp_hash[32], const
 		memcpy(k->user_name, q->user_name.p, k->user_name_len);
 	memcpy(k->cred_id, cred_id, FIDO_CRED_ID_LEN);
 	k->created = f->counter;
+	k->rp_id_len = (uint8_t)(q->rp_id.n > TXT_MAX ? TXT_MAX : q->rp_id.n);
+	memcpy(k->rp_id, q->rp_id.p, k->rp_id_len);
 }
 
 static uint8_t mc_check(const struct mc_req *q)
@@ -556,6 +560,7 @@ static uint16_t ctap(struct fido *f, const struct sim_apdu *a, struct sim_rbuf *
 	case 0x06: st = fido_client_pin(f, a->data + 1, a->lc - 1, &body, env); break;
 	case 0x07: st = reset(f, env); break;
 	case 0x08: st = get_next_assertion(f, &body, env); break;
+	case 0x0A: case 0x41: st = fido_cred_mgmt(f, a->data + 1, a->lc - 1, &body, env); break;
 	default: st = ST_INVALID_CMD; break;
 	}
 	if (sim_rbuf_u8(r, st) != 0 || (st == ST_OK && sim_rbuf_put(r, body.p, body.len) != 0)) {
@@ -580,8 +585,8 @@ static uint16_t fi_process(void *st, const struct sim_apdu *a, struct sim_rbuf *
 
 /* --- persistence ----------------------------------------------------------------------- */
 
-#define STATE_VERSION 3
-#define RK_BLOB (1 + 32 + 1 + TXT_MAX + 1 + TXT_MAX + FIDO_CRED_ID_LEN + 4 + 1)
+#define STATE_VERSION 4
+#define RK_BLOB (1 + 32 + 1 + TXT_MAX + 1 + TXT_MAX + FIDO_CRED_ID_LEN + 4 + 1 + 1 + TXT_MAX)
 #define HDR_BLOB (1 + 32 + 16 + 4 + 16 + 1 + 1)
 
 static void rk_put(uint8_t *p, const struct fido_rk *k)
@@ -598,6 +603,8 @@ static void rk_put(uint8_t *p, const struct fido_rk *k)
 	memcpy(p, k->cred_id, FIDO_CRED_ID_LEN);
 	put_be32(p + FIDO_CRED_ID_LEN, k->created);
 	p[FIDO_CRED_ID_LEN + 4] = k->protect;
+	p[FIDO_CRED_ID_LEN + 5] = k->rp_id_len;
+	memcpy(p + FIDO_CRED_ID_LEN + 6, k->rp_id, TXT_MAX);
 }
 
 static int rk_get(const uint8_t *p, struct fido_rk *k)
@@ -617,7 +624,9 @@ static int rk_get(const uint8_t *p, struct fido_rk *k)
 	p += FIDO_CRED_ID_LEN;
 	k->created = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 	k->protect = p[4];
-	return k->protect <= 3 ? 0 : -1;
+	k->rp_id_len = p[5];
+	memcpy(k->rp_id, p + 6, TXT_MAX);
+	return k->protect <= 3 && k->rp_id_len <= TXT_MAX ? 0 : -1;
 }
 
 static int fi_save(void *st, struct sim_rbuf *out)

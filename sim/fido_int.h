@@ -83,6 +83,8 @@ struct fido_rk {
 	uint8_t user_id_len;
 	uint8_t user_name[TXT_MAX];
 	uint8_t user_name_len;
+	uint8_t rp_id[TXT_MAX];      /* cut to TXT_MAX, as CTAP 2.1 lets credential management do */
+	uint8_t rp_id_len;
 	uint8_t cred_id[FIDO_CRED_ID_LEN];
 	uint32_t created;            /* counter value at creation: newest first */
 	uint8_t protect;             /* credProtect level 1..3 */
@@ -108,6 +110,9 @@ struct fido {
 	size_t nnext, inext;
 	uint8_t next_cdh[32];
 	uint8_t next_flags;
+	/* volatile: credential management enumeration (kind 2 RPs, 4 credentials) */
+	uint8_t cm_list[MAX_RK];
+	int cm_n, cm_i, cm_kind;
 };
 
 struct blob {
@@ -124,6 +129,13 @@ uint8_t fido_client_pin(struct fido *f, const uint8_t *p, size_t n, struct sim_r
 uint8_t fido_check_pin_auth(struct fido *f, const struct blob *pin_auth, int64_t protocol,
     const uint8_t cdh[32], int *uv);
 void fido_pin_power_loss(struct fido *f);
+/* pinAuth = LEFT(HMAC-SHA-256(pinToken, a || b), 16) with the current pinToken (b may be NULL) */
+uint8_t fido_check_token_mac(struct fido *f, int64_t protocol, const struct blob *a,
+    const struct blob *b, const struct blob *pin_auth);
+
+/* fido_cm.c: authenticatorCredentialManagement (0x0A / 0x41) */
+uint8_t fido_cred_mgmt(struct fido *f, const uint8_t *p, size_t n, struct sim_rbuf *r,
+    struct sim_env *env);
 
 /* fido_ext.c: the hmac-secret extension (CTAP 2.0 §12.5) */
 struct fido_ga_ext {

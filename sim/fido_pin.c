@@ -247,3 +247,15 @@ uint8_t fido_check_pin_auth(struct fido *f, const struct blob *pin_auth, int64_t
 	*uv = 1;
 	return ST_OK;
 }
+
+uint8_t fido_check_token_mac(struct fido *f, int64_t protocol, const struct blob *a,
+    const struct blob *b, const struct blob *pin_auth)
+{
+	if (protocol != 1)
+		return ST_MISSING_PARAM;
+	if (!f->pin_set)
+		return ST_PIN_NOT_SET;
+	if (!f->token_valid || !auth_ok(f->pin_token, a, b, pin_auth))
+		return ST_PIN_AUTH_INVALID;
+	return ST_OK;
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # skinkey-sk.so with the real OpenSSH programs on a loopback sshd and the simulated chip:
 # ecdsa-sk without PIN (ssh-keygen -w, login with SecurityKeyProvider); ed25519-sk refused with a
-# reason; a resident key with a PIN, login with it;
+# reason; a resident key with a PIN, got back by `ssh-keygen -K` on a clean HOME, login with it;
 # verify-required with sshd's verify-required; the key in ssh-agent (-P allowing the provider);
 # the chip away when ssh starts and tapped while ssh waits; the chip leaving mid-assertion; a wrong
 # PIN spends exactly one retry.
@@ -63,15 +63,20 @@ sim tap > /dev/null
 wait "$client" || fail "login after the tap: $(cat "$S/away.out")"
 expect_match "$(cat "$S/away.out")" 'logged-in' "login after the tap"
 
-# 4. a PIN, a resident key, login with it
+# 4. a PIN, a resident key, ssh-keygen -K on a clean HOME, login with it
 out=$("$FR" setpin 4321 2>&1) || fail "setting the FIDO PIN: $out"
 setpin 4321
 ssh-keygen -q -t ecdsa-sk -w "$SKP" -O resident -O application=ssh:skt -N '' -C rk \
 	-f "$HOME/.ssh/id_rk" < /dev/null 2> "$S/rk.err" || fail "resident ssh-keygen: $(cat "$S/rk.err")"
-# @K@ (ssh-keygen -K comes with the simulator's credential management)
+mkdir "$S/clean" && cd "$S/clean"
+HOME=$S/clean ssh-keygen -K -w "$SKP" -N '' < /dev/null 2> "$S/k.err" || fail "ssh-keygen -K: $(cat "$S/k.err")"
+[ -f "$S/clean/id_ecdsa_sk_rk_skt.pub" ] || fail "ssh-keygen -K wrote: $(ls "$S/clean"): $(cat "$S/k.err")"
+expect_eq "$(cut -d' ' -f2 "$S/clean/id_ecdsa_sk_rk_skt.pub")" "$(cut -d' ' -f2 "$HOME/.ssh/id_rk.pub")" \
+	"the key got back by -K is the one enrolled"
+cd "$S"
 cat "$HOME/.ssh/id_rk.pub" >> "$S/authorized_keys"
 cp "$S/authorized_keys" "$SSHD_DIR/authorized_keys"
-out=$(sshx -i "$HOME/.ssh/id_rk" 2>&1) || fail "login with the resident key: $out"
+out=$(sshx -i "$S/clean/id_ecdsa_sk_rk_skt" 2>&1) || fail "login with the key from -K: $out"
 expect_match "$out" 'logged-in' "login with the resident key (PIN)"
 expect_eq "$("$FR" retries)" 8 "retries after right PINs"
 
