@@ -10,7 +10,7 @@ set -euo pipefail
 LOG=$SKNS_LOG/demo.log
 SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
 : > "$LOG"
-ok() { printf '  \033[32m✔\033[0m %-26s %s\n' "$1" "$2"; }
+ok() { printf '  \033[32m✔\033[0m %-28s %s\n' "$1" "$2"; }
 # quiet CMD...: run a setup step, its output to the log; on failure show the log and stop
 quiet() {
 	echo "\$ $*" >> "$LOG"
@@ -75,6 +75,19 @@ out=$(SSH_ASKPASS="$HOME/askpin" SSH_ASKPASS_REQUIRE=force timeout 60 ssh -F /de
 	-p "$SSHD_PORT" root@127.0.0.1 echo 'hello from sshd' 2>>"$LOG") || stop "ssh -I"
 [ "$out" = "hello from sshd" ] || stop "ssh -I ran nothing"
 ok "ssh -I skinkey-pkcs11.so" "logged in to 127.0.0.1 through PKCS#11 (same key, PIN given once)"
+
+# --- ssh with a FIDO2 key made on the chip (OpenSSH's SecurityKeyProvider: skinkey-sk.so) -----
+SKP=$SK_BUILD/fido/client/skinkey-sk.so
+if [ -f "$SKP" ]; then
+	quiet ssh-keygen -q -t ecdsa-sk -w "$SKP" -N '' -C demo-fido -f "$HOME/id_fido" < /dev/null
+	cat "$HOME/id_fido.pub" >> "$SSHD_DIR/authorized_keys"
+	out=$(timeout 60 ssh -F /dev/null -n -o IdentityAgent=none -o IdentitiesOnly=yes \
+		-o SecurityKeyProvider="$SKP" -i "$HOME/id_fido" -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o PasswordAuthentication=no -o LogLevel=ERROR \
+		-p "$SSHD_PORT" root@127.0.0.1 echo 'hello from sshd' 2>>"$LOG") || stop "ssh with the FIDO2 key"
+	[ "$out" = "hello from sshd" ] || stop "ssh with the FIDO2 key ran nothing"
+	ok "ssh, FIDO2 (skinkey-sk.so)" "ecdsa-sk key made by the chip's FIDO2 applet; logged in to 127.0.0.1"
+fi
 
 # --- HMAC-SHA1 challenge-response (KeePassXC's slot) and TOTP on the chip --------------------
 quiet skinkey hmac program --generate 2
