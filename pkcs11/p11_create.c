@@ -371,6 +371,8 @@ derived_object(struct p11_session *s, struct p11_slot *slot, const uint8_t *z, s
 	    p11_obj_add_bool(&o, CKA_PRIVATE, priv) != 0 || p11_obj_add_bool(&o, CKA_SENSITIVE, sens) != 0 ||
 	    p11_obj_add_bool(&o, CKA_EXTRACTABLE, ext) != 0 ||
 	    p11_obj_add_bool(&o, CKA_DESTROYABLE, 1) != 0 || p11_obj_add_bool(&o, CKA_LOCAL, 0) != 0 ||
+	    p11_obj_add_bool(&o, CKA_MODIFIABLE, 0) != 0 ||   /* C_SetAttributeValue refuses */
+	    p11_obj_add_bool(&o, CKA_COPYABLE, 0) != 0 ||     /* no C_CopyObject */
 	    p11_obj_add_ulong(&o, CKA_VALUE_LEN, vlen) != 0 ||
 	    (l != NULL && p11_obj_add_attr(&o, CKA_LABEL, l->pValue, l->ulValueLen) != 0) ||
 	    p11_obj_add_attr(&o, CKA_VALUE, z, vlen) != 0)

@@ -319,6 +319,21 @@ test_rsa_decrypt(CK_SESSION_HANDLE s)
 	CHECK(n == 7 && memcmp(pt, "secret!", 7) == 0);
 }
 
+/* A derived key says what the module does with it: a session object, not modifiable, not
+ * copyable, destroyable. */
+static void
+check_session_key_attrs(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k)
+{
+	CK_BBOOL mod = CK_TRUE, cp = CK_TRUE, de = CK_FALSE, tk = CK_TRUE;
+	CK_ATTRIBUTE q[] = { { CKA_MODIFIABLE, &mod, 1 }, { CKA_COPYABLE, &cp, 1 },
+		{ CKA_DESTROYABLE, &de, 1 }, { CKA_TOKEN, &tk, 1 } };
+	CK_ATTRIBUTE lbl = { CKA_LABEL, "x", 1 };
+
+	CHECK_RV(f->C_GetAttributeValue(s, k, q, 4), CKR_OK);
+	CHECK(!mod && !cp && de && !tk);
+	CHECK_RV(f->C_SetAttributeValue(s, k, &lbl, 1), CKR_ACTION_PROHIBITED);
+}
+
 /* Generates a P-256 DEC key (needs SO), derives with it, compares with OpenSSL's side. */
 static void
 test_genkey_ecdh(CK_SESSION_HANDLE s, CK_SLOT_ID slot)
@@ -377,6 +392,7 @@ test_genkey_ecdh(CK_SESSION_HANDLE s, CK_SLOT_ID slot)
 	CHECK(zv.ulValueLen == 32 && memcmp(z, zz, 32) == 0);
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(peer);
+	check_session_key_attrs(so, dk);
 	/* the derived key is CKA_PRIVATE: gone from sight with the user */
 	CHECK_RV(f->C_Logout(so), CKR_OK);
 	CHECK_RV(f->C_GetAttributeValue(so, dk, &zv, 1), CKR_OBJECT_HANDLE_INVALID);
