@@ -1,12 +1,23 @@
 /* scd_relay.c — skinkey-scd: what gpg-agent runs as scdaemon-program (`--multi-server`).
- * Connects to skinkeyd (starting it when needed) and copies the Assuan byte stream both ways
+ * Connects to skinkeyd (starting it when needed) and relays the Assuan conversation line by line
  * between stdin/stdout and the socket, so every gpg-agent shares the one daemon that owns the
- * card. GETINFO socket_name therefore names skinkeyd's socket. */
+ * card. GETINFO socket_name therefore names skinkeyd's socket.
+ *
+ * gpg-agent keeps its scdaemon for its whole life, skinkeyd may not (restart, idle exit, crash):
+ * when skinkeyd goes away the relay connects again (autostarting it) and replays what the
+ * connection's state was made of (OPTIONs, the last SERIALNO, pending SETDATA), so gpg never sees
+ * a broken pipe. A command in flight is sent again only when it is a read or a signature and
+ * skinkeyd had answered nothing for it (no INQUIRE: no PIN was given, none is given twice);
+ * otherwise gpg-agent gets an ERR that says skinkeyd stopped. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -14,10 +25,55 @@
 #include "common/sk_err.h"
 #include "sk_config.h"
 
+#define LINE_CAP (ASSUAN_LINELENGTH + 2)
+#define REPLY_MS 10000         /* greeting and replayed commands of a fresh connection */
+#define MAX_OPTS 16
+#define MAX_SETDATA 8
+
+struct lbuf {
+	char b[LINE_CAP];
+	size_t len;
+};
+
+struct relay {
+	int sock;                  /* -1: no connection; the next command connects again */
+	struct lbuf in, out;       /* partial lines from gpg-agent / from skinkeyd */
+	char cmd[LINE_CAP];        /* the command in flight */
+	size_t cmd_len;
+	int pending;               /* cmd sent, its OK/ERR not seen yet */
+	int answered;              /* skinkeyd sent INQUIRE or D for it: never sent twice */
+	int inquiring;             /* an INQUIRE went to gpg-agent; its END/CAN not seen yet */
+	int drop_inquiry;          /* skinkeyd died mid-inquiry: swallow gpg-agent's D/END */
+	int closing;               /* BYE or KILLSCD sent: skinkeyd's EOF ends the relay */
+	char *opts[MAX_OPTS];      /* state replayed on a new connection */
+	int nopts;
+	char *serialno;
+	char *setdata[MAX_SETDATA];
+	int nsetdata;
+};
+
+static void line_free(char **p)
+{
+	if (*p != NULL) {
+		sk_wipe(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+static void setdata_clear(struct relay *rl)
+{
+	for (int i = 0; i < rl->nsetdata; i++)
+		line_free(&rl->setdata[i]);
+	rl->nsetdata = 0;
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t k = write(fd, p, n);
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		if (k < 0 && errno == ENOTSOCK)
+			k = write(fd, p, n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
@@ -28,54 +84,338 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* 1 when data was copied, 0 at EOF, -1 on error. */
-static int copy_once(int from, int to)
+/* "VERB" of an Assuan line, case-insensitively. */
+static int is_verb(const char *line, size_t n, const char *verb)
 {
-	char buf[8192];   /* carries PINs (NEEDPIN answers) and session keys (PKDECRYPT) */
+	size_t k = strlen(verb);
+
+	return n >= k && strncasecmp(line, verb, k) == 0 &&
+	    (n == k || line[k] == ' ' || line[k] == '\n' || line[k] == '\r');
+}
+
+/* Commands that change nothing on the chip: safe to send again to a fresh skinkeyd when the
+ * old one had answered nothing (a PKSIGN waiting for a tap, for instance). */
+static int repeatable(const char *line, size_t n)
+{
+	static const char *const verbs[] = { "SERIALNO", "LEARN", "GETATTR", "GETINFO", "READKEY",
+		"READCERT", "PKSIGN", "PKAUTH", "PKDECRYPT", "RESTART", "OPTION", "SETDATA", "NOP",
+		"CHIPS", "READERS", NULL };
+
+	for (int i = 0; verbs[i] != NULL; i++)
+		if (is_verb(line, n, verbs[i]))
+			return 1;
+	return 0;
+}
+
+static int ms_left(const struct timespec *t0, int total)
+{
+	struct timespec now;
+	long el;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	el = (now.tv_sec - t0->tv_sec) * 1000L + (now.tv_nsec - t0->tv_nsec) / 1000000L;
+	return el >= total ? 0 : (int)(total - el);
+}
+
+/* One line from a fresh connection, within the deadline. 0, or -1 (closed, too long, late). */
+static int read_line(int fd, struct lbuf *lb, char *line, size_t cap, const struct timespec *t0)
+{
+	for (;;) {
+		char *nl = memchr(lb->b, '\n', lb->len);
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t k;
+
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - lb->b) + 1;
+			if (n >= cap)
+				return -1;
+			memcpy(line, lb->b, n);
+			line[n] = '\0';
+			memmove(lb->b, lb->b + n, lb->len - n);
+			lb->len -= n;
+			return 0;
+		}
+		if (lb->len >= sizeof(lb->b) || poll(&p, 1, ms_left(t0, REPLY_MS)) <= 0)
+			return -1;
+		if ((k = read(fd, lb->b + lb->len, sizeof(lb->b) - lb->len)) <= 0)
+			return -1;
+		lb->len += (size_t)k;
+	}
+}
+
+/* Send one replayed line and wait for its OK/ERR (status lines are dropped). */
+static int replay_one(struct relay *rl, const char *line, const struct timespec *t0)
+{
+	char ans[LINE_CAP];
+
+	if (write_all(rl->sock, line, strlen(line)) != 0)
+		return -1;
+	for (;;) {
+		if (read_line(rl->sock, &rl->out, ans, sizeof(ans), t0) != 0)
+			return -1;
+		if (is_verb(ans, strlen(ans), "OK") || is_verb(ans, strlen(ans), "ERR"))
+			return 0;   /* an ERR (the chip of SERIALNO --demand is gone) is the next
+			             * command's business, as it would have been on the old connection */
+		if (is_verb(ans, strlen(ans), "INQUIRE") && write_all(rl->sock, "CAN\n", 4) != 0)
+			return -1;
+	}
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Connect (autostarting skinkeyd) and read its greeting into greet. A daemon that was exiting
+ * (killed, idle exit) may accept and close without a greeting: then try again, which starts a
+ * fresh one. 0, or -1 with rl->sock = -1. */
+static int connect_greeted(struct relay *rl, char *greet, size_t cap)
+{
+	struct timespec t0;
+	int fd = -1, r;
+
+	for (int attempt = 0; attempt < 4; attempt++) {
+		if (attempt > 0)
+			sleep_ms(50L << attempt);
+		if ((r = skc_connect_fd(&fd)) != 0) {
+			fprintf(stderr, "skinkey-scd: cannot reach skinkeyd: %s\n", skc_strerror(r));
+			return -1;
+		}
+		rl->sock = fd;
+		rl->out.len = 0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			r = read_line(fd, &rl->out, greet, cap, &t0);
+		while (r == 0 && greet[0] == '#');
+		if (r == 0 && is_verb(greet, strlen(greet), "OK"))
+			return 0;
+		fprintf(stderr, "skinkey-scd: skinkeyd closed the connection before its greeting\n");
+		close(fd);
+		rl->sock = -1;
+		rl->out.len = 0;
+	}
+	return -1;
+}
+
+/* A new connection to skinkeyd with the old one's state. 0 or -1 (rl->sock stays -1). */
+static int reconnect(struct relay *rl)
+{
+	char greet[LINE_CAP];
+	struct timespec t0;
+
+	if (connect_greeted(rl, greet, sizeof(greet)) != 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < rl->nopts; i++)
+		if (replay_one(rl, rl->opts[i], &t0) != 0)
+			goto fail;
+	if (rl->serialno != NULL && replay_one(rl, rl->serialno, &t0) != 0)
+		goto fail;
+	for (int i = 0; i < rl->nsetdata; i++)
+		if (replay_one(rl, rl->setdata[i], &t0) != 0)
+			goto fail;
+	fprintf(stderr, "skinkey-scd: connected to skinkeyd again\n");
+	return 0;
+fail:
+	fprintf(stderr, "skinkey-scd: the new skinkeyd connection failed while its state was replayed\n");
+	close(rl->sock);
+	rl->sock = -1;
+	rl->out.len = 0;
+	return -1;
+}
+
+static void say_err(const char *why)
+{
+	char line[200];
+
+	snprintf(line, sizeof(line), "ERR %u %s <SCD>\n",
+	    (unsigned)gpg_err_make(GPG_ERR_SOURCE_SCD, GPG_ERR_NO_SCDAEMON), why);
+	write_all(STDOUT_FILENO, line, strlen(line));
+}
+
+static void end_cmd(struct relay *rl)
+{
+	sk_wipe(rl->cmd, rl->cmd_len);
+	rl->cmd_len = 0;
+	rl->pending = rl->answered = rl->inquiring = 0;
+}
+
+/* What the connection's state is made of, recorded when skinkeyd said OK to it. */
+static void remember(struct relay *rl)
+{
+	const char *c = rl->cmd;
+	size_t n = rl->cmd_len;
+	char *dup;
+
+	if (is_verb(c, n, "GETINFO") || is_verb(c, n, "NOP"))
+		return;
+	if (is_verb(c, n, "RESTART") || is_verb(c, n, "DISCONNECT")) {
+		line_free(&rl->serialno);
+		setdata_clear(rl);
+		return;
+	}
+	if (!is_verb(c, n, "SETDATA") && !is_verb(c, n, "OPTION"))
+		setdata_clear(rl);
+	if ((dup = strndup(c, n)) == NULL)
+		return;
+	if (is_verb(c, n, "SERIALNO")) {
+		line_free(&rl->serialno);
+		rl->serialno = dup;
+	} else if (is_verb(c, n, "OPTION") && rl->nopts < MAX_OPTS) {
+		rl->opts[rl->nopts++] = dup;
+	} else if (is_verb(c, n, "SETDATA") && rl->nsetdata < MAX_SETDATA) {
+		if (strstr(dup, "--append") == NULL)
+			setdata_clear(rl);
+		rl->setdata[rl->nsetdata++] = dup;
+	} else {
+		line_free(&dup);
+	}
+}
+
+/* skinkeyd closed the connection or failed. 1: the relay ends; 0: carry on. */
+static int daemon_lost(struct relay *rl)
+{
+	close(rl->sock);
+	rl->sock = -1;
+	sk_wipe(rl->out.b, rl->out.len);
+	rl->out.len = 0;   /* a partial line of the dead daemon's is dropped, never forwarded */
+	if (rl->closing)
+		return 1;
+	if (!rl->pending) {
+		fprintf(stderr, "skinkey-scd: skinkeyd stopped; connecting again at the next command\n");
+		return 0;
+	}
+	if (!rl->answered && repeatable(rl->cmd, rl->cmd_len) && reconnect(rl) == 0 &&
+	    write_all(rl->sock, rl->cmd, rl->cmd_len) == 0)
+		return 0;
+	if (rl->sock >= 0) {
+		close(rl->sock);
+		rl->sock = -1;
+	}
+	say_err("skinkeyd stopped during this command");
+	rl->drop_inquiry = rl->inquiring;
+	end_cmd(rl);
+	return 0;
+}
+
+/* One complete line from gpg-agent. 1: the relay ends. */
+static int from_agent(struct relay *rl, const char *line, size_t n)
+{
+	if (rl->drop_inquiry) {
+		if (is_verb(line, n, "END") || is_verb(line, n, "CAN"))
+			rl->drop_inquiry = 0;
+		return 0;
+	}
+	if (rl->inquiring) {
+		if (is_verb(line, n, "END") || is_verb(line, n, "CAN"))
+			rl->inquiring = 0;
+		if (write_all(rl->sock, line, n) != 0)
+			return daemon_lost(rl);
+		return 0;
+	}
+	if (rl->sock < 0 && is_verb(line, n, "BYE")) {
+		write_all(STDOUT_FILENO, "OK closing connection\n", 22);
+		return 1;
+	}
+	if (rl->sock < 0 && reconnect(rl) != 0) {
+		say_err("skinkeyd not reachable");
+		return 0;
+	}
+	memcpy(rl->cmd, line, n);
+	rl->cmd_len = n;
+	rl->pending = 1;
+	rl->answered = 0;
+	if (is_verb(line, n, "BYE") || is_verb(line, n, "KILLSCD"))
+		rl->closing = 1;
+	if (write_all(rl->sock, line, n) != 0)
+		return daemon_lost(rl);
+	return 0;
+}
+
+/* One complete line from skinkeyd: forwarded, and the command's progress noted. */
+static int from_daemon(struct relay *rl, const char *line, size_t n)
+{
+	if (is_verb(line, n, "INQUIRE")) {
+		rl->answered = 1;
+		rl->inquiring = 1;
+	} else if (is_verb(line, n, "D")) {
+		rl->answered = 1;
+	} else if ((is_verb(line, n, "OK") || is_verb(line, n, "ERR")) && rl->pending) {
+		if (is_verb(line, n, "OK"))
+			remember(rl);
+		end_cmd(rl);
+	}
+	return write_all(STDOUT_FILENO, line, n) != 0 ? 1 : 0;
+}
+
+/* Read what is there and hand every complete line on. -1: fd at EOF or failed (or a line too
+ * long); 1: the handler ends the relay; 0: carry on. */
+static int take_lines(int fd, struct lbuf *lb, struct relay *rl,
+    int (*fn)(struct relay *, const char *, size_t))
+{
 	ssize_t k;
-	int r;
+	char *nl;
+	int r = 0;
 
 	do
-		k = read(from, buf, sizeof(buf));
+		k = read(fd, lb->b + lb->len, sizeof(lb->b) - lb->len);
 	while (k < 0 && errno == EINTR);
-	if (k < 0)
+	if (k <= 0)
 		return -1;
-	if (k == 0)
-		return 0;
-	r = write_all(to, buf, (size_t)k) == 0 ? 1 : -1;
-	sk_wipe(buf, (size_t)k);
+	lb->len += (size_t)k;
+	while (r == 0 && (nl = memchr(lb->b, '\n', lb->len)) != NULL) {
+		size_t n = (size_t)(nl - lb->b) + 1;
+		r = fn(rl, lb->b, n);
+		sk_wipe(lb->b, n);   /* D lines carry PINs and session keys */
+		memmove(lb->b, lb->b + n, lb->len - n);
+		lb->len -= n;
+	}
+	if (r == 0 && lb->len == sizeof(lb->b)) {
+		fprintf(stderr, "skinkey-scd: an Assuan line longer than %d bytes\n", ASSUAN_LINELENGTH);
+		return -1;
+	}
 	return r;
 }
 
-static int relay(int sock)
+static int relay_run(struct relay *rl)
 {
-	struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { sock, POLLIN, 0 } };
-
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { rl->sock, POLLIN, 0 } };
+		nfds_t np = rl->sock >= 0 ? 2 : 1;
+
+		if (poll(p, np, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (copy_once(STDIN_FILENO, sock) <= 0) {
-				shutdown(sock, SHUT_WR);
-				/* drain the daemon's last answer, then stop */
-				while (copy_once(sock, STDOUT_FILENO) > 0)
-					;
+		if (np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			int k = take_lines(rl->sock, &rl->out, rl, from_daemon);
+			if (k > 0)
+				return 0;   /* gpg-agent's end of the pipe is gone */
+			if (k < 0 && daemon_lost(rl) != 0)
 				return 0;
-			}
+			continue;
 		}
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (copy_once(sock, STDOUT_FILENO) <= 0)
-				return 0;
-		}
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    take_lines(STDIN_FILENO, &rl->in, rl, from_agent) != 0)
+			break;
 	}
+	/* gpg-agent is gone (or said BYE): let skinkeyd finish its last answer, then stop */
+	if (rl->sock >= 0) {
+		shutdown(rl->sock, SHUT_WR);
+		while (take_lines(rl->sock, &rl->out, rl, from_daemon) == 0)
+			;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	int sock = -1, r;
+	static struct relay rl;
+	char greet[LINE_CAP];
+	int r;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0) {
@@ -88,14 +428,21 @@ int main(int argc, char **argv)
 	if (sk_process_harden() != 0)   /* no core dump, no ptrace: PINs pass through here */
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = skc_connect_fd(&sock)) != 0) {
-		fprintf(stderr, "skinkey-scd: cannot reach skinkeyd: %s\n", skc_strerror(r));
+	rl.sock = -1;
+	if (connect_greeted(&rl, greet, sizeof(greet)) != 0) {
 		/* speak Assuan so gpg-agent shows a reason instead of a broken pipe */
-		printf("ERR %u skinkeyd not reachable <SCD>\n",
-		    (unsigned)gpg_err_make(GPG_ERR_SOURCE_SCD, GPG_ERR_NO_SCDAEMON));
+		say_err("skinkeyd not reachable");
 		return 1;
 	}
-	r = relay(sock);
-	close(sock);
+	if (write_all(STDOUT_FILENO, greet, strlen(greet)) != 0)
+		return 1;
+	r = relay_run(&rl);
+	if (rl.sock >= 0)
+		close(rl.sock);
+	for (int i = 0; i < rl.nopts; i++)
+		line_free(&rl.opts[i]);
+	line_free(&rl.serialno);
+	setdata_clear(&rl);
+	sk_wipe(&rl, sizeof(rl));
 	return r == 0 ? 0 : 1;
 }
