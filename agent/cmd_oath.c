@@ -20,54 +20,28 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "oath_args.h"
 #include "otp.h"
 #include "skd.h"
 
 #define SKD_PIN_OATH (SKD_PIN_OTP_BASE + 0x10)
-#define MAX_ARGS 8
-#define LINE_MAX_ 1024
 
-struct add_req;
-
-struct args {
-	char buf[LINE_MAX_];
-	struct add_req *add;     /* OATHADD: the parsed request and its secret */
-	char *v[MAX_ARGS];
-	int n;
-	long long time;          /* --time= (-1: now) */
-	unsigned long counter;   /* --counter= */
-	int force;
+struct add_req {
+	struct skd_oath_add p;
+	uint8_t key[64];
+	size_t klen;
 };
 
-/* Split a copy of the line (libassuan reuses its buffer across INQUIREs); options first. */
+/* The parsed words plus, for OATHADD, the request and its secret. */
+struct args {
+	struct skd_oath_args w;
+	struct add_req *add;
+};
+
 static int parse_args(const char *line, struct args *a)
 {
-	char *save = NULL, *tok, *end = NULL;
-
-	memset(a, 0, sizeof(*a));
-	a->time = -1;
-	if (strlen(line) >= sizeof(a->buf))
-		return SK_ERR_TOOBIG;
-	snprintf(a->buf, sizeof(a->buf), "%s", line);
-	for (tok = strtok_r(a->buf, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
-		if (a->n == 0 && strncmp(tok, "--time=", 7) == 0) {
-			a->time = strtoll(tok + 7, &end, 10);
-			if (*end != '\0' || a->time < 0)
-				return SK_ERR_ARG;
-		} else if (a->n == 0 && strncmp(tok, "--counter=", 10) == 0) {
-			a->counter = strtoul(tok + 10, &end, 10);
-			if (*end != '\0' || tok[10] == '-' || a->counter > 0xFFFFFFFFul)
-				return SK_ERR_ARG;
-		} else if (a->n == 0 && strcmp(tok, "--force") == 0) {
-			a->force = 1;
-		} else if (a->n < MAX_ARGS) {
-			skd_unescape(tok, 0);
-			a->v[a->n++] = tok;
-		} else {
-			return SK_ERR_ARG;
-		}
-	}
-	return 0;
+	a->add = NULL;
+	return skd_oath_parse_args(line, &a->w);
 }
 
 static const char *type_name(uint8_t type)
@@ -78,18 +52,6 @@ static const char *type_name(uint8_t type)
 static const char *algo_name(uint8_t algo)
 {
 	return algo == OATH_ALG_SHA256 ? "sha256" : algo == OATH_ALG_SHA512 ? "sha512" : "sha1";
-}
-
-/* "60/name" -> 60; 30 otherwise (and for HOTP). */
-static unsigned name_period(const char *name, uint8_t type)
-{
-	unsigned long p;
-	char *end = NULL;
-
-	if (type == OATH_TYPE_HOTP || name[0] < '1' || name[0] > '9')
-		return 30;
-	p = strtoul(name, &end, 10);
-	return (*end == '/' && p > 0 && p <= 86400) ? (unsigned)p : 30;
 }
 
 /* SELECT, and VALIDATE when the applet has a password. */
@@ -129,7 +91,7 @@ static gpg_error_t with_oath(assuan_context_t ctx, const char *what, struct args
 	struct sk_card *sc;
 	int r;
 
-	if ((r = skd_chip_find(a->v[0], &ci)) != 0)
+	if ((r = skd_chip_find(a->w.v[0], &ci)) != 0)
 		return skd_fail(ctx, r, "OATH: unknown chip");
 	if ((r = skd_card_acquire(c, ci.id, &h)) != 0)
 		return skd_fail(ctx, r, what);
@@ -142,14 +104,6 @@ static gpg_error_t with_oath(assuan_context_t ctx, const char *what, struct args
 		skd_card_lost(h);
 	skd_card_release(&h);
 	return r == 0 ? 0 : skd_fail(ctx, r, what);
-}
-
-/* The name without a "<period>/" prefix: what a person calls "60/Bank:bob". */
-static const char *display_name(const char *name)
-{
-	const char *p = name + strspn(name, "0123456789");
-
-	return (p != name && *p == '/' && p[1] != '\0') ? p + 1 : name;
 }
 
 /* The credential called `name`: its exact name, else the one whose name without the period
@@ -168,7 +122,7 @@ static int find_cred(struct sk_card *sc, const char *name, struct oath_cred *out
 			exact++;
 		}
 	for (size_t i = 0; i < n && exact == 0; i++)
-		if (strcmp(display_name(v[i].name), name) == 0) {
+		if (strcmp(skd_oath_display_name(v[i].name), name) == 0) {
 			*out = v[i];
 			loose++;
 		}
@@ -196,7 +150,7 @@ static int do_list(assuan_context_t ctx, struct sk_card *sc, struct args *a)
 			break;
 		}
 		if (skd_status(ctx, "OATHCRED", "%s %s %u %s", type_name(v[i].type),
-		    algo_name(v[i].algo), name_period(v[i].name, v[i].type), esc) != 0)
+		    algo_name(v[i].algo), skd_oath_period(v[i].name, v[i].type), esc) != 0)
 			r = SK_ERR_IO;
 		free(esc);
 	}
@@ -209,7 +163,7 @@ static gpg_error_t cmd_oathlist(assuan_context_t ctx, char *line)
 	struct args a;
 	int r;
 
-	if ((r = parse_args(line, &a)) != 0 || a.n != 1)
+	if ((r = parse_args(line, &a)) != 0 || a.w.n != 1)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHLIST <chip>");
 	return with_oath(ctx, "OATHLIST", &a, do_list);
 }
@@ -219,7 +173,7 @@ static gpg_error_t cmd_oathlist(assuan_context_t ctx, char *line)
 static int put_code(assuan_context_t ctx, const char *name, uint8_t type, int has, uint32_t code,
     uint8_t digits, uint64_t now)
 {
-	unsigned period = name_period(name, type);
+	unsigned period = skd_oath_period(name, type);
 	uint64_t from = now - now % period;
 	char *esc = skd_escape(name, strlen(name));
 	char cs[16];
@@ -241,7 +195,7 @@ static int put_code(assuan_context_t ctx, const char *name, uint8_t type, int ha
 static int code_one(assuan_context_t ctx, struct sk_card *sc, const struct oath_cred *cr,
     uint64_t now)
 {
-	uint64_t step = cr->type == OATH_TYPE_HOTP ? 0 : now / name_period(cr->name, cr->type);
+	uint64_t step = cr->type == OATH_TYPE_HOTP ? 0 : now / skd_oath_period(cr->name, cr->type);
 	uint32_t code = 0;
 	uint8_t digits = 0;
 	int r;
@@ -263,7 +217,7 @@ static int code_all(assuan_context_t ctx, struct sk_card *sc, uint64_t now)
 	if ((r = oath_calculate_all(sc, now / 30, &v, &n)) != 0)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++) {
-		if (v[i].type == OATH_TYPE_TOTP && name_period(v[i].name, v[i].type) != 30)
+		if (v[i].type == OATH_TYPE_TOTP && skd_oath_period(v[i].name, v[i].type) != 30)
 			r = code_one(ctx, sc, &v[i], now);
 		else
 			r = put_code(ctx, v[i].name, v[i].type, v[i].has_code, v[i].code, v[i].digits,
@@ -276,13 +230,13 @@ static int code_all(assuan_context_t ctx, struct sk_card *sc, uint64_t now)
 
 static int do_code(assuan_context_t ctx, struct sk_card *sc, struct args *a)
 {
-	uint64_t now = a->time >= 0 ? (uint64_t)a->time : (uint64_t)time(NULL);
+	uint64_t now = a->w.time >= 0 ? (uint64_t)a->w.time : (uint64_t)time(NULL);
 	struct oath_cred cr;
 	int r;
 
-	if (a->n == 1)
+	if (a->w.n == 1)
 		return code_all(ctx, sc, now);
-	if ((r = find_cred(sc, a->v[1], &cr)) != 0)
+	if ((r = find_cred(sc, a->w.v[1], &cr)) != 0)
 		return r;
 	return code_one(ctx, sc, &cr, now);
 }
@@ -292,18 +246,12 @@ static gpg_error_t cmd_oathcode(assuan_context_t ctx, char *line)
 	struct args a;
 	int r;
 
-	if ((r = parse_args(line, &a)) != 0 || a.n < 1 || a.n > 2)
+	if ((r = parse_args(line, &a)) != 0 || a.w.n < 1 || a.w.n > 2)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHCODE [--time=EPOCH] <chip> [<name>]");
 	return with_oath(ctx, "OATHCODE", &a, do_code);
 }
 
 /* ---- OATHADD ---- */
-
-struct add_req {
-	uint8_t type, algo, digits;
-	uint8_t key[64];
-	size_t klen;
-};
 
 static int inquire_key(assuan_context_t ctx, struct add_req *q)
 {
@@ -333,44 +281,14 @@ static int do_add(assuan_context_t ctx, struct sk_card *sc, struct args *a)
 	int r;
 
 	(void)ctx;
-	if ((r = find_cred(sc, a->v[4], &cr)) == 0 && !a->force) {
-		sk_info("OATHADD: %s exists (use --force to replace it)", a->v[4]);
+	if ((r = find_cred(sc, a->w.v[4], &cr)) == 0 && !a->w.force) {
+		sk_info("OATHADD: %s exists (use --force to replace it)", a->w.v[4]);
 		return SK_ERR_EXISTS;
 	}
 	if (r != 0 && r != SK_ERR_NOT_FOUND)
 		return r;
-	return oath_put(sc, a->v[4], q->type, q->algo, q->digits, q->key, q->klen,
-	    (uint32_t)a->counter);
-}
-
-static int add_parse(const struct args *a, struct add_req *q)
-{
-	char *end = NULL;
-	long d;
-
-	if (a->n != 5)
-		return SK_ERR_ARG;
-	if (strcmp(a->v[1], "totp") == 0)
-		q->type = OATH_TYPE_TOTP;
-	else if (strcmp(a->v[1], "hotp") == 0)
-		q->type = OATH_TYPE_HOTP;
-	else
-		return SK_ERR_ARG;
-	if (strcmp(a->v[2], "sha1") == 0)
-		q->algo = OATH_ALG_SHA1;
-	else if (strcmp(a->v[2], "sha256") == 0)
-		q->algo = OATH_ALG_SHA256;
-	else if (strcmp(a->v[2], "sha512") == 0)
-		q->algo = OATH_ALG_SHA512;
-	else
-		return SK_ERR_ARG;
-	d = strtol(a->v[3], &end, 10);
-	if (*end != '\0' || d < 6 || d > 8)
-		return SK_ERR_ARG;
-	q->digits = (uint8_t)d;
-	if (a->v[4][0] == '\0' || strlen(a->v[4]) > OATH_NAME_MAX)
-		return SK_ERR_ARG;
-	return 0;
+	return oath_put(sc, a->w.v[4], q->p.type, q->p.algo, q->p.digits, q->key, q->klen,
+	    (uint32_t)a->w.counter);
 }
 
 static gpg_error_t cmd_oathadd(assuan_context_t ctx, char *line)
@@ -385,7 +303,7 @@ static gpg_error_t cmd_oathadd(assuan_context_t ctx, char *line)
 		goto out;
 	}
 	memset(q, 0, sizeof(*q));
-	if ((r = add_parse(&a, q)) != 0) {
+	if ((r = skd_oath_parse_add(&a.w, &q->p)) != 0) {
 		e = skd_fail(ctx, r, "OATHADD [--counter=N] [--force] <chip> <totp|hotp> "
 		    "<sha1|sha256|sha512> <6-8 digits> <name>");
 		goto out;
@@ -410,7 +328,7 @@ static int do_delete(assuan_context_t ctx, struct sk_card *sc, struct args *a)
 	int r;
 
 	(void)ctx;
-	if ((r = find_cred(sc, a->v[1], &cr)) != 0)
+	if ((r = find_cred(sc, a->w.v[1], &cr)) != 0)
 		return r;
 	r = oath_delete(sc, cr.name);
 	return r == SK_ERR_SW ? SK_ERR_NOT_FOUND : r;   /* YKOATH: 6984 no such object */
@@ -421,7 +339,7 @@ static gpg_error_t cmd_oathdelete(assuan_context_t ctx, char *line)
 	struct args a;
 	int r;
 
-	if ((r = parse_args(line, &a)) != 0 || a.n != 2)
+	if ((r = parse_args(line, &a)) != 0 || a.w.n != 2)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHDELETE <chip> <name>");
 	return with_oath(ctx, "OATHDELETE", &a, do_delete);
 }
@@ -432,13 +350,13 @@ static int do_rename(assuan_context_t ctx, struct sk_card *sc, struct args *a)
 	int r;
 
 	(void)ctx;
-	if ((r = find_cred(sc, a->v[1], &cr)) != 0)
+	if ((r = find_cred(sc, a->w.v[1], &cr)) != 0)
 		return r;
-	if ((r = find_cred(sc, a->v[2], &other)) == 0)
+	if ((r = find_cred(sc, a->w.v[2], &other)) == 0)
 		return SK_ERR_EXISTS;
 	if (r != SK_ERR_NOT_FOUND)
 		return r;
-	return oath_rename(sc, cr.name, a->v[2]);
+	return oath_rename(sc, cr.name, a->w.v[2]);
 }
 
 static gpg_error_t cmd_oathrename(assuan_context_t ctx, char *line)
@@ -446,8 +364,8 @@ static gpg_error_t cmd_oathrename(assuan_context_t ctx, char *line)
 	struct args a;
 	int r;
 
-	if ((r = parse_args(line, &a)) != 0 || a.n != 3 || a.v[2][0] == '\0' ||
-	    strlen(a.v[2]) > OATH_NAME_MAX)
+	if ((r = parse_args(line, &a)) != 0 || a.w.n != 3 || a.w.v[2][0] == '\0' ||
+	    strlen(a.w.v[2]) > OATH_NAME_MAX)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHRENAME <chip> <old> <new>");
 	return with_oath(ctx, "OATHRENAME", &a, do_rename);
 }
