@@ -43,5 +43,6 @@ void cli_json_str(const char *s);
 extern const struct cli_cmd cli_cmd_status, cli_cmd_chips, cli_cmd_label;
 extern const struct cli_cmd cli_cmd_oath, cli_cmd_hmac;   /* cmd_oath.c, cmd_hmac.c */
 extern const struct cli_cmd cli_cmd_audit;                 /* cmd_audit.c */
+extern const struct cli_cmd cli_cmd_fido;                  /* cmd_fido.c */
 
 #endif

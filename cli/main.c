@@ -17,6 +17,7 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_oath,
 	&cli_cmd_hmac,
 	&cli_cmd_audit,
+	&cli_cmd_fido,
 #ifdef SK_CLI_HAVE_VAULT
 	&cli_cmd_vault,
 #endif
