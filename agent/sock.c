@@ -21,6 +21,8 @@
 #include "common/sk_err.h"
 #include "skd_int.h"
 
+#define SKD_LOCK_WAIT_MS 3000
+
 static atomic_int shutdown_flag;
 static char sock_path[PATH_MAX];
 static int pid_lock_fd = -1;
@@ -42,7 +44,26 @@ const char *skd_socket_name(void)
 	return sock_path;
 }
 
-/* Held for the daemon's life: a second skinkeyd for the same user sees it and leaves. */
+/* 1 when something accepts connections on path (nothing is sent). */
+static int someone_listens(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, ok;
+
+	if (strlen(path) >= sizeof(sa.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Held for the daemon's life: a second skinkeyd for the same user sees it and leaves. A holder
+ * that does not listen is exiting (or just starting): wait for it a little rather than leave the
+ * user with no daemon at all. */
 static int take_daemon_lock(const char *dir)
 {
 	char path[PATH_MAX + 16];
@@ -54,9 +75,14 @@ static int take_daemon_lock(const char *dir)
 		sk_error("cannot open %s: %s", path, strerror(errno));
 		return SK_ERR_IO;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return SK_ERR_EXISTS;
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 20) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		if (waited >= SKD_LOCK_WAIT_MS || someone_listens(sock_path)) {
+			close(fd);
+			return SK_ERR_EXISTS;
+		}
+		nanosleep(&ts, NULL);
 	}
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || write(fd, pid, strlen(pid)) < 0)
