@@ -11,7 +11,7 @@ source "$SK_SRC/tests/integration/agent_lib.inc"
 need skinkey skinkeyd skinkey-sim dbus-daemon setsid script gpg-connect-agent ssh-add ssh-keygen pkcs11-tool /usr/bin/python3
 
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
-printf 'tap-timeout = 4s\nlog-level = debug\npinentry-program = %s\n' "$SK_SRC/tests/lib/pinentry-test" \
+printf 'tap-timeout = 8s\nlog-level = debug\npinentry-program = %s\n' "$SK_SRC/tests/lib/pinentry-test" \
 	> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 printf 'user=123456\nadmin=12345678\n' > "$HOME/.test-pins"
 export DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/test-bus
@@ -41,7 +41,7 @@ setsid -w skinkey hmac calculate 1 00 > "$HOME/out1" 2>&1 < /dev/null &
 cli=$!
 wait_for 10 grep -q '^NOTIFY 1 ' "$NLOG" || fail "no notification for a client without a terminal"
 line=$(grep '^NOTIFY 1 ' "$NLOG")
-expect_match "$line" '^NOTIFY 1 Tap your implant\|skinkey is waiting for your implant “Left hand” \('"$chip"'\)\. Hold it to the reader within 4 s\.\|app=skinkey\|urgency=2$' "notification text"
+expect_match "$line" '^NOTIFY 1 Tap your implant\|skinkey is waiting for your implant “Left hand” \('"$chip"'\)\. Hold it to the reader within 8 s\.\|app=skinkey\|urgency=2$' "notification text"
 grep -q '^CLOSE 1$' "$NLOG" && fail "withdrawn before the tap"
 sim tap >/dev/null
 wait "$cli" || fail "the operation after the tap: $(cat "$HOME/out1")"
