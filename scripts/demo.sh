@@ -113,4 +113,15 @@ if [ "${SKNS_DESFIRE:-}" = 1 ]; then
 else
 	echo "  - vault: no DESFire chip in this run (SKNS_DESFIRE=1 adds one)"
 fi
-echo "done: every door above used the simulated chip through skinkeyd"
+# --- what the guard recorded (skinkey-guard's sealed audit chain) --------------------------------
+if skinkey audit tail -n 1 >/dev/null 2>&1; then
+	wait_for 10 sh -c 'skinkey --json audit export | grep -q key-op' || stop "no key operation in the audit chain"
+	v=$(skinkey audit verify 2>&1) || stop "skinkey audit verify: $v"
+	echo "$v" >> "$LOG"
+	counts=$(skinkey --json audit export | /usr/bin/python3 -c 'import json, sys
+rows = json.load(sys.stdin)
+print(len(rows), sum(1 for r in rows if r["action"].startswith("key-op")))') || stop "skinkey audit export"
+	set -- $counts
+	ok "audit (skinkey-guard)" "$1 events recorded, $2 of them key operations; skinkey audit verify: chain intact"
+fi
+echo "done: every door above used the simulated chips through skinkeyd"
