@@ -31,10 +31,30 @@ static void *fi_create(void)
 	return f;
 }
 
+static int keepalive_polls;
+
+void sim_fido_set_keepalive(int n)
+{
+	keepalive_polls = n < 0 ? 0 : n;
+}
+
+int sim_fido_keepalive(void)
+{
+	return keepalive_polls;
+}
+
+static void drop_pending(struct fido *f)
+{
+	sim_rbuf_free(&f->pend);
+	f->pending = 0;
+	f->pend_left = 0;
+}
+
 static void fi_destroy(void *st)
 {
 	if (st == NULL)
 		return;
+	drop_pending(st);
 	OPENSSL_cleanse(st, sizeof(struct fido));
 	free(st);
 }
@@ -45,6 +65,7 @@ static void fi_deselect(void *st)
 
 	f->nnext = f->inext = 0;
 	f->cm_n = f->cm_i = f->cm_kind = 0;
+	drop_pending(f);
 	fido_pin_power_loss(f);
 }
 
@@ -571,13 +592,49 @@ static uint16_t ctap(struct fido *f, const struct sim_apdu *a, struct sim_rbuf *
 	return 0x9000;
 }
 
+/* keep-alive mode: the answer is computed now and held back behind `01 9100` polls */
+static uint16_t ctap_keepalive(struct fido *f, const struct sim_apdu *a, struct sim_rbuf *r,
+    struct sim_env *env)
+{
+	drop_pending(f);
+	f->pend_sw = ctap(f, a, &f->pend, env);
+	f->pending = 1;
+	f->pend_left = keepalive_polls - 1;
+	return sim_rbuf_u8(r, 0x01) == 0 ? 0x9100 : 0x6F00;
+}
+
+static uint16_t get_response(struct fido *f, struct sim_rbuf *r)
+{
+	uint16_t sw;
+
+	if (!f->pending)
+		return 0x6985;                              /* nothing pending */
+	if (f->pend_left > 0) {
+		f->pend_left--;
+		return sim_rbuf_u8(r, 0x01) == 0 ? 0x9100 : 0x6F00;
+	}
+	sw = f->pend_sw;
+	if (sim_rbuf_put(r, f->pend.p, f->pend.len) != 0)
+		sw = 0x6F00;
+	drop_pending(f);
+	return sw;
+}
+
 static uint16_t fi_process(void *st, const struct sim_apdu *a, struct sim_rbuf *r,
     struct sim_env *env)
 {
+	struct fido *f = st;
+
 	if (a->cla != 0x80)
 		return a->cla == 0x00 ? 0x6D00 : 0x6E00;    /* no U2F (CTAP1) here */
-	if (a->ins == 0x10)
+	if (a->ins == 0x10 && keepalive_polls > 0)
+		return ctap_keepalive(f, a, r, env);
+	if (a->ins == 0x10) {
+		drop_pending(f);
 		return ctap(st, a, r, env);
+	}
+	if (a->ins == 0x11 && keepalive_polls > 0)
+		return get_response(f, r);
 	if (a->ins == 0x12 && a->p1 == 0x01)
 		return 0x9000;                              /* NFCCTAP_GETRESPONSE: nothing pending */
 	return 0x6D00;
@@ -674,6 +731,7 @@ static int fi_load(void *st, const uint8_t *p, size_t n)
 	for (i = 0; i < MAX_RK; i++)
 		if (rk_get(p + HDR_BLOB + (size_t)i * RK_BLOB, &t->rk[i]) != 0)
 			goto out;
+	drop_pending(f);
 	*f = *t;
 	r = 0;
 out:

@@ -113,6 +113,11 @@ struct fido {
 	/* volatile: credential management enumeration (kind 2 RPs, 4 credentials) */
 	uint8_t cm_list[MAX_RK];
 	int cm_n, cm_i, cm_kind;
+	/* volatile: keep-alive mode (sim_fido_set_keepalive): the answer held back, its SW, and
+	 * how many 9100 polls are still answered before it */
+	struct sim_rbuf pend;
+	uint16_t pend_sw;
+	int pend_left, pending;
 };
 
 struct blob {

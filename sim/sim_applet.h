@@ -62,6 +62,12 @@ struct sim_applet_ops {
  *            templates: 6E 82 00 FF ... 73 82 00 CB), templates' children in another order
  *   PADDED   REAL, and 00/FF padding between the objects inside templates (ISO 7816-4 5.2.2)
  * Process-wide: one card per process. */
+/* FIDO applet (fido.c; `ctl keepalive N`): answer each NFCCTAP_MSG with N `01 9100` keep-alives,
+ * polled with NFCCTAP_GETRESPONSE (80 11 00 00), before the answer, as some FIDO2 applets do.
+ * 0 (the default, the flexSecure applet): answer at once, INS 11 is 6D00. */
+void sim_fido_set_keepalive(int n);
+int sim_fido_keepalive(void);
+
 enum sim_encoding { SIM_ENC_MINIMAL = 0, SIM_ENC_REAL, SIM_ENC_PADDED };
 enum sim_encoding sim_encoding(void);
 void sim_set_encoding(enum sim_encoding e);

@@ -147,6 +147,11 @@ const struct sim_personality *sim_card_personality(const struct sim_card *c)
 	return c->pers;
 }
 
+const char *sim_card_selected_name(const struct sim_card *c)
+{
+	return c->selected >= 0 ? c->slots[c->selected].ops->name : "none";
+}
+
 size_t sim_card_napplets(const struct sim_card *c)
 {
 	return c->n;

@@ -59,6 +59,8 @@ void sim_card_set_malformed(struct sim_card *c, enum sim_malformed m);
 enum sim_malformed sim_card_malformed(const struct sim_card *c);
 const struct sim_personality *sim_card_personality(const struct sim_card *c);
 size_t sim_card_napplets(const struct sim_card *c);
+/* The applet selected now ("fido", "openpgp", ...), "none" when none (for per-applet stats). */
+const char *sim_card_selected_name(const struct sim_card *c);
 const struct sim_applet_ops *sim_card_applet(const struct sim_card *c, size_t i, void **st);
 
 /* sim_state.c: the "EEPROM" file. */

@@ -20,9 +20,15 @@
  * every 400 ms) always sees the removal: a faster re-tap would look like nothing happened. */
 #define AWAY_MS 700
 
+#define STATS_APPLETS 12
+
 struct sim_stats {
 	unsigned long apdus, bytes_in, bytes_out, taps, removes, cuts, resets, state_writes,
 	    state_errors;
+	/* APDUs per applet: counted for the applet selected after the APDU (a SELECT counts for the
+	 * applet it selects, a GET RESPONSE for the applet that answers) */
+	const char *applet[STATS_APPLETS];
+	unsigned long per_applet[STATS_APPLETS];
 };
 
 struct sim_rt {
@@ -145,6 +151,19 @@ static void trace_answer(struct sim_rt *rt, const uint8_t *cmd, size_t n)
 	rt->secret_answer = rt->secret_answer && r->p[r->len - 2] == 0x61;
 }
 
+static void count_applet(struct sim_stats *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < STATS_APPLETS && s->applet[i] != NULL; i++)
+		if (strcmp(s->applet[i], name) == 0)
+			break;
+	if (i == STATS_APPLETS)
+		return;
+	s->applet[i] = name;         /* the applet tables' names are static strings */
+	s->per_applet[i]++;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -171,12 +190,14 @@ static void on_apdu(struct sim_rt *rt, const uint8_t *cmd, size_t n)
 	if (rt->latency_ms > 0)
 		sleep_ms(rt->latency_ms);
 	if (sim_card_transmit(rt->card, cmd, n, &rt->resp) == SIM_TX_CUT) {
+		count_applet(&rt->st, sim_card_selected_name(rt->card));
 		save_if_dirty(rt);
 		rt->tapped = 0;
 		rt->st.cuts++;
 		leave_field(rt, "malformed chain: power cut");
 		return;
 	}
+	count_applet(&rt->st, sim_card_selected_name(rt->card));
 	save_if_dirty(rt);
 	trace_answer(rt, cmd, n);
 	rt->st.bytes_out += rt->resp.len;
@@ -263,23 +284,30 @@ static void fmt_status(const struct sim_rt *rt, char *out, size_t len)
 	fmt_applets(rt, applets, sizeof(applets));
 	snprintf(out, len,
 	    "present=%d\nconnected=%d\ntapped=%d\ncard=%s\napplets=%s\nvpcd=%s:%s\nlatency=%ld\n"
-	    "trace=%s\nmalformed=%s\nencoding=%s\ncut_after=%ld\nstate=%s\n",
+	    "trace=%s\nmalformed=%s\nencoding=%s\ncut_after=%ld\nstate=%s\nkeepalive=%d\n",
 	    rt->tapped && connected && rt->seen, connected, rt->tapped,
 	    sim_card_personality(rt->card)->name, applets, rt->vpcd.host, rt->vpcd.port,
 	    rt->latency_ms, rt->trace ? "on" : "off",
 	    sim_malformed_name(sim_card_malformed(rt->card)), sim_encoding_name(sim_encoding()),
-	    rt->cut_left, rt->o->state_path);
+	    rt->cut_left, rt->o->state_path, sim_fido_keepalive());
 }
 
 static void fmt_stats(const struct sim_rt *rt, char *out, size_t len)
 {
 	const struct sim_stats *s = &rt->st;
+	size_t i, k;
+	int w;
 
-	snprintf(out, len,
+	w = snprintf(out, len,
 	    "apdus=%lu\nbytes_in=%lu\nbytes_out=%lu\ntaps=%lu\nremoves=%lu\ncuts=%lu\nresets=%lu\n"
 	    "state_writes=%lu\nstate_errors=%lu\n",
 	    s->apdus, s->bytes_in, s->bytes_out, s->taps, s->removes, s->cuts, s->resets,
 	    s->state_writes, s->state_errors);
+	/* apdus_<applet>=N per applet that answered APDUs since reset-stats */
+	for (i = 0; w > 0 && (size_t)w < len && i < STATS_APPLETS && s->applet[i] != NULL; i++) {
+		k = (size_t)w;
+		w += snprintf(out + k, len - k, "apdus_%s=%lu\n", s->applet[i], s->per_applet[i]);
+	}
 }
 
 /* One control command; writes the answer ("ok", key=value lines, or "error: ...") to out. */
@@ -338,12 +366,17 @@ static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
 			snprintf(out, len, "error: encoding minimal|real|padded\n");
 		else
 			sim_set_encoding(enc);
+	} else if (strcmp(cmd, "keepalive") == 0) {
+		if (parse_long(arg, 100, &v) != 0)
+			snprintf(out, len, "error: keepalive takes a count of 9100 answers 0..100\n");
+		else
+			sim_fido_set_keepalive((int)v);
 	} else if (strcmp(cmd, "quit") == 0) {
 		rt->quit = 1;
 	} else {
 		snprintf(out, len, "error: unknown command '%s' (tap, remove, status, stats, "
 		    "reset-stats, latency MS, trace on|off, cut-after N, malformed KIND, "
-		    "encoding KIND, quit)\n", cmd);
+		    "encoding KIND, keepalive N, quit)\n", cmd);
 	}
 	if (strncmp(out, "error", 5) != 0 && cmd != NULL && strcmp(cmd, "status") != 0 &&
 	    strcmp(cmd, "stats") != 0)
