@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -232,6 +233,20 @@ static void run_job(struct relay *r, enum job_kind kind, uint32_t tag, uint8_t c
 	free(t);
 }
 
+/* A cancel shuts the socket down under libassuan's feet; its next write would raise SIGPIPE.
+ * The worker blocks every signal (relay_new), so the write fails with EPIPE; the pending
+ * SIGPIPE is dropped here. */
+static void sigpipe_drop(void)
+{
+	sigset_t s;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	while (sigtimedwait(&s, NULL, &zero) == SIGPIPE)
+		;
+}
+
 static void *worker(void *arg)
 {
 	struct relay *r = arg;
@@ -253,6 +268,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		if (!cancelled || kind != JOB_CTAP)
 			run_job(r, kind, tag, cmd, data, len, &ev);
+		sigpipe_drop();
 		pthread_mutex_lock(&r->mu);
 		if (r->data != NULL) {
 			explicit_bzero(r->data, r->len);
@@ -392,7 +408,14 @@ int relay_new(struct relay **out)
 	}
 	r->pipe_rd = p[0];
 	r->pipe_wr = p[1];
-	if (pthread_create(&r->thread, NULL, worker, r) != 0) {
+	/* The worker is born with every signal blocked: SIGTERM and SIGINT must reach the thread
+	 * that polls (a signal taken by the worker would leave the main loop asleep in poll). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = pthread_create(&r->thread, NULL, worker, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
 		rc = SK_ERR_NOMEM;
 		goto out;
 	}
