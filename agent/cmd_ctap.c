@@ -84,6 +84,16 @@ static int carries_pin(const uint8_t *m, size_t n)
 	return sub < 0 || sub == 3 || sub == 4 || sub == 5 || sub == 9;
 }
 
+/* A makeCredential whose options say {"rk": true} (text "rk" then true: 62 72 6B F5): only a
+ * resident credential changes what getInfo says (remaining slots). The same bytes inside some
+ * string only cost a needless refresh. */
+static int asks_resident(const uint8_t *m, size_t n)
+{
+	static const uint8_t rk_true[] = { 0x62, 0x72, 0x6B, 0xF5 };
+
+	return n >= sizeof(rk_true) && memmem(m, n, rk_true, sizeof(rk_true)) != NULL;
+}
+
 /* Commands after which the cached getInfo may be stale (clientPin option, remaining slots). */
 static int changes_info(const uint8_t *m, size_t n)
 {
@@ -95,8 +105,10 @@ static int changes_info(const uint8_t *m, size_t n)
 		return 1;
 	case CTAPISO_CMD_CLIENT_PIN:
 		return sub == 3 || sub == 4;
+	case CTAPISO_CMD_MAKE_CREDENTIAL:
+		return asks_resident(m, n);
 	default:
-		return n > 0 && m[0] == CTAPISO_CMD_MAKE_CREDENTIAL;
+		return 0;
 	}
 }
 
