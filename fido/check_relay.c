@@ -6,8 +6,10 @@
  *                                          assertion with it and verify the signature
  *   fido_check_relay setpin PIN
  *   fido_check_relay retries               PIN retries left
- *   fido_check_relay keyagree-then CMD PIN getKeyAgreement, then runs CMD (sh -c), then a raw
+ *   fido_check_relay keyagree-then CMD     getKeyAgreement, then runs CMD (sh -c), then a raw
  *                                          getPinToken: prints the relay's answer or error
+ *   fido_check_relay cancel-at-prompt      a clientPIN getRetries cancelled (skfido_conn_cancel)
+ *                                          when skinkeyd asks for the tap
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +178,41 @@ out:
 	return r == 0 ? 0 : 1;
 }
 
+struct cancel_at {
+	struct skfido_conn *c;
+	int prompted;
+};
+
+static void cancel_on_tap(void *arg, const char *kw, const char *rest)
+{
+	struct cancel_at *k = arg;
+
+	if (strcmp(kw, "PROGRESS") == 0 && strncmp(rest, "tap", 3) == 0 && !k->prompted) {
+		k->prompted = 1;
+		fprintf(stderr, "# tap prompt: cancelling\n");
+		skfido_conn_cancel(k->c);
+	}
+}
+
+/* A clientPIN getRetries (harmless if it ever reached the chip) cancelled at the tap prompt. */
+static int cancel_at_prompt(void)
+{
+	static const uint8_t get_retries[] = { 0x06, 0xA2, 0x01, 0x01, 0x02, 0x01 };
+	struct cancel_at k = { NULL, 0 };
+	uint8_t rsp[256];
+	size_t got = 0;
+	int r;
+
+	if ((r = skfido_conn_open(&k.c, NULL)) != 0)
+		goto out;
+	skfido_conn_set_status(k.c, cancel_on_tap, &k);
+	r = skfido_conn_xfer(k.c, SKFIDO_CBOR, get_retries, sizeof(get_retries), rsp, sizeof(rsp), &got);
+	printf("prompted %d result %s\n", k.prompted, r == 0 ? "answered" : sk_strerror(r));
+out:
+	skfido_conn_free(&k.c);
+	return k.prompted && r == SK_ERR_CANCELED ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	fido_dev_t *dev = NULL;
@@ -186,6 +223,8 @@ int main(int argc, char **argv)
 	fido_init(getenv("SKFIDO_DEBUG") ? FIDO_DEBUG : 0);
 	if (strcmp(argv[1], "keyagree-then") == 0 && argc == 3)
 		return keyagree_then(argv[2]);
+	if (strcmp(argv[1], "cancel-at-prompt") == 0)
+		return cancel_at_prompt();
 	if ((r = open_dev(&dev)) != FIDO_OK)
 		goto out;
 	if (strcmp(argv[1], "info") == 0)

@@ -46,6 +46,12 @@ expect_match "$out" '^status 00 ' "getKeyAgreement answered"
 expect_match "$(echo "$out" | sed -n 2p)" '^error ' "PIN message after a foreign SELECT refused"
 expect_eq "$("$FR" retries)" 7 "no retry spent by the foreign SELECT"
 
+# The same through skinkeyd itself: another client selects the OpenPGP applet (RANDOM: SELECT +
+# GET CHALLENGE) between getKeyAgreement and getPinToken; the relay refuses the PIN message.
+out=$("$FR" keyagree-then "gpg-connect-agent -S '$XDG_RUNTIME_DIR/skinkey/S.skinkeyd' 'SERIALNO' 'RANDOM 8' /bye >/dev/null")
+expect_match "$(echo "$out" | sed -n 2p)" '^error card was reset' "PIN message after skinkeyd selected OpenPGP refused"
+expect_eq "$("$FR" retries)" 7 "no retry spent by skinkeyd's own SELECT"
+
 # The tap wait: the chip away, the client is told to tap, the exchange completes after the tap.
 sim remove > /dev/null
 chip_away() { skd CHIPS | grep -Eq '^S CHIP fs-[0-9a-f]+ 0 '; }
@@ -58,4 +64,16 @@ sim tap > /dev/null
 wait "$client" || fail "credential after the tap: $(cat "$S/cred.out")"
 expect_match "$(cat "$S/cred.out")" '^ok$' "credential + assertion after the tap"
 expect_eq "$("$FR" retries)" 8 "the right PIN restored the retries"
+
+# A client cancels while skinkeyd waits for the tap: the wait ends at once, and the message never
+# reaches the chip when it is tapped later.
+sim remove > /dev/null
+wait_for 10 chip_away || fail "skinkeyd did not see the chip leave"
+out=$("$FR" cancel-at-prompt 2>&1) || fail "cancel at the tap prompt: $out"
+expect_match "$out" 'prompted 1 result .*[Cc]ancel' "cancelled"
+sim reset-stats > /dev/null
+sim tap > /dev/null
+chip_back() { skd CHIPS | grep -Eq '^S CHIP fs-[0-9a-f]+ 1 '; }
+wait_for 10 chip_back || fail "skinkeyd did not see the chip again"
+! sim stats | grep -q '^apdus_fido=' || fail "the cancelled message reached the chip: $(sim stats)"
 echo "fido_relay: ok"
