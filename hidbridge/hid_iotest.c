@@ -373,7 +373,7 @@ static int raw_recv(uint32_t cid, int ms, uint8_t *first)
 			return -1;
 		if (p[4] == (0x80 | CTAPHID_KEEPALIVE))
 			continue;
-		if ((uint32_t)(p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]) != cid) {
+		if (((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) != cid) {
 			fail("answer on channel %02x%02x%02x%02x, expected %08x", p[0], p[1], p[2], p[3], cid);
 			return -1;
 		}
