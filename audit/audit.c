@@ -51,21 +51,56 @@ static int check_field(const char *s, const char *what)
 }
 
 /* SHA-256(prev ‖ 0x1f ‖ seq ‖ 0x1f ‖ ts ‖ 0x1f ‖ actor ‖ 0x1f ‖ action ‖ 0x1f ‖ details). */
+/* decimal digits of v at the end of buf[0..n): returns the first digit */
+static char *dec(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
 int audit_hash_row(struct audit_log *l, const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq,
     int64_t ts, const char *actor, const char *action, const char *details,
     uint8_t out[AUDIT_HASH_LEN])
 {
 	const char *f[3] = { actor, action, details };
-	char num[48];
-	int i, ok, n;
+	size_t len[3] = { strlen(actor), strlen(action), strlen(details) }, o = 0;
+	char buf[1024], s1[24], s2[24], *p1, *p2;
+	int ok, i;
 
-	n = snprintf(num, sizeof(num), "\x1f%llu\x1f%lld", (unsigned long long)seq, (long long)ts);
-	ok = n > 0 && EVP_DigestInit_ex(l->md, l->sha256, NULL) == 1 &&
-	    EVP_DigestUpdate(l->md, prev, AUDIT_HASH_LEN) == 1 &&
-	    EVP_DigestUpdate(l->md, num, (size_t)n) == 1;
-	for (i = 0; ok && i < 3; i++)
-		ok = EVP_DigestUpdate(l->md, "\x1f", 1) == 1 &&
-		    EVP_DigestUpdate(l->md, f[i], strlen(f[i])) == 1;
+	/* one digest update for a typical row (verification walks millions of them) */
+	p1 = dec(s1 + sizeof(s1), seq);
+	p2 = dec(s2 + sizeof(s2), ts < 0 ? (uint64_t)-(ts + 1) + 1 : (uint64_t)ts);
+	if (ts < 0)
+		*--p2 = '-';
+	ok = EVP_DigestInit_ex(l->md, l->sha256, NULL) == 1;
+	if (AUDIT_HASH_LEN + 2 + 48 + 3 + len[0] + len[1] + len[2] <= sizeof(buf)) {
+		memcpy(buf, prev, AUDIT_HASH_LEN);
+		o = AUDIT_HASH_LEN;
+		buf[o++] = 0x1f;
+		memcpy(buf + o, p1, (size_t)(s1 + sizeof(s1) - p1));
+		o += (size_t)(s1 + sizeof(s1) - p1);
+		buf[o++] = 0x1f;
+		memcpy(buf + o, p2, (size_t)(s2 + sizeof(s2) - p2));
+		o += (size_t)(s2 + sizeof(s2) - p2);
+		for (i = 0; i < 3; i++) {
+			buf[o++] = 0x1f;
+			memcpy(buf + o, f[i], len[i]);
+			o += len[i];
+		}
+		ok = ok && EVP_DigestUpdate(l->md, buf, o) == 1;
+	} else {
+		ok = ok && EVP_DigestUpdate(l->md, prev, AUDIT_HASH_LEN) == 1 &&
+		    EVP_DigestUpdate(l->md, "\x1f", 1) == 1 &&
+		    EVP_DigestUpdate(l->md, p1, (size_t)(s1 + sizeof(s1) - p1)) == 1 &&
+		    EVP_DigestUpdate(l->md, "\x1f", 1) == 1 &&
+		    EVP_DigestUpdate(l->md, p2, (size_t)(s2 + sizeof(s2) - p2)) == 1;
+		for (i = 0; ok && i < 3; i++)
+			ok = EVP_DigestUpdate(l->md, "\x1f", 1) == 1 &&
+			    EVP_DigestUpdate(l->md, f[i], len[i]) == 1;
+	}
 	ok = ok && EVP_DigestFinal_ex(l->md, out, NULL) == 1;
 	return ok ? 0 : SK_ERR_CRYPTO;
 }
