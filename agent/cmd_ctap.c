@@ -19,8 +19,10 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "fido/ctap_iso.h"
 #include "skd.h"
+#include "skd_int.h"   /* skd_guard_gate: FIDO signatures are key operations for the audit */
 
 #define INFO_KEY   "fido.info"
 #define SELECT_KEY "fido.select"
@@ -254,6 +256,66 @@ static int from_cache(const struct ctap_req *q, struct sk_buf *rsp)
 	return r;
 }
 
+/* makeCredential and getAssertion are private-key operations: they pass the audit gate first
+ * and their event (the relying party, a hash of the message) is recorded before the answer. */
+static const char *key_op(const struct ctap_req *q)
+{
+	if (q->mode == MODE_U2F && q->len >= 2 && (q->msg[1] == 0x01 || q->msg[1] == 0x02))
+		return q->msg[1] == 0x01 ? "fido-register" : "fido-assert";
+	if (q->mode != MODE_CBOR)
+		return NULL;
+	if (q->msg[0] == CTAPISO_CMD_MAKE_CREDENTIAL)
+		return "fido-register";
+	return q->msg[0] == CTAPISO_CMD_GET_ASSERTION ? "fido-assert" : NULL;
+}
+
+/* The rpId of a getAssertion ({1: rpId, ...}) or makeCredential ({..., 2: {"id": rpId}}) as
+ * libfido2 and browsers encode it; "" when the bytes say otherwise (the record keeps the hash). */
+static void rp_id(const struct ctap_req *q, char *out, size_t n)
+{
+	const uint8_t *m = q->msg;
+	size_t len = q->len, off = 0, k;
+
+	out[0] = '\0';
+	if (q->mode != MODE_CBOR || len < 4 || (m[1] & 0xE0) != 0xA0)
+		return;
+	if (m[0] == CTAPISO_CMD_GET_ASSERTION && m[2] == 0x01)
+		off = 3;
+	else if (m[0] == CTAPISO_CMD_MAKE_CREDENTIAL && len > 40 && m[2] == 0x01 && m[3] == 0x58 &&
+	    m[4] == 0x20 && m[37] == 0x02 && (m[38] & 0xE0) == 0xA0 && m[39] == 0x62 && m[40] == 'i')
+		off = 42;
+	if (off == 0 || off >= len || (m[off] & 0xE0) != 0x60 || (m[off] & 0x1F) > 23)
+		return;
+	k = m[off] & 0x1F;
+	if (k > len - off - 1 || k >= n)
+		return;
+	memcpy(out, m + off + 1, k);
+	out[k] = '\0';
+	for (size_t i = 0; i < k; i++)
+		if (out[i] < 0x20 || out[i] > 0x7E)
+			out[i] = '?';
+}
+
+/* r: the relay's result; a CTAP error status counts as the operation's failure */
+static int record_op(const struct ctap_req *q, const char *op, const struct sk_buf *rsp, int r)
+{
+	struct skd_event ev = { .kind = SKD_EV_KEY_OP, .chip = q->chip, .op = op, .counter = -1,
+		.retries = -1, .signed_data = q->msg, .signed_len = q->len };
+	char rp[64];
+	int e;
+
+	if (r == 0 && q->mode == MODE_CBOR && sk_buf_len(rsp) > 0 && sk_buf_ptr(rsp)[0] != 0)
+		r = SK_ERR_DENIED;
+	rp_id(q, rp, sizeof(rp));
+	ev.object = rp[0] ? rp : NULL;
+	ev.result = r;
+	if ((e = skd_event_publish(&ev)) != 0 && r == 0) {
+		sk_warn("fido: the operation's event was not recorded (%s): answer withheld", sk_strerror(e));
+		return skd_config.audit == SKD_AUDIT_OFF ? 0 : SK_ERR_UNRECORDED;
+	}
+	return 0;
+}
+
 static void after_answer(const struct ctap_req *q, const struct sk_buf *rsp)
 {
 	const uint8_t *p = sk_buf_ptr(rsp);
@@ -289,8 +351,9 @@ static gpg_error_t cmd_ctap(assuan_context_t ctx, char *line)
 	struct skd_conn *conn = skd_conn_get(ctx);
 	struct ctap_req q;
 	struct sk_buf *rsp = NULL;
+	const char *op;
 	gpg_error_t e = 0;
-	int r;
+	int r, e2;
 
 	memset(&q, 0, sizeof(q));
 	if ((r = parse_line(line, &q)) != 0)
@@ -305,7 +368,16 @@ static gpg_error_t cmd_ctap(assuan_context_t ctx, char *line)
 		goto out;
 	if ((r = from_cache(&q, rsp)) == 0)
 		goto send;
-	if ((r = on_card(conn, &q, rsp)) != 0)
+	skd_event_set_door("fido");
+	op = key_op(&q);
+	if (op != NULL && (r = skd_guard_gate()) != 0) {
+		record_op(&q, op, rsp, r);
+		goto out;
+	}
+	r = on_card(conn, &q, rsp);
+	if (op != NULL && r != SK_ERR_CANCELED && (e2 = record_op(&q, op, rsp, r)) != 0 && r == 0)
+		r = e2;
+	if (r != 0)
 		goto out;
 	after_answer(&q, rsp);
 send:

@@ -40,6 +40,16 @@ sshd_start "$S/authorized_keys"
 out=$(sshx -i "$HOME/.ssh/id_nopin" 2>&1) || fail "login with the ecdsa-sk key: $out"
 expect_match "$out" 'logged-in' "login without PIN"
 
+# the login's assertion is in the audit chain: the fido door, the relying party, the result
+AUDIT_DB=$XDG_DATA_HOME/skinkey/audit.db
+sql() { /usr/bin/python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print("|".join(map(str,r))) for r in c.execute(sys.argv[2])]' "$@"; }
+audited() { [ -f "$AUDIT_DB" ] && [ -n "$(sql "$AUDIT_DB" "select seq from audit where action='key-op:fido-assert'")" ]; }
+wait_for 20 audited || fail "no key-op:fido-assert row in the audit chain"
+row=$(sql "$AUDIT_DB" "select actor, details from audit where action='key-op:fido-assert' order by seq desc limit 1")
+expect_match "$row" '^fido:' "the fido door"
+expect_match "$row" 'object=ssh:' "the relying party recorded"
+expect_match "$row" 'result=ok' "result recorded"
+
 # 2. the key in ssh-agent
 eval "$(ssh-agent -s -P "$SKP")" > /dev/null
 SSH_SK_PROVIDER=$SKP ssh-add "$HOME/.ssh/id_nopin" < /dev/null 2> "$S/ssh-add.err" ||
