@@ -4,13 +4,15 @@
 # under qemu-system-x86_64 with software emulation (TCG), from a small initramfs (static busybox
 # + virtio-9p, hid, uhid modules) that mounts this machine's / read-only over virtio-9p and runs
 # tests/lib/hidvm_scenario.sh inside the namespace harness there: pcscd + vpcd + skinkey-sim +
-# skinkeyd + the bridge as an unprivileged user, stock fido2-token -L / fido2-cred -M /
-# fido2-assert -G against /dev/hidrawN, the assertion verified. No network (qemu has no NIC).
+# skinkeyd + the bridge as an unprivileged user, systemd's udevd with 70-skinkey-uhid.rules and
+# systemd's FIDO rules (uaccess on /dev/uhid; fido_id: ID_SECURITY_TOKEN=1 + uaccess on the
+# hidraw), stock fido2-token -L / fido2-cred -M / fido2-assert -G against /dev/hidrawN, the
+# assertion verified. No network (qemu has no NIC).
 # skinkey-test: plain-only (a TCG VM running the ASan build would pass two minutes; the bridge's code is covered under ASan by hid_libfido2)
 source "$SK_SRC/tests/lib/common.sh"
 need qemu-system-x86_64 timeout gzip
-cache=${SK_VM_CACHE:-/var/cache/skinkey-vm}/current
-[ -f "$cache/vmlinuz" ] && [ -f "$cache/modules.list" ] || \
+cache=$(readlink -f "${SK_VM_CACHE:-/var/cache/skinkey-vm}/current") || true
+[ -f "$cache/vmlinuz" ] && [ -f "$cache/modules.list" ] && [ -x "$cache/udev/udevadm" ] || \
 	fail "no kernel for the VM in $cache: run scripts/deps.sh (scripts/vm-kernel.sh fetches Debian's linux-image-amd64)"
 bb=/bin/busybox
 [ -x "$bb" ] || fail "static busybox missing (package busybox-static)"
@@ -31,7 +33,7 @@ t0=$(date +%s%N)
 timeout -k 5 150 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 768 \
 	-nographic -no-reboot -nic none -monitor none -serial stdio \
 	-kernel "$cache/vmlinuz" -initrd "$S/initrd.gz" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1 skvm.src=$SK_SRC skvm.build=$SK_BUILD" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 skvm.src=$SK_SRC skvm.build=$SK_BUILD skvm.cache=$cache" \
 	-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap" \
 	< /dev/null > "$log" 2>&1 || true
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))

@@ -7,10 +7,15 @@ bb=/bin/busybox
 $bb mount -t proc proc /proc
 $bb mount -t sysfs sys /sys
 $bb mount -t devtmpfs dev /dev
-src=; build=
+src=; build=; SKVM_CACHE=
 for a in $($bb cat /proc/cmdline); do
-	case $a in skvm.src=*) src=${a#skvm.src=} ;; skvm.build=*) build=${a#skvm.build=} ;; esac
+	case $a in
+	skvm.src=*) src=${a#skvm.src=} ;;
+	skvm.build=*) build=${a#skvm.build=} ;;
+	skvm.cache=*) SKVM_CACHE=${a#skvm.cache=} ;;
+	esac
 done
+export SKVM_CACHE
 for m in $($bb cat /modules.list); do
 	$bb insmod "/mod/$m.ko" || echo "HIDVM insmod $m failed"
 done

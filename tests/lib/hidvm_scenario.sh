@@ -4,8 +4,9 @@
 # the CTAPHID device through the kernel's uhid; stock fido2-token, fido2-cred and fido2-assert
 # (as that user) use the /dev/hidraw device the kernel made of it: list, info, a credential made
 # and verified, an assertion made and verified with the credential's public key.
-# There is no udevd/logind in the VM: what 70-skinkey-uhid.rules (uaccess on /dev/uhid) and
-# systemd's 60-fido-id.rules (uaccess on the FIDO hidraw) grant the seat's user is done by chown.
+# systemd's udevd runs with our 70-skinkey-uhid.rules and systemd's 60-fido-id.rules/70-uaccess.rules:
+# the test checks the uaccess tag on /dev/uhid and ID_SECURITY_TOKEN=1 + uaccess on the hidraw.
+# There is no logind in the VM: the ACL it would grant the seat's user for the tag is a chown.
 source "$SK_SRC/tests/lib/common.sh"
 export PATH=$SK_BUILD/hidbridge:$PATH
 need skinkey-hidbridge skinkeyd fido2-token fido2-cred fido2-assert setpriv openssl
@@ -23,6 +24,23 @@ asuser() {
 		XDG_CACHE_HOME="$uhome/cache" TMPDIR="$uhome/home" "$@"
 }
 [ -c /dev/uhid ] || fail "no /dev/uhid in the VM"
+
+# systemd's udevd (package udev, unpacked by scripts/vm-kernel.sh) with only the rules under test:
+# ours for /dev/uhid, systemd's 60-fido-id.rules (fido_id) and 70-uaccess.rules for the hidraw.
+udevdir=${SKVM_CACHE:?}/udev
+cp /usr/lib/udev/rules.d/70-uaccess.rules "$S/70-uaccess.rules" || fail "systemd's 70-uaccess.rules missing"
+mount -t tmpfs -o mode=0755 rules /usr/lib/udev/rules.d   # the host's / is read-only here
+[ -d /etc/udev/rules.d ] && mount -t tmpfs -o mode=0755 rules /etc/udev/rules.d
+sed "s|IMPORT{program}=\"fido_id\"|IMPORT{program}=\"$udevdir/fido_id\"|" "$udevdir/60-fido-id.rules" \
+	> /usr/lib/udev/rules.d/60-fido-id.rules
+cp "$S/70-uaccess.rules" "$SK_SRC/data/udev/70-skinkey-uhid.rules" /usr/lib/udev/rules.d/
+"$udevdir/systemd-udevd" --daemon --resolve-names=never || fail "udevd did not start"
+"$udevdir/udevadm" trigger --action=add --subsystem-match=misc --sysname-match=uhid
+"$udevdir/udevadm" settle --timeout=60 || fail "udev did not settle"
+uhid_tags=$("$udevdir/udevadm" info -q property -n /dev/uhid | sed -n 's/^TAGS=//p')
+expect_match "$uhid_tags" ':uaccess:' "70-skinkey-uhid.rules tags /dev/uhid uaccess"
+note "/dev/uhid tags: $uhid_tags"
+# what logind would grant the seat's user for the uaccess tag (no logind here): the device itself
 chown "$U" /dev/uhid
 t0=$(date +%s%N)
 asuser skinkey-hidbridge --poll 1 --log-level debug > "$SKNS_LOG/hidbridge.log" 2>&1 &
@@ -43,7 +61,12 @@ bridge_pid=$(pgrep -f '^skinkey-hidbridge --poll') || fail "the bridge is not ru
 uids=$(sed -n 's/^Uid:[[:space:]]*//p' "/proc/$bridge_pid/status")
 expect_match "$uids" "^$U[[:space:]]+$U[[:space:]]+$U[[:space:]]+$U\$" "the bridge runs as uid $U (real, effective, saved, fs)"
 wait_until 10 test -c "$dev" || fail "$dev not created"
-chown "$U" "$dev"
+"$udevdir/udevadm" settle --timeout=60 || fail "udev did not settle"
+props=$("$udevdir/udevadm" info -q property -n "$dev")
+expect_match "$props" '^ID_SECURITY_TOKEN=1$' "systemd's fido_id recognises the bridge's hidraw"
+expect_match "$(sed -n 's/^TAGS=//p' <<< "$props")" ':uaccess:' "the FIDO hidraw gets the uaccess tag"
+note "$dev: ID_SECURITY_TOKEN=1, tags $(sed -n 's/^TAGS=//p' <<< "$props")"
+chown "$U" "$dev"   # logind's ACL for the uaccess tag
 
 list=$(asuser fido2-token -L) || fail "fido2-token -L failed"
 note "fido2-token -L: $list"
@@ -80,6 +103,7 @@ wait_until 10 hidraw_gone || fail "the hidraw device outlived the bridge"
 # the user's daemons (skinkeyd, started by the bridge, and what it started) end before the
 # harness's own cleanup, which would otherwise wait for them
 pkill -TERM -u "$U" || true
+pkill -TERM -x systemd-udevd || true
 no_user_procs() { ! pgrep -u "$U" > /dev/null; }
 wait_until 30 no_user_procs || { pkill -KILL -u "$U" || true; }
 note "scenario took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
