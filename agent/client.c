@@ -153,7 +153,15 @@ static int check_peer(int fd, const char *path)
 	return 0;
 }
 
-/* SK_ERR_NOT_FOUND / SK_ERR_IO: nobody listens (autostart may help); SK_ERR_DENIED: refuse. */
+static int set_timeo(int fd, int which, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
+}
+
+/* SK_ERR_NOT_FOUND / SK_ERR_IO: nobody listens (autostart may help); SK_ERR_DENIED: refuse;
+ * SK_ERR_BUSY: a daemon listens but does not take connections. */
 static int raw_connect(const char *path, int *out)
 {
 	struct sockaddr_un sa;
@@ -173,8 +181,25 @@ static int raw_connect(const char *path, int *out)
 		set_why("cannot create a socket: %s", strerror(errno));
 		return SK_ERR_IO;
 	}
+	/* a daemon whose accept queue is full (out of descriptors) would block connect() forever */
+	if (set_timeo(fd, SO_SNDTIMEO, SKC_GREETING_MS) != 0) {
+		set_why("cannot set a deadline on the socket: %s", strerror(errno));
+		close(fd);
+		return SK_ERR_IO;
+	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		set_why("nobody listens on %s (%s)", path, strerror(errno));
+		int e = errno;
+		close(fd);
+		if (e == EAGAIN || e == ETIMEDOUT) {
+			set_why("skinkeyd did not take the connection within %d s (its queue is full: out "
+			    "of descriptors?)", SKC_GREETING_MS / 1000);
+			return SK_ERR_BUSY;
+		}
+		set_why("nobody listens on %s (%s)", path, strerror(e));
+		return SK_ERR_IO;
+	}
+	if (set_timeo(fd, SO_SNDTIMEO, 0) != 0) {
+		set_why("cannot clear the socket deadline: %s", strerror(errno));
 		close(fd);
 		return SK_ERR_IO;
 	}
@@ -330,7 +355,7 @@ static int connect_or_start(int *out, int autostart)
 		return r;
 	if (r == 0) {
 		r = raw_connect(path, out);
-		if (r == 0 || r == SK_ERR_DENIED || r == SK_ERR_TOOBIG)
+		if (r == 0 || r == SK_ERR_DENIED || r == SK_ERR_TOOBIG || r == SK_ERR_BUSY)
 			return r;
 	}
 	if (!autostart) {
@@ -344,7 +369,7 @@ static int connect_or_start(int *out, int autostart)
 		return r;
 	/* Somebody may have started it while we waited for the lock. */
 	r = raw_connect(path, out);
-	if (r == 0 || r == SK_ERR_DENIED)
+	if (r == 0 || r == SK_ERR_DENIED || r == SK_ERR_BUSY)
 		goto out;
 	if ((r = spawn_daemon()) != 0)
 		goto out;
@@ -352,7 +377,7 @@ static int connect_or_start(int *out, int autostart)
 	for (int waited = 0; waited < SKC_START_WAIT_MS; waited += 20) {
 		int c = raw_connect(path, out);
 
-		if (c == 0 || c == SK_ERR_DENIED) {
+		if (c == 0 || c == SK_ERR_DENIED || c == SK_ERR_BUSY) {
 			r = c;
 			goto out;
 		}
@@ -394,11 +419,33 @@ static struct assuan_system_hooks nosig_hooks = {
 	__assuan_waitpid, __assuan_socketpair, __assuan_socket, __assuan_connect
 };
 
-static int set_rcvtimeo(int fd, int ms)
+/* skinkeyd answers a connection over its bound with an ERR line instead of a greeting (libassuan
+ * would only say "IPC connect call failed"): look at the first line without taking it. */
+static int refused_greeting(int fd)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	char line[200];
+	ssize_t n;
+	unsigned code = 0;
 
-	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	do
+		n = recv(fd, line, sizeof(line) - 1, MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		set_why("skinkeyd accepted the connection but did not greet within %d s (too many "
+		    "connections, or stuck)", SKC_GREETING_MS / 1000);
+		return SK_ERR_TIMEOUT;
+	}
+	if (n < 4 || memcmp(line, "ERR ", 4) != 0)
+		return 0;   /* a greeting, or nothing yet: libassuan reads it and says what it got */
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (sscanf(line, "ERR %u", &code) == 1 && gpg_err_code(code) == GPG_ERR_LIMIT_REACHED) {
+		set_why("skinkeyd refused the connection: it serves as many connections as its "
+		    "descriptor limit allows; try again later");
+		return SK_ERR_BUSY;
+	}
+	set_why("skinkeyd refused the connection: %.150s", line + 4);
+	return SK_ERR_IO;
 }
 
 /* *dying: the connection was accepted but closed before the greeting (a daemon that was exiting:
@@ -418,10 +465,13 @@ static int wrap_fd(int fd, assuan_context_t *out, int *dying)
 	assuan_ctx_set_system_hooks(ctx, &nosig_hooks);
 	/* The greeting has a deadline (a daemon at its connection limit, or stuck, must not hang
 	 * us); later answers may take as long as a tap does. */
-	if (set_rcvtimeo(fd, SKC_GREETING_MS) != 0) {
+	if (set_timeo(fd, SO_RCVTIMEO, SKC_GREETING_MS) != 0) {
 		set_why("cannot set a deadline on the socket: %s", strerror(errno));
 		goto out;
 	}
+	if ((r = refused_greeting(fd)) != 0)
+		goto out;
+	r = SK_ERR_IO;
 	if ((e = assuan_socket_connect_fd(ctx, fd, 0)) != 0) {
 		fd = -1;   /* owned by ctx now, closed by assuan_release */
 		if (gpg_err_code(e) == GPG_ERR_EAGAIN || gpg_err_code(e) == GPG_ERR_ETIMEDOUT) {
@@ -435,7 +485,7 @@ static int wrap_fd(int fd, assuan_context_t *out, int *dying)
 		goto out;
 	}
 	fd = -1;
-	if (set_rcvtimeo(sfd, 0) != 0) {
+	if (set_timeo(sfd, SO_RCVTIMEO, 0) != 0) {
 		set_why("cannot clear the socket deadline: %s", strerror(errno));
 		goto out;
 	}

@@ -254,15 +254,44 @@ static int register_all(assuan_context_t ctx)
 	return 0;
 }
 
+/* A socket peer must start its first command within this time (clients send theirs at once):
+ * connections that never say anything would otherwise hold descriptors forever. A poll() on
+ * the fresh connection only: no timer exists once something has arrived. */
+#define SKD_FIRST_CMD_MS 10000
+
+/* 1 when the peer sent something (or hung up) within the first-command deadline. */
+static int first_bytes(struct skd_conn *c)
+{
+	struct pollfd p = { c->peer_fd, POLLIN, 0 };
+	int n;
+
+	while ((n = poll(&p, 1, SKD_FIRST_CMD_MS)) < 0 && errno == EINTR)
+		;
+	return n != 0;
+}
+
 static int serve_loop(struct skd_conn *c)
 {
+	static struct skd_ratelimit rl_accept = SKD_RATELIMIT_INIT, rl_idle = SKD_RATELIMIT_INIT;
+	unsigned dropped;
 	gpg_error_t e;
 
 	for (;;) {
 		if ((e = assuan_accept(c->ctx)) == (gpg_error_t)-1)
 			break;
 		if (e != 0) {
-			sk_info("conn %lu: accept: %s", c->id, gpg_strerror(e));
+			/* a peer that connects and leaves at once: 10,000 of them must not be 10,000
+			 * lines */
+			if (skd_ratelimit(&rl_accept, &dropped))
+				sk_info("conn %lu: accept: %s%s", c->id, gpg_strerror(e),
+				    dropped ? " (more such connections not logged)" : "");
+			break;
+		}
+		if (!c->pipe_mode && !first_bytes(c)) {
+			if (skd_ratelimit(&rl_idle, &dropped))
+				sk_info("conn %lu: no command within %d s: closed%s", c->id,
+				    SKD_FIRST_CMD_MS / 1000,
+				    dropped ? " (more such connections not logged)" : "");
 			break;
 		}
 		if ((e = assuan_process(c->ctx)) != 0) {

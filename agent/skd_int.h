@@ -2,6 +2,7 @@
 #ifndef SKD_INT_H
 #define SKD_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -124,6 +125,28 @@ int skd_shutdown_requested(void);
 int skd_conn_count(void);
 /* Same-uid peer (SO_PEERCRED); logs and returns 0 otherwise. */
 int skd_peer_ok(int fd);
+
+/* Log lines a peer can cause at will: at most SKD_RATELIMIT_BURST per SKD_RATELIMIT_INTERVAL_S
+ * per limiter. skd_ratelimit(): 1 when this one may be logged; *dropped counts the lines held
+ * back since the last one let through (say "N more like it" then). */
+#define SKD_RATELIMIT_BURST 5u
+#define SKD_RATELIMIT_INTERVAL_S 60
+struct skd_ratelimit {
+	pthread_mutex_t mu;
+	long window;
+	unsigned n, dropped;
+};
+#define SKD_RATELIMIT_INIT { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 }
+int skd_ratelimit(struct skd_ratelimit *rl, unsigned *dropped);
+
+/* Connections that hold a descriptor (Assuan socket and ssh-agent socket), bounded by the
+ * descriptor limit so that accept() never meets EMFILE in a loop. skd_accept(): one peer of our
+ * uid from lfd, counted (release with skd_conn_slot_give()); -1 when there was none, after a
+ * back-off when the process is out of descriptors. Over the bound the peer is told (refuse_line,
+ * may be NULL) and closed. */
+int skd_accept(int lfd, const char *door, const char *refuse_line);
+void skd_conn_slot_give(void);
+int skd_conn_max(void);
 const char *skd_socket_name(void);
 
 extern const struct skd_cmd *const skd_cmd_tables[];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,6 +23,9 @@
 #include "skd_int.h"
 
 #define SKD_LOCK_WAIT_MS 3000
+#define SKD_CONN_CAP 1000    /* connections (both sockets) at most, whatever the fd limit */
+#define SKD_CONN_MIN 8
+#define SKD_FD_RESERVE 32
 
 static atomic_int shutdown_flag;
 static char sock_path[PATH_MAX];
@@ -139,19 +143,101 @@ int skd_listen(int *out)
 
 int skd_peer_ok(int fd)
 {
+	static struct skd_ratelimit rl = SKD_RATELIMIT_INIT;
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
+	unsigned dropped;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr)) {
-		sk_warn("refusing a connection: no peer credentials (%s)", strerror(errno));
+		if (skd_ratelimit(&rl, &dropped))
+			sk_warn("refusing a connection: no peer credentials (%s)%s", strerror(errno),
+			    dropped ? " (and more refusals not logged)" : "");
 		return 0;
 	}
 	if (cr.uid != getuid()) {
-		sk_warn("refusing a connection from uid %u pid %ld: not our user (uid %u)",
-		    (unsigned)cr.uid, (long)cr.pid, (unsigned)getuid());
+		if (skd_ratelimit(&rl, &dropped))
+			sk_warn("refusing a connection from uid %u pid %ld: not our user (uid %u)%s",
+			    (unsigned)cr.uid, (long)cr.pid, (unsigned)getuid(),
+			    dropped ? " (and more refusals not logged)" : "");
 		return 0;
 	}
 	return 1;
+}
+
+static atomic_int live_conns;
+static int conn_max;
+static pthread_once_t conn_max_once = PTHREAD_ONCE_INIT;
+
+/* Room for what else holds descriptors: pcscd, state.db and its -wal/-shm, vault.db, the log,
+ * both listeners, pinentry's pipes. */
+static void conn_max_init(void)
+{
+	struct rlimit rl;
+	long lim = SKD_CONN_CAP + SKD_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)lim)
+		lim = (long)rl.rlim_cur;
+	lim -= SKD_FD_RESERVE;
+	conn_max = lim < SKD_CONN_MIN ? SKD_CONN_MIN : (int)lim;
+}
+
+int skd_conn_max(void)
+{
+	pthread_once(&conn_max_once, conn_max_init);
+	return conn_max;
+}
+
+void skd_conn_slot_give(void)
+{
+	atomic_fetch_sub(&live_conns, 1);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int skd_accept(int lfd, const char *door, const char *refuse_line)
+{
+	static struct skd_ratelimit rl_fail = SKD_RATELIMIT_INIT, rl_full = SKD_RATELIMIT_INIT;
+	static __thread long backoff_ms;   /* one listener per thread */
+	unsigned dropped;
+	int fd, e;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		e = errno;
+		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+			return -1;   /* EAGAIN, ECONNABORTED, EINTR: nothing to wait for */
+		/* out of descriptors or memory: the pending peer stays queued; accepting again at
+		 * once would spin, so wait a little longer each time */
+		backoff_ms = backoff_ms == 0 ? 10 : backoff_ms >= 500 ? 1000 : backoff_ms * 2;
+		if (skd_ratelimit(&rl_fail, &dropped))
+			sk_warn("%s: cannot accept a connection: %s (%d open); waiting %ld ms%s", door,
+			    strerror(e), atomic_load(&live_conns), backoff_ms,
+			    dropped ? " (repeated failures not logged)" : "");
+		sleep_ms(backoff_ms);
+		return -1;
+	}
+	backoff_ms = 0;
+	if (!skd_peer_ok(fd)) {
+		close(fd);
+		return -1;
+	}
+	if (atomic_fetch_add(&live_conns, 1) >= skd_conn_max()) {
+		atomic_fetch_sub(&live_conns, 1);
+		if (refuse_line != NULL)
+			(void)send(fd, refuse_line, strlen(refuse_line), MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		if (skd_ratelimit(&rl_full, &dropped))
+			sk_warn("%s: %d connections open, the most this daemon serves: refusing new ones "
+			    "until some end%s", door, skd_conn_max(),
+			    dropped ? " (further refusals not logged)" : "");
+		return -1;
+	}
+	return fd;
 }
 
 static void *conn_main(void *arg)
@@ -159,6 +245,7 @@ static void *conn_main(void *arg)
 	int fd = (int)(intptr_t)arg;
 
 	skd_serve_fd(fd);
+	skd_conn_slot_give();
 	return NULL;
 }
 
@@ -172,6 +259,7 @@ static void spawn_conn(int fd)
 	if (pthread_create(&t, &at, conn_main, (void *)(intptr_t)fd) != 0) {
 		sk_error("cannot start a connection thread");
 		close(fd);
+		skd_conn_slot_give();
 	}
 	pthread_attr_destroy(&at);
 }
@@ -180,8 +268,11 @@ int skd_accept_loop(int lfd)
 {
 	struct pollfd pfd = { lfd, POLLIN, 0 };
 	time_t idle_since = time(NULL);
+	char refuse[160];
 	int fd;
 
+	snprintf(refuse, sizeof(refuse), "ERR %u too many connections (%d): try again later <SCD>\n",
+	    (unsigned)gpg_err_make(GPG_ERR_SOURCE_SCD, GPG_ERR_LIMIT_REACHED), skd_conn_max());
 	while (!skd_shutdown_requested()) {
 		skd_pincache_expire();
 		if (skd_config.idle_exit_s > 0) {
@@ -194,13 +285,8 @@ int skd_accept_loop(int lfd)
 		}
 		if (poll(&pfd, 1, 1000) <= 0)
 			continue;
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
-			continue;
-		if (!skd_peer_ok(fd)) {
-			close(fd);
-			continue;
-		}
-		spawn_conn(fd);
+		if ((fd = skd_accept(lfd, "skinkeyd", refuse)) >= 0)
+			spawn_conn(fd);
 	}
 	return 0;
 }

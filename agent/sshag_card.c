@@ -240,6 +240,7 @@ static void *conn_main(void *arg)
 	skd_notify_client(fd);   /* ssh from a desktop launcher: tell the user to tap */
 	sshag_serve_fd(fd, agent_state, &card_backend, NULL);
 	close(fd);
+	skd_conn_slot_give();
 	return NULL;
 }
 
@@ -256,11 +257,12 @@ static void *accept_main(void *arg)
 	while (!skd_shutdown_requested()) {
 		if (poll(&pfd, 1, 1000) <= 0)
 			continue;
-		if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		if ((fd = skd_accept(listen_fd, "ssh-agent", NULL)) < 0)
 			continue;
-		if (!skd_peer_ok(fd) ||
-		    pthread_create(&t, &at, conn_main, (void *)(intptr_t)fd) != 0)
+		if (pthread_create(&t, &at, conn_main, (void *)(intptr_t)fd) != 0) {
 			close(fd);
+			skd_conn_slot_give();
+		}
 	}
 	pthread_attr_destroy(&at);
 	return NULL;

@@ -12,17 +12,21 @@
 #include "sshag.h"
 
 /* Once a frame has started, the rest must arrive within this time. Between frames a client
- * may stay idle as long as it likes (ssh keeps its agent connection for the session). */
+ * may stay idle as long as it likes (ssh keeps its agent connection for the session), but its
+ * first frame must come within SSHAG_FIRST_FRAME_MS: a connection that never asks for anything
+ * would hold a descriptor forever (ssh asks at once). */
 #define SSHAG_FRAME_TIMEOUT_MS 10000
+#define SSHAG_FIRST_FRAME_MS 10000
 
-/* Reads exactly n bytes. idle_ok: the first byte may take forever (0 = EOF is clean). */
-static int read_full(int fd, uint8_t *p, size_t n, int idle_ok)
+/* Reads exactly n bytes. idle_ok: the first byte may take idle_ms (-1: forever; 0 = EOF is
+ * clean). */
+static int read_full(int fd, uint8_t *p, size_t n, int idle_ok, int idle_ms)
 {
 	size_t got = 0;
 
 	while (got < n) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int timeout = (idle_ok && got == 0) ? -1 : SSHAG_FRAME_TIMEOUT_MS;
+		int timeout = (idle_ok && got == 0) ? idle_ms : SSHAG_FRAME_TIMEOUT_MS;
 		int pr = poll(&pfd, 1, timeout);
 		ssize_t k;
 
@@ -31,7 +35,9 @@ static int read_full(int fd, uint8_t *p, size_t n, int idle_ok)
 		if (pr < 0)
 			return SK_ERR_IO;
 		if (pr == 0) {
-			sk_log(SK_LOG_INFO, "ssh-agent: client stalled inside a frame; closing");
+			/* debug: a peer can cause this at will, 10,000 times */
+			sk_log(SK_LOG_DEBUG, "ssh-agent: client %s; closing", got == 0 ?
+			    "sent no request in time" : "stalled inside a frame");
 			return SK_ERR_TIMEOUT;
 		}
 		k = read(fd, p + got, n - got);
@@ -71,8 +77,8 @@ int sshag_serve_fd(int fd, struct sshag_state *st, const struct sshag_backend *b
 
 	if ((reply = sk_buf_new(SSHAG_MAX_FRAME + 4)) == NULL)
 		return SK_ERR_NOMEM;
-	for (;;) {
-		if ((r = read_full(fd, hdr, sizeof(hdr), 1)) != 0) {
+	for (int frames = 0;; frames++) {
+		if ((r = read_full(fd, hdr, sizeof(hdr), 1, frames == 0 ? SSHAG_FIRST_FRAME_MS : -1)) != 0) {
 			if (r == SK_ERR_CANCELED)
 				r = 0;   /* clean EOF between frames */
 			break;
@@ -88,7 +94,7 @@ int sshag_serve_fd(int fd, struct sshag_state *st, const struct sshag_backend *b
 			r = SK_ERR_NOMEM;
 			break;
 		}
-		if ((r = read_full(fd, msg, len, 0)) != 0)
+		if ((r = read_full(fd, msg, len, 0, 0)) != 0)
 			break;
 		sk_buf_reset(reply);
 		r = sshag_handle(st, be, arg, msg, len, reply);
