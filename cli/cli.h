@@ -44,5 +44,6 @@ extern const struct cli_cmd cli_cmd_status, cli_cmd_chips, cli_cmd_label;
 extern const struct cli_cmd cli_cmd_oath, cli_cmd_hmac;   /* cmd_oath.c, cmd_hmac.c */
 extern const struct cli_cmd cli_cmd_audit;                 /* cmd_audit.c */
 extern const struct cli_cmd cli_cmd_fido;                  /* cmd_fido.c */
+extern const struct cli_cmd cli_cmd_setup, cli_cmd_doctor;
 
 #endif

@@ -18,6 +18,8 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_hmac,
 	&cli_cmd_audit,
 	&cli_cmd_fido,
+	&cli_cmd_setup,
+	&cli_cmd_doctor,
 #ifdef SK_CLI_HAVE_VAULT
 	&cli_cmd_vault,
 #endif
