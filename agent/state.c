@@ -37,15 +37,19 @@ static int default_path(char *buf, size_t n)
 		snprintf(dir, sizeof(dir), "%s/.local/share/skinkey", home);
 	else
 		return SK_ERR_IO;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		/* parent may be missing ($HOME/.local/share): create it too */
-		char parent[PATH_MAX];
-		snprintf(parent, sizeof(parent), "%s", dir);
-		*strrchr(parent, '/') = '\0';
-		if (mkdir(parent, 0700) != 0 && errno != EEXIST)
+	/* a fresh account has no ~/.local at all: create every missing level (0700) */
+	for (char *p = dir + 1; ; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			sk_error("cannot create %s: %s", dir, strerror(errno));
 			return SK_ERR_IO;
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return SK_ERR_IO;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
 	}
 	if (snprintf(buf, n, "%s/state.db", dir) >= (int)n)
 		return SK_ERR_TOOBIG;
@@ -60,7 +64,7 @@ int skd_state_open(const char *path)
 
 	if (path == NULL) {
 		if ((r = default_path(def, sizeof(def))) != 0) {
-			sk_error("no place for state.db (XDG_DATA_HOME/HOME unset?)");
+			sk_error("no place for state.db (XDG_DATA_HOME and HOME unset, or not creatable)");
 			return r;
 		}
 		path = def;

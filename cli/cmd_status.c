@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "doctor.h"
 
 struct reader {
 	char name[128];
@@ -130,8 +131,8 @@ static void print_json(const struct reader *rd, size_t nr, const struct chip *ch
 static void print_table(const struct reader *rd, size_t nr, const struct chip *ch, size_t nc)
 {
 	printf("Readers:\n");
-	if (nr == 0)
-		printf("  (none: is pcscd running and a reader plugged in?)\n");
+	if (nr == 0)   /* why: pcscd gone, refusing this user (polkit), or really no reader */
+		printf("  (none: %s; `skinkey doctor` shows the fix)\n", doctor_no_reader_reason());
 	for (size_t i = 0; i < nr; i++)
 		printf("  %-28s %-8s %s\n", rd[i].name, rd[i].card ? "card" : "empty",
 		    rd[i].chip[0] ? rd[i].chip : rd[i].card ? "(not identified)" : "");

@@ -26,4 +26,8 @@ int doctor_find_process(const char *name);
  * works far enough for skinkeyd to be asked about chips. */
 int doctor_pcsc(struct doctor *d);
 
+/* One phrase for `skinkey status` when skinkeyd lists no reader: "pcscd is not running",
+ * "pcscd refuses this user (polkit)" or "pcscd sees no reader". */
+const char *doctor_no_reader_reason(void);
+
 #endif

@@ -178,6 +178,19 @@ int doctor_pcsc(struct doctor *d)
 	return 1;
 }
 
+const char *doctor_no_reader_reason(void)
+{
+	const char *sock = pcscd_socket();
+	SCARDCONTEXT ctx;
+
+	if (access(sock, F_OK) != 0 || socket_connects(sock) != 0)
+		return "pcscd is not running";
+	if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) != SCARD_S_SUCCESS)
+		return "pcscd refuses this user: its polkit policy admits only an active local session";
+	(void)SCardReleaseContext(ctx);
+	return "pcscd sees no reader: plug one in";
+}
+
 /* ---- processes ---- */
 
 static int read_small(const char *path, char *buf, size_t n)

@@ -100,8 +100,9 @@ proxy=$(pkcs11-tool --module "/usr/lib/$ma/p11-kit-proxy.so" -L 2>&1) || fail "p
 expect_match "$proxy" "fs-[0-9a-f]+ OpenPGP" "p11-kit-proxy (what browsers load) shows the token"
 
 # purge leaves nothing of ours
-pkill -x skinkeyd || true
-umount /usr || fail "umount overlay"
+skd=$(pgrep -x skinkeyd) && kill $skd
+wait_for 10 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not exit"
+umount -l /usr || fail "umount overlay"
 dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -P skinkey \
 	> "$SKNS_LOG/dpkg-purge.log" 2>&1 || fail "dpkg --root -P (see dpkg-purge.log)"
 left=$(find "$root/usr" -type f 2>/dev/null)
