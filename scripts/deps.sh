@@ -12,6 +12,7 @@ opensc opensc-pkcs11 yubikey-manager python3-fido2 python3-pyscard python3-pykcs
 sqlite3 iproute2 util-linux procps xxd expect socat firefox-esr
 oathtool keepassxc libsystemd-dev python3-dbus python3-gi dbus chromium
 qemu-system-x86 fido2-tools busybox-static
+build-essential dpkg-dev debhelper lintian bash-completion systemd
 "
 missing=""
 for p in $PKGS; do

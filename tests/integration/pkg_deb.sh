@@ -105,6 +105,6 @@ wait_for 10 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not exit"
 umount -l /usr || fail "umount overlay"
 dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -P skinkey \
 	> "$SKNS_LOG/dpkg-purge.log" 2>&1 || fail "dpkg --root -P (see dpkg-purge.log)"
-left=$(find "$root/usr" -type f 2>/dev/null)
+left=$(find "$root" -path "$root/var" -prune -o -type f -print 2>/dev/null || true)
 [ -z "$left" ] || fail "files left after purge: $left"
 echo "pkg_deb: ok ($(wc -l <<< "$listed") paths, $n from meson)"

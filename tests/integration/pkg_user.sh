@@ -33,9 +33,10 @@ chmod 755 "$SKNS_SCRATCH" "$U"
 chmod 700 "$U/run"
 chown -R 4242:4242 "$U/home" "$U/run" "$U/log"
 as_user() {  # SCRIPT-TEXT: runs under bash as skuser with a login-like environment only
+	# (sanitizer build: skns's wrappers that preload the ASan runtime for ssh come first)
 	setpriv --reuid=4242 --regid=4242 --clear-groups --inh-caps=-all --bounding-set=-all \
 		env -i HOME="$U/home" USER=skuser LOGNAME=skuser SHELL=/bin/bash \
-		XDG_RUNTIME_DIR="$U/run" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+		XDG_RUNTIME_DIR="$U/run" PATH="${SK_SANITIZED:+$SKNS_SCRATCH/asanwrap:}/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 \
 		U="$U" bash -euo pipefail -c "$1"
 }
 expect_eq "$(as_user 'id -u; id -G' | tr '\n' ' ')" "4242 4242 " "the job's user"
