@@ -558,3 +558,23 @@ int skc_transact(assuan_context_t ctx, const char *cmd,
 		*gerr = e;
 	return skc_err_from_gpg(e);
 }
+
+int skc_guard_running(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct flock fl;
+	int fd, held = 0;
+
+	if (skc_socket_dir(dir, sizeof(dir)) != 0 ||
+	    snprintf(path, sizeof(path), "%s/guard.lock", dir) >= (int)sizeof(path))
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		held = 1;
+	close(fd);
+	return held;
+}

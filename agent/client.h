@@ -16,6 +16,10 @@ int skc_socket_path(char *buf, size_t n);
  * that others can enter). 0 or SK_ERR_*. */
 int skc_socket_dir_make(void);
 
+/* 1 when skinkey-guard runs for this user: it holds a POSIX write lock on guard.lock beside the
+ * socket, which F_GETLK sees without taking it (skinkeyd's audit gate, `skinkey doctor`). */
+int skc_guard_running(void);
+
 /* Connect to skinkeyd, starting it when needed (waits up to 10 s). *out is an Assuan client
  * context; release with assuan_release(). 0 or SK_ERR_*. */
 int skc_connect(assuan_context_t *out);

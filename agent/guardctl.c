@@ -20,34 +20,9 @@ extern char **environ;
 
 static pthread_mutex_t spawn_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int lock_path(char *buf, size_t n)
-{
-	char dir[PATH_MAX];
-
-	if (skc_socket_dir(dir, sizeof(dir)) != 0)
-		return SK_ERR_IO;
-	if (snprintf(buf, n, "%s/guard.lock", dir) >= (int)n)
-		return SK_ERR_TOOBIG;
-	return 0;
-}
-
 int skd_guard_running(void)
 {
-	char path[PATH_MAX];
-	struct flock fl;
-	int fd, held = 0;
-
-	if (lock_path(path, sizeof(path)) != 0)
-		return 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-		held = 1;
-	close(fd);
-	return held;
+	return skc_guard_running();
 }
 
 static int is_exec(const char *p)

@@ -308,11 +308,12 @@ static void check_guard(struct doctor *d)
 		doc_note(d, "guard", "skinkey-guard is not installed");
 		return;
 	}
-	if (doctor_find_process("skinkey-guard") == 0)
-		doc_fail(d, "guard", "systemctl --user enable --now skinkey-guard.service",
-		    "skinkey-guard is not running: operations are not recorded");
+	if (!skc_guard_running())   /* its lock beside skinkeyd's socket */
+		doc_fail(d, "guard", "systemctl --user enable --now skinkey-guard.service (or: skinkey-guard --daemon)",
+		    "skinkey-guard is not running: operations are not recorded, and with audit = required "
+		    "skinkeyd refuses key operations until it starts one");
 	else
-		doc_ok(d, "guard", "skinkey-guard is running");
+		doc_ok(d, "guard", "skinkey-guard is running (holds its lock)");
 }
 
 static int run_doctor(const struct cli_opts *o, int argc, char **argv)

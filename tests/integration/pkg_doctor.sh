@@ -3,7 +3,7 @@
 # finds nothing (exit 0); then each fault is made for real and doctor must name it, print its
 # fix and exit 1: GnuPG's scdaemon holding the reader exclusively, gpg-agent without
 # skinkey-scd, SSH_AUTH_SOCK unset or elsewhere, no p11-kit module file, a browser database
-# without the module, pcscd.socket not enabled, the guard not running, /dev/uhid missing or
+# without the module, pcscd.socket not enabled, skinkey-guard not running, /dev/uhid missing or
 # not accessible, pcscd gone, a dead socket, no reader, and pcscd dropping this user the way
 # its polkit check does (a stand-in server: Debian 12's pcscd is built without polkit).
 source "$SK_SRC/tests/lib/common.sh"
@@ -84,24 +84,30 @@ doctor
 expect_fault pcscd "pcscd.socket is not enabled" "systemctl enable --now pcscd.socket"
 ln -s /lib/systemd/system/pcscd.socket "$wants/pcscd.socket"
 
-# 7. the guard and the FIDO bridge: stand-in programs under their installed names (the real
-#    ones are not built in this tree yet), so doctor checks the process and /dev/uhid
-extra=$SKNS_SCRATCH/extra
-mkdir -p "$extra/usr/local/bin"
-printf '#!/bin/bash\nwhile :; do sleep 1; done\n' > "$extra/usr/local/bin/skinkey-guard"
-printf '#!/bin/sh\nexit 0\n' > "$extra/usr/local/bin/skinkey-hidbridge"
-chmod 755 "$extra/usr/local/bin/"*
-pkg_overlay_usr "$extra"
+# 7. the guard: skinkeyd started the installed one; without it doctor names the fault
+expect_match "$out" '^ok   guard: skinkey-guard is running' "guard line"
+gpid=$(pgrep -x skinkey-guard) || fail "no skinkey-guard running"
+kill $gpid
+wait_for 10 sh -c '! pgrep -x skinkey-guard' || fail "skinkey-guard did not exit"
 doctor
 expect_fault guard "skinkey-guard is not running" "systemctl --user enable --now skinkey-guard.service"
+skinkey-guard --daemon || fail "skinkey-guard --daemon"
+doctor
+expect_eq "$rc" 0 "doctor with the guard running again: $out"
+
+# 8. the FIDO bridge's /dev/uhid: a stand-in program under the bridge's installed name (the
+#    bridge is not built in this tree yet), so doctor checks the device
+extra=$SKNS_SCRATCH/extra
+mkdir -p "$extra/usr/local/bin"
+printf '#!/bin/sh\nexit 0\n' > "$extra/usr/local/bin/skinkey-hidbridge"
+chmod 755 "$extra/usr/local/bin/skinkey-hidbridge"
+pkg_overlay_usr "$extra"
+doctor
 if [ -e /dev/uhid ]; then
 	note "this kernel has /dev/uhid: the missing-device case is not made"
 else
 	expect_fault fido "/dev/uhid does not exist" "modprobe uhid"
 fi
-skinkey-guard & guard=$!
-wait_for 5 sh -c 'skinkey doctor | grep -q "^ok   guard: skinkey-guard is running"' || fail "doctor does not see the guard running"
-kill "$guard"
 # /dev/uhid that only root may open, seen by an ordinary user: a private /dev for this namespace
 # made of fresh nodes (never a bind of the machine's /dev under the scratch tree, which the
 # harness deletes at the end)
@@ -120,7 +126,7 @@ umount /dev || fail "umount of the private /dev"
 expect_fault fido "/dev/uhid is not accessible to this user" "70-skinkey-uhid.rules"
 umount -l /usr   # the stand-ins go (lazily: the user's skinkeyd started from this layer)
 
-# 8. pcscd: gone, a dead socket, no reader, and a refusal after accept (polkit's way)
+# 9. pcscd: gone, a dead socket, no reader, and a refusal after accept (polkit's way)
 pcscd_pid=$(tr -cd 0-9 < /run/pcscd/pcscd.pid)
 kill "$pcscd_pid"
 wait_for 10 sh -c '! [ -e /run/pcscd/pcscd.comm ]' || fail "pcscd did not go away"
