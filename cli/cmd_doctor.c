@@ -274,9 +274,28 @@ static void check_browsers(struct doctor *d)
 		doc_note(d, "chromium", "Chromium is not installed");
 }
 
-/* Only the FIDO bridge needs /dev/uhid. */
+/* The bridge is wanted when its user unit is enabled or it runs. */
+static int hidbridge_wanted(void)
+{
+	char p[PATH_MAX];
+	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+	int k;
+
+	if (x != NULL && x[0] == '/')
+		k = snprintf(p, sizeof(p), "%s/systemd/user/default.target.wants/skinkey-hidbridge.service", x);
+	else
+		k = snprintf(p, sizeof(p), "%s/.config/systemd/user/default.target.wants/skinkey-hidbridge.service",
+		    h ? h : "");
+	if (k > 0 && (size_t)k < sizeof(p) && access(p, F_OK) == 0)
+		return 1;
+	return doctor_find_process("skinkey-hidbrid") != 0;   /* comm: 15 characters */
+}
+
+/* Only the FIDO bridge needs /dev/uhid: a fault while the bridge is wanted, a note otherwise. */
 static void check_fido(struct doctor *d)
 {
+	const char *fix = NULL;
+	char what[256];
 	int fd;
 
 	if (access(SK_BINDIR "/skinkey-hidbridge", X_OK) != 0) {
@@ -284,22 +303,27 @@ static void check_fido(struct doctor *d)
 		return;
 	}
 	if (access("/dev/uhid", F_OK) != 0) {
-		doc_fail(d, "fido", "sudo modprobe uhid (and add uhid to /etc/modules to keep it)",
-		    "/dev/uhid does not exist: this kernel has not loaded uhid");
-		return;
-	}
-	if ((fd = open("/dev/uhid", O_RDWR | O_CLOEXEC)) < 0) {
-		if (errno == EACCES || errno == EPERM)
-			doc_fail(d, "fido", "the skinkey package's udev rule (70-skinkey-uhid.rules) gives /dev/uhid "
-			    "to the user at the seat: sudo udevadm trigger --name-match=uhid, then log in at the "
-			    "machine itself (an ssh login gets no seat)",
-			    "/dev/uhid is not accessible to this user: the FIDO bridge cannot create its device");
-		else
-			doc_fail(d, "fido", "sudo modprobe uhid", "/dev/uhid cannot be opened: %s", strerror(errno));
-		return;
-	}
-	close(fd);
-	doc_ok(d, "fido", "/dev/uhid is accessible");
+		fix = "sudo modprobe uhid (and add uhid to /etc/modules to keep it)";
+		snprintf(what, sizeof(what), "/dev/uhid does not exist: this kernel has not loaded uhid");
+	} else if ((fd = open("/dev/uhid", O_RDWR | O_CLOEXEC)) < 0) {
+		if (errno == EACCES || errno == EPERM) {
+			fix = "the skinkey package's udev rule (70-skinkey-uhid.rules) gives /dev/uhid to the "
+			    "user at the seat: sudo udevadm trigger --name-match=uhid, then log in at the machine "
+			    "itself (an ssh login gets no seat)";
+			snprintf(what, sizeof(what), "/dev/uhid is not accessible to this user: the FIDO bridge "
+			    "cannot create its device");
+		} else {
+			fix = "sudo modprobe uhid";
+			snprintf(what, sizeof(what), "/dev/uhid cannot be opened: %s", strerror(errno));
+		}
+	} else
+		close(fd);
+	if (fix == NULL)
+		doc_ok(d, "fido", "/dev/uhid is accessible");
+	else if (hidbridge_wanted())
+		doc_fail(d, "fido", fix, "%s", what);
+	else
+		doc_note(d, "fido", "%s (only for the FIDO bridge, which is not enabled; fix: %s)", what, fix);
 }
 
 static void check_guard(struct doctor *d)

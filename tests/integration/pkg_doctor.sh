@@ -95,18 +95,17 @@ skinkey-guard --daemon || fail "skinkey-guard --daemon"
 doctor
 expect_eq "$rc" 0 "doctor with the guard running again: $out"
 
-# 8. the FIDO bridge's /dev/uhid: a stand-in program under the bridge's installed name (the
-#    bridge is not built in this tree yet), so doctor checks the device
-extra=$SKNS_SCRATCH/extra
-mkdir -p "$extra/usr/local/bin"
-printf '#!/bin/sh\nexit 0\n' > "$extra/usr/local/bin/skinkey-hidbridge"
-chmod 755 "$extra/usr/local/bin/skinkey-hidbridge"
-pkg_overlay_usr "$extra"
-doctor
+# 8. the FIDO bridge's /dev/uhid: a note while the bridge is not enabled, a fault once it is
 if [ -e /dev/uhid ]; then
 	note "this kernel has /dev/uhid: the missing-device case is not made"
 else
+	expect_match "$out" '^--   fido: /dev/uhid does not exist.*not enabled' "uhid note without the bridge enabled"
+	wantdir=$XDG_CONFIG_HOME/systemd/user/default.target.wants
+	mkdir -p "$wantdir"
+	ln -s /usr/local/lib/systemd/user/skinkey-hidbridge.service "$wantdir/skinkey-hidbridge.service"
+	doctor
 	expect_fault fido "/dev/uhid does not exist" "modprobe uhid"
+	rm "$wantdir/skinkey-hidbridge.service"
 fi
 # /dev/uhid that only root may open, seen by an ordinary user: a private /dev for this namespace
 # made of fresh nodes (never a bind of the machine's /dev under the scratch tree, which the
@@ -116,15 +115,18 @@ mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 && mknod -m 666 /de
 ln -s /proc/self/fd /dev/fd
 mknod -m 600 /dev/uhid c 10 239
 u=$SKNS_SCRATCH/u4242
-mkdir -p "$u/home" "$u/run" && chmod 700 "$u/run" && chown -R 4242:4242 "$u"
+mkdir -p "$u/home/.config/systemd/user/default.target.wants" "$u/run" && chmod 700 "$u/run"
+ln -s /usr/local/lib/systemd/user/skinkey-hidbridge.service \
+	"$u/home/.config/systemd/user/default.target.wants/skinkey-hidbridge.service"
+chown -R 4242:4242 "$u"
+chmod 755 "$SKNS_SCRATCH"
 set +e
-out=$(setpriv --reuid=4242 --regid=4242 --clear-groups env HOME="$u/home" XDG_RUNTIME_DIR="$u/run" \
-	XDG_DATA_HOME="$u/home/.local/share" XDG_CONFIG_HOME="$u/home/.config" skinkey doctor 2>&1)
+out=$(setpriv --reuid=4242 --regid=4242 --clear-groups env -i HOME="$u/home" XDG_RUNTIME_DIR="$u/run" \
+	PATH="$PATH" skinkey doctor 2>&1)
 rc=$?
 set -e
-umount /dev || fail "umount of the private /dev"
+umount -l /dev || fail "umount of the private /dev"
 expect_fault fido "/dev/uhid is not accessible to this user" "70-skinkey-uhid.rules"
-umount -l /usr   # the stand-ins go (lazily: the user's skinkeyd started from this layer)
 
 # 9. pcscd: gone, a dead socket, no reader, and a refusal after accept (polkit's way)
 pcscd_pid=$(tr -cd 0-9 < /run/pcscd/pcscd.pid)
