@@ -643,7 +643,9 @@ static uint16_t fi_process(void *st, const struct sim_apdu *a, struct sim_rbuf *
 /* --- persistence ----------------------------------------------------------------------- */
 
 #define STATE_VERSION 4
-#define RK_BLOB (1 + 32 + 1 + TXT_MAX + 1 + TXT_MAX + FIDO_CRED_ID_LEN + 4 + 1 + 1 + TXT_MAX)
+/* version 3 had no RP id per resident key: such a state loads with empty RP ids */
+#define RK_BLOB_V3 (1 + 32 + 1 + TXT_MAX + 1 + TXT_MAX + FIDO_CRED_ID_LEN + 4 + 1)
+#define RK_BLOB (RK_BLOB_V3 + 1 + TXT_MAX)
 #define HDR_BLOB (1 + 32 + 16 + 4 + 16 + 1 + 1)
 
 static void rk_put(uint8_t *p, const struct fido_rk *k)
@@ -664,7 +666,7 @@ static void rk_put(uint8_t *p, const struct fido_rk *k)
 	memcpy(p + FIDO_CRED_ID_LEN + 6, k->rp_id, TXT_MAX);
 }
 
-static int rk_get(const uint8_t *p, struct fido_rk *k)
+static int rk_get(const uint8_t *p, struct fido_rk *k, int v3)
 {
 	if (p[0] > 1 || p[33] > TXT_MAX || p[34 + TXT_MAX] > TXT_MAX)
 		return -1;
@@ -681,6 +683,8 @@ static int rk_get(const uint8_t *p, struct fido_rk *k)
 	p += FIDO_CRED_ID_LEN;
 	k->created = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 	k->protect = p[4];
+	if (v3)
+		return k->protect <= 3 ? 0 : -1;
 	k->rp_id_len = p[5];
 	memcpy(k->rp_id, p + 6, TXT_MAX);
 	return k->protect <= 3 && k->rp_id_len <= TXT_MAX ? 0 : -1;
@@ -716,9 +720,11 @@ out:
 static int fi_load(void *st, const uint8_t *p, size_t n)
 {
 	struct fido *f = st, *t;
-	int i, r = -1;
+	int i, r = -1, v3 = n > 0 && p[0] == 3;
+	size_t blob = v3 ? RK_BLOB_V3 : RK_BLOB;
 
-	if (n != HDR_BLOB + MAX_RK * RK_BLOB || p[0] != STATE_VERSION || (t = calloc(1, sizeof(*t))) == NULL)
+	if (n != HDR_BLOB + MAX_RK * blob || (p[0] != STATE_VERSION && !v3) ||
+	    (t = calloc(1, sizeof(*t))) == NULL)
 		return -1;
 	memcpy(t->master, p + 1, 32);
 	memcpy(t->aaguid, p + 33, 16);
@@ -729,7 +735,7 @@ static int fi_load(void *st, const uint8_t *p, size_t n)
 	t->pin_set = p[69];
 	t->pin_retries = p[70];
 	for (i = 0; i < MAX_RK; i++)
-		if (rk_get(p + HDR_BLOB + (size_t)i * RK_BLOB, &t->rk[i]) != 0)
+		if (rk_get(p + HDR_BLOB + (size_t)i * blob, &t->rk[i], v3) != 0)
 			goto out;
 	drop_pending(f);
 	*f = *t;
