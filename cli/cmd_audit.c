@@ -33,6 +33,7 @@ static void usage(void)
 	    "       skinkey audit show SEQ                   one row with every detail\n"
 	    "       skinkey audit export [--json]            every row\n"
 	    "       skinkey audit verify [--key CODE | --key-file FILE] [--chip [ID]]\n"
+	    "       skinkey audit anchor request|verify|sign|check ...\n"
 	    "common: --db FILE (a copy of audit.db)\n");
 }
 
@@ -391,7 +392,9 @@ static int run(const struct cli_opts *o, int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	optind = 1;
+	if (strcmp(sub, "anchor") == 0)
+		return cli_audit_anchor(NULL, argc, argv);   /* its own options (cmd_audit_anchor.c) */
+	optind = 0;   /* 0: GNU getopt re-reads the ordering (main parsed with "+") */
 	while ((ch = getopt_long(argc, argv, "n:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd': ao.db = optarg; break;
@@ -423,5 +426,5 @@ static int run(const struct cli_opts *o, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_audit = {
-	"audit", run, "audit init|tail|show SEQ|export [--json]|verify [--key CODE] [--chip]",
+	"audit", run, "audit init|tail|show SEQ|export [--json]|verify [--key CODE] [--chip]|anchor ...",
 };
