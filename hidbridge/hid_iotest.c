@@ -423,6 +423,32 @@ static void expect_ping(uint32_t cid, const char *what)
 		fail("%s: PING not answered afterwards", what);
 }
 
+/* CTAPHID_MSG: a U2F VERSION APDU goes through skinkeyd's CTAP --u2f to the chip and the chip's
+ * answer comes back as the MSG answer. The simulated applet has no CTAP1 and answers 6D00 (the
+ * real applet's SELECT says U2F_V2 and would answer "U2F_V2" 9000); either is the chip's own. */
+static void u2f_test(void)
+{
+	static const uint8_t version[] = { 0x00, 0x03, 0x00, 0x00, 0x00 };
+	uint8_t p[CTAPHID_REPORT];
+	uint32_t a = raw_alloc();
+
+	if (a == 0)
+		return;
+	raw_send(a, 1, CTAPHID_MSG, sizeof(version), version, sizeof(version));
+	do {
+		if (io_read(B, p, sizeof(p), 10000) != CTAPHID_REPORT) {
+			fail("U2F VERSION: no answer");
+			return;
+		}
+	} while (p[4] == (0x80 | CTAPHID_KEEPALIVE));
+	if (p[4] == (0x80 | CTAPHID_MSG) && p[5] == 0 && p[6] == 2 && p[7] == 0x6d && p[8] == 0x00)
+		printf("U2F VERSION over CTAPHID_MSG: the chip's SW 6D00 (the simulated applet has no CTAP1)\n");
+	else if (p[4] == (0x80 | CTAPHID_MSG) && p[5] == 0 && p[6] == 8 && memcmp(p + 7, "U2F_V2\x90\x00", 8) == 0)
+		printf("U2F VERSION over CTAPHID_MSG: U2F_V2 9000\n");
+	else
+		fail("U2F VERSION over CTAPHID_MSG: got command %02x, %u bytes: %02x %02x", p[4], p[6], p[7], p[8]);
+}
+
 static void malformed_test(void)
 {
 	static uint8_t zeros[64];
@@ -530,6 +556,7 @@ int main(int argc, char **argv)
 	printf("assertion verified against the credential's key (%ld APDUs)\n", per_assert);
 	long tap_assert = keepalive_test(dev, cred);
 	cancel_test(dev, cred, tap_assert);
+	u2f_test();
 	malformed_test();
 	fido_dev_close(dev);
 out:

@@ -18,5 +18,6 @@ grep_all -x 'hid-iotest: ok' < "$out" || fail "hid-iotest did not finish"
 # every malformed kind was exercised (the program fails on a wrong answer; this checks none was skipped)
 n=$(grep -c '^malformed: ' "$out")
 [ "$n" -ge 15 ] || fail "only $n malformed cases ran"
+grep_all "^U2F VERSION over CTAPHID_MSG: " < "$out" || fail "the MSG (U2F) path was not exercised"
 sed -n 's/^figure /# figure /p' "$out" >&2
 echo "hid_libfido2: ok"
