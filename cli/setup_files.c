@@ -195,7 +195,6 @@ char *setup_edit_block(const char *old, const char *block, const char *const *ke
 
 int setup_run(char *const argv[], const char *env)
 {
-	char log[] = "/tmp/skinkey-run.XXXXXX";
 	int fd, st = 0, r = SK_ERR_IO;
 	pid_t pid;
 	const char *td = getenv("TMPDIR");
@@ -206,7 +205,6 @@ int setup_run(char *const argv[], const char *env)
 		fprintf(stderr, "skinkey setup: temporary file: %s\n", strerror(errno));
 		return SK_ERR_IO;
 	}
-	(void)log;
 	if ((pid = fork()) < 0)
 		goto out;
 	if (pid == 0) {
