@@ -57,63 +57,6 @@ static int parse_line(const char *line, struct ctap_req *q)
 	return 0;
 }
 
-/* clientPIN subCommand (map key 2) of a 0x06 message: the two first pairs are small integers
- * in what libfido2 and every platform send ({1: protocol, 2: subCommand, ...}); -1 otherwise. */
-static int pin_subcommand(const uint8_t *m, size_t n)
-{
-	size_t i;
-
-	if (n < 2 || m[0] != CTAPISO_CMD_CLIENT_PIN || (m[1] & 0xE0) != 0xA0)
-		return -1;
-	for (i = 2; i + 1 < n; i += 2) {
-		if (m[i] > 0x17 || m[i + 1] > 0x17)
-			return -1;
-		if (m[i] == 0x02)
-			return m[i + 1];
-	}
-	return -1;
-}
-
-/* Messages that carry a PIN encrypted under the key agreement: setPIN, changePIN, getPinToken,
- * getPinUvAuthTokenUsingPinWithPermissions (unparseable clientPIN messages count too). */
-static int carries_pin(const uint8_t *m, size_t n)
-{
-	int sub;
-
-	if (n < 1 || m[0] != CTAPISO_CMD_CLIENT_PIN)
-		return 0;
-	sub = pin_subcommand(m, n);
-	return sub < 0 || sub == 3 || sub == 4 || sub == 5 || sub == 9;
-}
-
-/* A makeCredential whose options say {"rk": true} (text "rk" then true: 62 72 6B F5): only a
- * resident credential changes what getInfo says (remaining slots). The same bytes inside some
- * string only cost a needless refresh. */
-static int asks_resident(const uint8_t *m, size_t n)
-{
-	static const uint8_t rk_true[] = { 0x62, 0x72, 0x6B, 0xF5 };
-
-	return n >= sizeof(rk_true) && memmem(m, n, rk_true, sizeof(rk_true)) != NULL;
-}
-
-/* Commands after which the cached getInfo may be stale (clientPin option, remaining slots). */
-static int changes_info(const uint8_t *m, size_t n)
-{
-	int sub = pin_subcommand(m, n);
-
-	switch (m[0]) {
-	case CTAPISO_CMD_RESET: case CTAPISO_CMD_CRED_MGMT: case CTAPISO_CMD_CRED_MGMT_PRE:
-	case CTAPISO_CMD_CONFIG:
-		return 1;
-	case CTAPISO_CMD_CLIENT_PIN:
-		return sub == 3 || sub == 4;
-	case CTAPISO_CMD_MAKE_CREDENTIAL:
-		return asks_resident(m, n);
-	default:
-		return 0;
-	}
-}
-
 struct ka_state {
 	struct skd_conn *conn;
 	struct timespec deadline;
@@ -144,7 +87,7 @@ static int ensure_selected(assuan_context_t ctx, struct sk_card *sc, const struc
 	*did = 0;
 	if (ctap_iso_selected(sc))
 		return 0;
-	if (q->mode == MODE_CBOR && carries_pin(q->msg, q->len)) {
+	if (q->mode == MODE_CBOR && ctap_msg_carries_pin(q->msg, q->len)) {
 		sk_warn("fido: the applet was deselected since the key agreement: PIN message not sent");
 		return SK_ERR_CARD_RESET;
 	}
@@ -186,7 +129,7 @@ static int exchange(struct skd_conn *conn, struct sk_card *sc, const struct ctap
 		return r;
 	if ((sw == 0x6D00 || sw == 0x6E00) && !did && q->mode == MODE_CBOR) {
 		sk_card_forget_selection(sc);
-		if (carries_pin(q->msg, q->len)) {
+		if (ctap_msg_carries_pin(q->msg, q->len)) {
 			sk_warn("fido: applet not selected any more (%04X): PIN message not re-sent", sw);
 			return SK_ERR_CARD_RESET;
 		}
@@ -269,33 +212,6 @@ static const char *key_op(const struct ctap_req *q)
 	return q->msg[0] == CTAPISO_CMD_GET_ASSERTION ? "fido-assert" : NULL;
 }
 
-/* The rpId of a getAssertion ({1: rpId, ...}) or makeCredential ({..., 2: {"id": rpId}}) as
- * libfido2 and browsers encode it; "" when the bytes say otherwise (the record keeps the hash). */
-static void rp_id(const struct ctap_req *q, char *out, size_t n)
-{
-	const uint8_t *m = q->msg;
-	size_t len = q->len, off = 0, k;
-
-	out[0] = '\0';
-	if (q->mode != MODE_CBOR || len < 4 || (m[1] & 0xE0) != 0xA0)
-		return;
-	if (m[0] == CTAPISO_CMD_GET_ASSERTION && m[2] == 0x01)
-		off = 3;
-	else if (m[0] == CTAPISO_CMD_MAKE_CREDENTIAL && len > 40 && m[2] == 0x01 && m[3] == 0x58 &&
-	    m[4] == 0x20 && m[37] == 0x02 && (m[38] & 0xE0) == 0xA0 && m[39] == 0x62 && m[40] == 'i')
-		off = 42;
-	if (off == 0 || off >= len || (m[off] & 0xE0) != 0x60 || (m[off] & 0x1F) > 23)
-		return;
-	k = m[off] & 0x1F;
-	if (k > len - off - 1 || k >= n)
-		return;
-	memcpy(out, m + off + 1, k);
-	out[k] = '\0';
-	for (size_t i = 0; i < k; i++)
-		if (out[i] < 0x20 || out[i] > 0x7E)
-			out[i] = '?';
-}
-
 /* r: the relay's result; a CTAP error status counts as the operation's failure */
 static int record_op(const struct ctap_req *q, const char *op, const struct sk_buf *rsp, int r)
 {
@@ -306,7 +222,9 @@ static int record_op(const struct ctap_req *q, const char *op, const struct sk_b
 
 	if (r == 0 && q->mode == MODE_CBOR && sk_buf_len(rsp) > 0 && sk_buf_ptr(rsp)[0] != 0)
 		r = SK_ERR_DENIED;
-	rp_id(q, rp, sizeof(rp));
+	rp[0] = '\0';
+	if (q->mode == MODE_CBOR)
+		ctap_msg_rp_id(q->msg, q->len, rp, sizeof(rp));
 	ev.object = rp[0] ? rp : NULL;
 	ev.result = r;
 	if ((e = skd_event_publish(&ev)) != 0 && r == 0) {
@@ -324,7 +242,7 @@ static void after_answer(const struct ctap_req *q, const struct sk_buf *rsp)
 		return;
 	if (q->msg[0] == CTAPISO_CMD_GET_INFO && q->len == 1)
 		skd_cache_put(q->chip, INFO_KEY, p, sk_buf_len(rsp));
-	else if (changes_info(q->msg, q->len))
+	else if (ctap_msg_changes_info(q->msg, q->len))
 		skd_cache_del(q->chip, INFO_KEY);
 }
 

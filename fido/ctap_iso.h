@@ -63,4 +63,16 @@ struct ctap_iso_apdu {
 };
 int ctap_iso_parse_apdu(const uint8_t *p, size_t n, struct ctap_iso_apdu *a);
 
+/* ctap_msg.c: what the relay reads in a client's CTAP2 message (command byte + CBOR).
+ * pin_subcommand: the clientPIN subCommand, -1 when not clientPIN or not in the usual form.
+ * carries_pin: setPIN, changePIN, getPinToken, getPinUvAuthTokenUsingPinWithPermissions (and any
+ * clientPIN message whose subCommand cannot be read). changes_info: reset, credential
+ * management, config, setPIN/changePIN, a resident makeCredential. rp_id: the relying party id of
+ * a getAssertion or makeCredential as libfido2 and browsers encode them, printable, cut to n - 1;
+ * "" when not found. */
+int ctap_msg_pin_subcommand(const uint8_t *m, size_t n);
+int ctap_msg_carries_pin(const uint8_t *m, size_t n);
+int ctap_msg_changes_info(const uint8_t *m, size_t n);
+void ctap_msg_rp_id(const uint8_t *m, size_t len, char *out, size_t n);
+
 #endif

@@ -118,8 +118,47 @@ static void test_u2f(void)
 	sk_card_free(&c);
 }
 
+/* what the relay reads in messages as libfido2 writes them */
+static void test_msg_reading(void)
+{
+	static const uint8_t ka[] = { 0x06, 0xA2, 0x01, 0x01, 0x02, 0x02 };
+	static const uint8_t tok[] = { 0x06, 0xA4, 0x01, 0x01, 0x02, 0x05, 0x03, 0xA0, 0x06, 0x40 };
+	static const uint8_t odd_pin[] = { 0x06, 0xA2, 0x02, 0x18, 0x20, 0x01 };
+	static const uint8_t ga[] = { 0x02, 0xA2, 0x01, 0x67, 's', 's', 'h', ':', 'a', 'b', 'c', 0x02, 0x40 };
+	uint8_t mc[64];
+	char rp[8];
+
+	CHECK_EQ(ctap_msg_pin_subcommand(ka, sizeof(ka)), 2);
+	CHECK(!ctap_msg_carries_pin(ka, sizeof(ka)));
+	CHECK(ctap_msg_carries_pin(tok, sizeof(tok)));
+	CHECK(ctap_msg_carries_pin(odd_pin, sizeof(odd_pin)));   /* unreadable: treated as a PIN */
+	CHECK(!ctap_msg_carries_pin(ga, sizeof(ga)));
+	ctap_msg_rp_id(ga, sizeof(ga), rp, sizeof(rp));
+	CHECK(strcmp(rp, "ssh:abc") == 0);
+	ctap_msg_rp_id(ga, sizeof(ga), rp, 4);                    /* too long for the buffer */
+	CHECK(rp[0] == '\0');
+	ctap_msg_rp_id(ga, 8, rp, sizeof(rp));                    /* truncated message */
+	CHECK(rp[0] == '\0');
+	/* makeCredential {1: h'00*32', 2: {"id": "ex"}, 7: {"rk": true}} */
+	memset(mc, 0, sizeof(mc));
+	static const uint8_t head[] = { 0x01, 0xA3, 0x01, 0x58, 0x20 };
+	static const uint8_t tail[] = { 0x02, 0xA1, 0x62, 'i', 'd', 0x62, 'e', 'x', 0x07, 0xA1, 0x62,
+		'r', 'k', 0xF5 };
+
+	memcpy(mc, head, sizeof(head));
+	memcpy(mc + 37, tail, sizeof(tail));
+	ctap_msg_rp_id(mc, 37 + sizeof(tail), rp, sizeof(rp));
+	CHECK(strcmp(rp, "ex") == 0);
+	CHECK(ctap_msg_changes_info(mc, 37 + sizeof(tail)));
+	mc[37 + sizeof(tail) - 1] = 0xF4;                         /* rk: false */
+	CHECK(!ctap_msg_changes_info(mc, 37 + sizeof(tail)));
+	CHECK(ctap_msg_changes_info((const uint8_t *)"\x07", 1));
+	CHECK(!ctap_msg_changes_info(ga, sizeof(ga)));
+}
+
 int main(void)
 {
+	test_msg_reading();
 	test_select();
 	test_msg();
 	test_cancel();
