@@ -10,6 +10,7 @@
  *                                          getPinToken: prints the relay's answer or error
  *   fido_check_relay cancel-at-prompt      a clientPIN getRetries cancelled (skfido_conn_cancel)
  *                                          when skinkeyd asks for the tap
+ *   fido_check_relay cancel-at-keepalive   the same at the chip's first 9100 keep-alive
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,32 +181,35 @@ out:
 
 struct cancel_at {
 	struct skfido_conn *c;
+	const char *what;        /* "tap" or "ctap": the PROGRESS status that triggers the cancel */
 	int prompted;
 };
 
-static void cancel_on_tap(void *arg, const char *kw, const char *rest)
+static void cancel_on_status(void *arg, const char *kw, const char *rest)
 {
 	struct cancel_at *k = arg;
 
-	if (strcmp(kw, "PROGRESS") == 0 && strncmp(rest, "tap", 3) == 0 && !k->prompted) {
+	if (strcmp(kw, "PROGRESS") == 0 && strncmp(rest, k->what, strlen(k->what)) == 0 &&
+	    rest[strlen(k->what)] == ' ' && !k->prompted) {
 		k->prompted = 1;
-		fprintf(stderr, "# tap prompt: cancelling\n");
+		fprintf(stderr, "# PROGRESS %s: cancelling\n", rest);
 		skfido_conn_cancel(k->c);
 	}
 }
 
-/* A clientPIN getRetries (harmless if it ever reached the chip) cancelled at the tap prompt. */
-static int cancel_at_prompt(void)
+/* A clientPIN getRetries (harmless if it reaches the chip) cancelled at the tap prompt ("tap")
+ * or at the first 9100 keep-alive ("ctap"). */
+static int cancel_at(const char *what)
 {
 	static const uint8_t get_retries[] = { 0x06, 0xA2, 0x01, 0x01, 0x02, 0x01 };
-	struct cancel_at k = { NULL, 0 };
+	struct cancel_at k = { NULL, what, 0 };
 	uint8_t rsp[256];
 	size_t got = 0;
 	int r;
 
 	if ((r = skfido_conn_open(&k.c, NULL)) != 0)
 		goto out;
-	skfido_conn_set_status(k.c, cancel_on_tap, &k);
+	skfido_conn_set_status(k.c, cancel_on_status, &k);
 	r = skfido_conn_xfer(k.c, SKFIDO_CBOR, get_retries, sizeof(get_retries), rsp, sizeof(rsp), &got);
 	printf("prompted %d result %s\n", k.prompted, r == 0 ? "answered" : sk_strerror(r));
 out:
@@ -224,7 +228,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "keyagree-then") == 0 && argc == 3)
 		return keyagree_then(argv[2]);
 	if (strcmp(argv[1], "cancel-at-prompt") == 0)
-		return cancel_at_prompt();
+		return cancel_at("tap");
+	if (strcmp(argv[1], "cancel-at-keepalive") == 0)
+		return cancel_at("ctap");
 	if ((r = open_dev(&dev)) != FIDO_OK)
 		goto out;
 	if (strcmp(argv[1], "info") == 0)

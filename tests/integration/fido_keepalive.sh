@@ -31,6 +31,15 @@ out=$("$FR" cred 1111 2>&1) && fail "a wrong PIN worked: $out"
 expect_match "$out" 'FIDO_ERR_PIN_INVALID' "wrong PIN"
 expect_eq "$("$FR" retries 2>/dev/null)" 7 "a wrong PIN spends exactly one retry"
 
+# a client cancelling while the chip answers keep-alives: skinkeyd stops polling at once
+sim keepalive 100 > /dev/null
+sim reset-stats > /dev/null
+out=$("$FR" cancel-at-keepalive 2>&1) || fail "cancel during keep-alives: $out"
+expect_match "$out" 'prompted 1 result .*[Cc]ancel' "cancelled"
+n=$(sim stats | sed -n 's/^apdus_fido=//p')
+[ "${n:-0}" -lt 10 ] || fail "skinkeyd polled $n times after the cancel (the chip would answer 100 keep-alives)"
+note "cancel during keep-alives: $n FIDO APDUs"
+
 sim keepalive 0 > /dev/null
 sim reset-stats > /dev/null
 out=$("$FR" cred 4321 2>&1) || fail "credential after keep-alive mode: $out"
