@@ -46,7 +46,12 @@ cleanup() {
 	if [ $rc -ne 0 ] && [ -d "$scratch/log" ]; then
 		for f in "$scratch"/log/*; do [ -s "$f" ] || continue; echo "--- tail of $f"; tail -n 30 "$f"; done >&2
 	fi
-	rm -rf "$scratch"
+	# A test may have mounted something under the scratch tree (a bind of a system directory
+	# would let rm delete the machine's files through it): unmount everything below it first,
+	# and never let rm cross into another filesystem.
+	awk -v s="$scratch/" 'index($5, s) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	rm -rf --one-file-system "$scratch"
 	exit $rc
 }
 trap cleanup EXIT INT TERM
