@@ -18,6 +18,7 @@ struct skfido_conn {
 	assuan_context_t ctx;
 	int fd;
 	volatile sig_atomic_t cancelled;
+	int broken;            /* an answer was cut short: the stream holds its rest, never reused */
 	char chip[64];
 	skfido_status_fn *status;
 	void *status_arg;
@@ -126,10 +127,14 @@ static int transact(struct skfido_conn *c, const char *opt, struct xfer *x)
 	gpg_error_t e;
 	int r;
 
+	if (c->broken || c->cancelled)
+		return c->cancelled ? SK_ERR_CANCELED : SK_ERR_PROTO;
 	snprintf(cmd, sizeof(cmd), "CTAP%s%s%s", opt, c->chip[0] ? " " : "", c->chip);
 	e = assuan_transact(c->ctx, cmd, on_data, x, on_inquire, x, on_status, x);
-	if (x->overflow)
+	if (x->overflow) {
+		c->broken = 1;     /* the rest of that answer is still on its way */
 		return SK_ERR_TOOBIG;
+	}
 	if (e == 0)
 		return 0;
 	r = skc_err_from_gpg(e);

@@ -51,7 +51,9 @@ enum skfido_kind { SKFIDO_CBOR = 0, SKFIDO_U2F = 1 };
  * answer = data + SW1 SW2. Blocks while skinkeyd waits for the tap (up to its tap-timeout).
  * 0 or SK_ERR_*: SK_ERR_TIMEOUT (no tap), SK_ERR_CANCELED (skfido_conn_cancel), SK_ERR_CARD_RESET
  * (the applet was deselected between the PIN key agreement and a PIN message: start the PIN
- * exchange over; no retry was spent), SK_ERR_CARD_REMOVED, SK_ERR_SW (the applet refused the APDU). */
+ * exchange over; no retry was spent), SK_ERR_CARD_REMOVED, SK_ERR_SW (the applet refused the APDU),
+ * SK_ERR_TOOBIG (the answer is longer than max: the connection is unusable afterwards, later calls
+ * fail with SK_ERR_PROTO). */
 int skfido_conn_xfer(struct skfido_conn *c, enum skfido_kind kind, const uint8_t *msg, size_t len,
     uint8_t *rsp, size_t max, size_t *rlen);
 
