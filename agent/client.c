@@ -290,12 +290,38 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* What a daemon that failed to start said: its first error line (the cause; later ones say
+ * what it gave up), else its last line. */
+static void why_line(int fd, char *out, size_t n)
+{
+	char buf[4096];
+	size_t len = 0;
+	ssize_t k;
+	char *line, *err, *save = NULL, *last = NULL;
+
+	out[0] = '\0';
+	while (len < sizeof(buf) - 1 && (k = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)k;
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\r\n", &save); line != NULL; line = strtok_r(NULL, "\r\n", &save)) {
+		if ((err = strstr(line, "error: ")) != NULL) {
+			snprintf(out, n, "%s", err + 7);
+			return;
+		}
+		last = line;
+	}
+	if (last != NULL)
+		snprintf(out, n, "%s", strncmp(last, "skinkeyd: ", 10) == 0 ? last + 10 : last);
+}
+
 static int spawn_daemon(void)
 {
-	char prog[PATH_MAX];
+	posix_spawn_file_actions_t fa;
+	char prog[PATH_MAX], said[300];
 	char *argv[3];
+	int pfd[2] = { -1, -1 };
 	pid_t pid;
-	int st, r;
+	int st = 0, r;
 
 	if (find_daemon(prog, sizeof(prog)) != 0) {
 		set_why("skinkeyd is not running and its program was not found (next to this program, "
@@ -305,13 +331,34 @@ static int spawn_daemon(void)
 	argv[0] = prog;
 	argv[1] = (char *)"--daemon";
 	argv[2] = NULL;
-	if ((r = posix_spawn(&pid, prog, NULL, NULL, argv, environ)) != 0) {
+	/* its stderr comes to us until it serves: why it could not start */
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		set_why("cannot start %s: %s", prog, strerror(errno));
+		return SK_ERR_IO;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
+	r = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (r != 0) {
+		close(pfd[0]);
 		set_why("cannot start %s: %s", prog, strerror(r));
 		return SK_ERR_IO;
 	}
-	/* --daemon returns once its socket listens; a caller ignoring SIGCHLD gets ECHILD. */
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	/* --daemon returns once it serves (0) or has failed (1); a caller ignoring SIGCHLD gets
+	 * ECHILD, and then finds out by connecting. */
+	while ((r = (int)waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
+	if (r == pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		why_line(pfd[0], said, sizeof(said));
+		close(pfd[0]);
+		set_why("skinkeyd could not start: %s (%s --foreground shows its whole log; "
+		    "started by clients it logs to syslog: journalctl -t skinkeyd)",
+		    said[0] != '\0' ? said : "it said nothing", prog);
+		return SK_ERR_IO;
+	}
+	close(pfd[0]);
 	return 0;
 }
 

@@ -37,6 +37,7 @@ static const struct {
 	{ SK_ERR_PROTO, GPG_ERR_ASS_GENERAL },
 	{ SK_ERR_LOCKED, GPG_ERR_LOCKED },
 	{ SK_ERR_UNRECORDED, GPG_ERR_NOT_OPERATIONAL },
+	{ SK_ERR_FULL, GPG_ERR_ENOSPC },
 };
 
 gpg_error_t skc_err_to_gpg(int sk)

@@ -4,6 +4,7 @@
  *   skinkeyd --server        one Assuan session on stdin/stdout
  *   skinkeyd --multi-server  scdaemon compatibility: stdin/stdout session (gpg-agent's
  *                            scdaemon-program) and the socket too when no daemon owns it */
+#include <errno.h>
 #include <fcntl.h>
 #include <gcrypt.h>
 #include <getopt.h>
@@ -136,28 +137,61 @@ static void redirect_log(const char *file)
 	close(fd);
 }
 
-/* Parent returns once the socket listens (clients connect right after); child carries on. */
-static int daemonize(const char *log_file)
+/* The parent stays until the child is ready (socket, state.db, card manager, ssh-agent socket)
+ * or has failed, and exits 0 or 1 accordingly: an autostarting client learns at once whether a
+ * daemon serves, and reads why not from the child's stderr (still the client's until ready). */
+static int daemonize(int *ready_fd)
 {
+	int p[2], fd;
 	pid_t pid;
-	int fd;
 
-	if ((pid = fork()) < 0)
+	*ready_fd = -1;
+	if (pipe2(p, O_CLOEXEC) != 0)
 		return SK_ERR_INTERNAL;
-	if (pid > 0)
-		_exit(0);
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return SK_ERR_INTERNAL;
+	}
+	if (pid > 0) {
+		char c = 0;
+		ssize_t k;
+
+		close(p[1]);
+		do
+			k = read(p[0], &c, 1);
+		while (k < 0 && errno == EINTR);
+		_exit(k == 1 && c == 'R' ? 0 : 1);
+	}
+	close(p[0]);
 	setsid();
 	skd_pidlock_refresh();
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
-		if (log_file == NULL)
-			dup2(fd, STDERR_FILENO);
 		close(fd);
 	}
-	if (log_file == NULL)
-		sk_log_use_syslog(1);
+	*ready_fd = p[1];
 	return chdir("/") == 0 ? 0 : SK_ERR_IO;
+}
+
+/* Serving: the log leaves the starter's stderr (for syslog, unless --log-file), the parent
+ * exits 0. */
+static void daemon_ready(int *ready_fd, const char *log_file)
+{
+	int fd;
+
+	if (*ready_fd < 0)
+		return;
+	if (log_file == NULL && (fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		sk_log_use_syslog(1);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	if (write(*ready_fd, "R", 1) != 1)
+		sk_warn("cannot tell the starting process that the daemon is ready");
+	close(*ready_fd);
+	*ready_fd = -1;
 }
 
 static void *listener_main(void *arg)
@@ -185,30 +219,41 @@ static int run_pipe(int multi)
 	skd_request_shutdown();
 	if (have_thread)
 		pthread_join(t, NULL);
+	sshag_card_unlink();
 	skd_unlisten(&lfd);
 	return r;
 }
 
 static int run_socket(const struct opts *o)
 {
-	int lfd = -1, r;
+	int lfd = -1, ready = -1, r;
 
 	if ((r = skd_listen(&lfd)) != 0) {
 		if (r == SK_ERR_EXISTS)
 			sk_info("another skinkeyd already serves this user");
+		else
+			sk_error("cannot start: no socket to listen on (%s)", sk_strerror(r));
 		return r == SK_ERR_EXISTS && o->mode == MODE_DAEMON ? 0 : r;
 	}
-	if (o->mode == MODE_DAEMON && (r = daemonize(o->log_file)) != 0)
-		return r;
+	if (o->mode == MODE_DAEMON && (r = daemonize(&ready)) != 0)
+		goto out;
 	/* state.db opened after the fork: an sqlite handle must not cross fork() */
 	if ((r = skd_state_open(NULL)) != 0 || (r = start_audit(1)) != 0)
-		return r;
+		goto out;
 	if ((r = skd_cardmgr_start()) != 0)
-		return r;
+		goto out;
 	if (sshag_card_start() != 0)
 		sk_warn("the ssh-agent socket is not available");
+	daemon_ready(&ready, o->log_file);
 	r = skd_accept_loop(lfd);
+out:
+	if (r != 0)
+		sk_error("cannot start: %s", sk_strerror(r));
+	/* no socket is left behind: a client must find nobody rather than a dead end */
+	sshag_card_unlink();
 	skd_unlisten(&lfd);
+	if (ready >= 0)
+		close(ready);
 	return r;
 }
 
@@ -219,10 +264,11 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
+	umask(077);   /* every file and directory skinkeyd makes is the user's alone */
 	sk_log_set_ident("skinkeyd");
 	redirect_log(o.log_file);
-	if (o.mode == MODE_DAEMON && o.log_file == NULL)
-		sk_log_use_syslog(1);   /* --daemon prints nothing, not even before it forks */
+	/* --daemon logs to its stderr until it serves (the autostarting client shows why it could
+	 * not start), then to syslog unless --log-file */
 	if (sk_process_harden() != 0)
 		return 1;
 	setup_signals();

@@ -68,5 +68,7 @@ void sshag_keys_free(struct sshag_key **keys, size_t n);
 /* skinkeyd: listen on $XDG_RUNTIME_DIR/skinkey/S.ssh and serve the chips' AUT keys
  * (sshag_card.c). Call once, after the daemon holds its lock and the card manager runs. */
 int sshag_card_start(void);
+/* Remove S.ssh (at exit: no socket left behind). */
+void sshag_card_unlink(void);
 
 #endif

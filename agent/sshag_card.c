@@ -268,6 +268,15 @@ static void *accept_main(void *arg)
 	return NULL;
 }
 
+void sshag_card_unlink(void)
+{
+	struct stat st;
+
+	if (listen_fd >= 0 && ssh_sock_path[0] != '\0' && lstat(ssh_sock_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		unlink(ssh_sock_path);
+}
+
 int sshag_card_start(void)
 {
 	struct sockaddr_un sa;

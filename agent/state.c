@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/fsdir.h"
 #include "common/sk_err.h"
 #include "skd_int.h"
 
@@ -30,6 +32,7 @@ static int default_path(char *buf, size_t n)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
 	char dir[PATH_MAX];
+	int r;
 
 	if (xdg != NULL && xdg[0] == '/')
 		snprintf(dir, sizeof(dir), "%s/skinkey", xdg);
@@ -38,22 +41,20 @@ static int default_path(char *buf, size_t n)
 	else
 		return SK_ERR_IO;
 	/* a fresh account has no ~/.local at all: create every missing level (0700) */
-	for (char *p = dir + 1; ; p++) {
-		char c = *p;
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			sk_error("cannot create %s: %s", dir, strerror(errno));
-			return SK_ERR_IO;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
+	if ((r = sk_mkdir_p(dir)) != 0)
+		return r;
 	if (snprintf(buf, n, "%s/state.db", dir) >= (int)n)
 		return SK_ERR_TOOBIG;
 	return 0;
+}
+
+static void private_if_exists(const char *db_file, const char *suffix)
+{
+	char p[PATH_MAX + 8];
+
+	snprintf(p, sizeof(p), "%s%s", db_file, suffix);
+	if (access(p, F_OK) == 0)
+		(void)sk_private_file(p);
 }
 
 int skd_state_open(const char *path)
@@ -69,6 +70,12 @@ int skd_state_open(const char *path)
 		}
 		path = def;
 	}
+	/* 0600 before sqlite creates it (it would honour the umask), and sqlite gives -wal and
+	 * -shm the database's mode; files of older versions are tightened */
+	if ((r = sk_private_file(path)) != 0)
+		return r;
+	private_if_exists(path, "-wal");
+	private_if_exists(path, "-shm");
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		sk_error("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");

@@ -14,6 +14,7 @@
 
 #include "audit/audit.h"
 #include "audit_int.h"
+#include "common/fsdir.h"
 #include "common/log.h"
 #include "common/sk_err.h"
 
@@ -155,21 +156,14 @@ static int open_path(const char *dir, sqlite3 **db)
 		return r;
 	}
 	{
-		/* the directory may not exist yet (first start) */
+		/* the directory may not exist yet (first start, a new account) */
 		char d[4096];
 		char *slash;
 		snprintf(d, sizeof(d), "%s", path);
 		if ((slash = strrchr(d, '/')) != NULL && slash != d) {
 			*slash = '\0';
-			if (mkdir(d, 0700) != 0 && errno == ENOENT) {
-				char *up = strrchr(d, '/');
-				if (up != NULL && up != d) {
-					*up = '\0';
-					mkdir(d, 0700);
-					*up = '/';
-				}
-				mkdir(d, 0700);
-			}
+			if ((r = sk_mkdir_p(d)) != 0)
+				return r;
 		}
 	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {

@@ -34,6 +34,7 @@ static const char *const sk_err_msgs[] = {
 	"protocol error",
 	"locked",
 	"skinkey-guard is not running: operation not recorded",
+	"disk full: nothing was written",
 };
 
 const char *sk_strerror(int err)

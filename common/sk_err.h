@@ -34,7 +34,8 @@ enum sk_err {
 	SK_ERR_PROTO = -27,        /* protocol violation by a peer (socket client, daemon) */
 	SK_ERR_LOCKED = -28,       /* agent or vault locked */
 	SK_ERR_UNRECORDED = -29,   /* audit required and skinkey-guard does not acknowledge */
-	SK_ERR__LAST = -30
+	SK_ERR_FULL = -30,         /* the disk holding skinkey's data is full: nothing was written */
+	SK_ERR__LAST = -31
 };
 
 /* A short English message for an SK_ERR_* (never NULL). */

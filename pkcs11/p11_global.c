@@ -235,6 +235,7 @@ rv_of(int e)
 	case SK_ERR_IO:
 	case SK_ERR_PROTO: return CKR_DEVICE_ERROR;
 	case SK_ERR_UNRECORDED: return CKR_FUNCTION_REJECTED;   /* audit = required, no guard */
+	case SK_ERR_FULL: return CKR_DEVICE_MEMORY;
 	default: return CKR_FUNCTION_FAILED;
 	}
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fsdir.h"
 #include "vault/vault_int.h"
 
 /* migrations[i] takes the schema from version i to i + 1. Append only; never edit one. */
@@ -221,23 +222,11 @@ static int default_dir(char **out)
 /* mkdir -p with 0700 for what we create. */
 static int make_dir(const char *dir)
 {
-	char buf[4096];
-	size_t i, n = strlen(dir);
+	int r;
 
-	if (n == 0 || n >= sizeof(buf))
-		return SK_ERR_ARG;
-	memcpy(buf, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-			vault_log("%s: %s", buf, strerror(errno));
-			return SK_ERR_IO;
-		}
-		buf[i] = i < n ? '/' : '\0';
-	}
-	return 0;
+	if ((r = sk_mkdir_p(dir)) != 0)
+		vault_log("%s: cannot create the directory", dir);
+	return r;
 }
 
 /* Create vault.db 0600 before sqlite does (it would honour the umask). */
