@@ -17,6 +17,7 @@
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "otp.h"
+#include "event.h"
 #include "skd.h"
 
 #define SLOTS_KEY "otp.touch"
@@ -158,9 +159,15 @@ cmd_hmac(assuan_context_t ctx, char *line)
 
 	if ((r = parse_slot(line, chip, sizeof(chip), &slot, 1)) != 0)
 		return skd_fail(ctx, r, "HMAC <chip> <1|2>");
-	if ((r = inquire_secret(ctx, "CHALLENGE", sizeof(chal), chal, &n)) == 0)
+	if ((r = inquire_secret(ctx, "CHALLENGE", sizeof(chal), chal, &n)) == 0 &&
+	    (r = skd_guard_gate()) == 0)
 		r = hmac_on_card(ctx, chip, slot, chal, n, mac);
 	sk_wipe(chal, sizeof(chal));
+	if (r != SK_ERR_ARG) {
+		char obj[16];
+		snprintf(obj, sizeof(obj), "slot%d", slot);
+		r = skd_guard_record(SKD_EV_KEY_OP, chip, "hmac", obj, r);   /* before the answer */
+	}
 	if (r != 0)
 		return skd_fail(ctx, r, "HMAC");
 	e = skd_send_data(ctx, mac, sizeof(mac));
@@ -203,6 +210,11 @@ cmd_hmacprogram(assuan_context_t ctx, char *line)
 	skd_card_release(&h);
 	if (r == 0)
 		cache_status(chip, &st);
+	{
+		char obj[16];
+		snprintf(obj, sizeof(obj), "slot%d", slot);
+		r = skd_guard_record(SKD_EV_PROVISION, chip, "hmac-program", obj, r);
+	}
 out:
 	sk_wipe(key, sizeof(key));
 	return r == 0 ? 0 : skd_fail(ctx, r, "HMACPROGRAM");

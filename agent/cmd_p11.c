@@ -277,6 +277,7 @@ verify_given(struct skd_conn *c, const char *chip, int ref, const char *pin)
 	struct skd_card *h = NULL;
 	int r, tries = -1;
 
+	skd_event_set_door("pkcs11");   /* a refused PIN is recorded (skd_pgp_note_pin) */
 	if ((r = skd_card_acquire(c, chip, &h)) != 0)
 		return r;
 	r = opgp_verify(skd_card_raw(h), (uint8_t)ref, pin, strlen(pin), &tries);

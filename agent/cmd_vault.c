@@ -16,6 +16,7 @@
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "desfire.h"
+#include "event.h"
 #include "skd.h"
 #include "vault/vault.h"
 
@@ -172,6 +173,8 @@ static int primary_kvault(struct skd_conn *c, struct vault_store *st, uint8_t *k
 	struct vault_chip chip;
 	int r;
 
+	if ((r = skd_guard_gate()) != 0)   /* K_vault is a key: audit = required */
+		return r;
 	if ((r = vault_chip_primary(st, &chip)) != 0) {
 		sk_warn("vault: no primary chip (run VAULT_INIT)");
 		return r;
@@ -184,6 +187,16 @@ static int primary_kvault(struct skd_conn *c, struct vault_store *st, uint8_t *k
 	if (r != 0)
 		sk_wipe(kv, VAULT_KEY_LEN);
 	return r;
+}
+
+/* The vault operation's event, before its answer (r, or SK_ERR_UNRECORDED). */
+static int vault_event(int kind, const char *op, uint64_t id, const char *chip, int r)
+{
+	char obj[32] = "";
+
+	if (id != 0)
+		snprintf(obj, sizeof(obj), "vault:%llu", (unsigned long long)id);
+	return skd_guard_record(kind, chip, op, obj[0] ? obj : NULL, r);
 }
 
 /* ---- provisioning --------------------------------------------------------------------------- */
@@ -287,7 +300,7 @@ static gpg_error_t cmd_vault_init(assuan_context_t ctx, char *line)
 	struct vault_store *st = NULL;
 	struct vault_chip chip;
 	uint8_t *kv = NULL;
-	char id[64];
+	char id[64] = "";
 	int r;
 
 	pthread_mutex_lock(&vault_mu);
@@ -308,6 +321,8 @@ static gpg_error_t cmd_vault_init(assuan_context_t ctx, char *line)
 	sk_info("vault: chip %s provisioned as primary", id);
 	skd_status(ctx, "VAULT_CHIP", "%s primary", id);
 out:
+	if (r != SK_ERR_EXISTS)
+		r = vault_event(SKD_EV_PROVISION, "vault-init", 0, id[0] ? id : NULL, r);
 	pthread_mutex_unlock(&vault_mu);
 	sk_secure_free(kv);
 	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_INIT");
@@ -396,6 +411,7 @@ static gpg_error_t cmd_vault_add(assuan_context_t ctx, char *line)
 		goto out;
 	skd_status(ctx, "VAULT_ID", "%llu", (unsigned long long)id);
 out:
+	r = vault_event(SKD_EV_VAULT, "add", id, NULL, r);   /* refusals too */
 	pthread_mutex_unlock(&vault_mu);
 out_unlocked:
 	sk_secure_free(kv);
@@ -429,6 +445,7 @@ static gpg_error_t cmd_vault_update(assuan_context_t ctx, char *line)
 		goto out;
 	r = vault_cred_update(st, kv, id, sec, slen);
 out:
+	r = vault_event(SKD_EV_VAULT, "update", id, NULL, r);
 	pthread_mutex_unlock(&vault_mu);
 	sk_secure_free(kv);
 	inquired_free(ctx, &sec, slen);
@@ -467,8 +484,13 @@ static gpg_error_t cmd_vault_get(assuan_context_t ctx, char *line)
 		goto out;
 	sk_secure_free(kv);
 	kv = NULL;
+	if ((r = vault_event(SKD_EV_VAULT, "read", id, NULL, 0)) != 0)
+		goto out;   /* recorded before the secret leaves, or it does not */
 	e = skd_send_data(ctx, sec, slen);
+	id = 0;
 out:
+	if (r != 0 && id != 0)   /* a refusal or a failure (a success was recorded above) */
+		vault_event(SKD_EV_VAULT, "read", id, NULL, r);
 	pthread_mutex_unlock(&vault_mu);
 	sk_secure_free(kv);
 	vault_secret_free(&sec, slen);
@@ -517,7 +539,8 @@ static gpg_error_t cmd_vault_export(assuan_context_t ctx, char *line)
 	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
 		goto out;
 	if ((r = store_get(&st)) != 0 || (r = vault_cred_find(st, NULL, NULL, 0, &l)) != 0 ||
-	    (r = primary_kvault(c, st, kv)) != 0)
+	    (r = primary_kvault(c, st, kv)) != 0 ||
+	    (r = vault_event(SKD_EV_VAULT, "export", 0, NULL, 0)) != 0)
 		goto out;
 	for (size_t i = 0; i < l->n && e == 0; i++) {
 		if (vault_cred_get(st, kv, l->v[i].id, &sec, &slen) != 0)
@@ -593,6 +616,7 @@ static gpg_error_t cmd_vault_rm(assuan_context_t ctx, char *line)
 	pthread_mutex_lock(&vault_mu);
 	if ((r = store_get(&st)) == 0)
 		r = vault_cred_remove(st, id);
+	r = vault_event(SKD_EV_VAULT, "remove", id, NULL, r);
 	pthread_mutex_unlock(&vault_mu);
 	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_RM");
 }

@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "skd_int.h"
 
 extern char **environ;
@@ -104,4 +105,16 @@ int skd_guard_gate(void)
 	sk_warn("skinkey-guard is not running or does not acknowledge events within %d ms: key "
 	    "operation refused (audit = required)", skd_config.audit_deadline_ms);
 	return SK_ERR_UNRECORDED;
+}
+
+int skd_guard_record(int kind, const char *chip, const char *op, const char *object, int r)
+{
+	int e = skd_event_note((enum skd_ev_kind)kind, chip, op, object, 0, -1, r);
+
+	if (e != 0 && r == 0 && skd_config.audit != SKD_AUDIT_OFF) {
+		sk_warn("%s %s: the event was not recorded (%s): result withheld",
+		    skd_event_kind_name((enum skd_ev_kind)kind), op != NULL ? op : "", sk_strerror(e));
+		return SK_ERR_UNRECORDED;
+	}
+	return r;
 }

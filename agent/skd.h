@@ -115,4 +115,13 @@ int skd_conf_tap_timeout_ms(void);
 enum skd_orig_policy { SKD_ORIG_NXP = 0, SKD_ORIG_SIM = 1, SKD_ORIG_OFF = 2 };
 int skd_conf_vault_originality(void);
 
+/* ---- audit (guardctl.c): a key operation passes the gate first and records its event (agent/
+ * event.h kinds) before its answer ---- */
+/* 0 when key operations may run: audit off, or a guard that runs (started when none does) and
+ * acknowledges every event written so far within audit-deadline; SK_ERR_UNRECORDED otherwise. */
+int skd_guard_gate(void);
+/* Publish an operation's event (kind: enum skd_ev_kind) before its answer: r, or
+ * SK_ERR_UNRECORDED when r == 0 but the event could not be written (audit = required). */
+int skd_guard_record(int kind, const char *chip, const char *op, const char *object, int r);
+
 #endif

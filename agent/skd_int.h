@@ -62,9 +62,6 @@ int skd_outbox_wait_acked(int ms);
 int64_t skd_outbox_pending(void);
 
 /* ---- skinkey-guard (guardctl.c) ---- */
-/* 0 when key operations may run: audit off, or a guard that runs (started when none does) and
- * acknowledges every event written so far within audit-deadline; SK_ERR_UNRECORDED otherwise. */
-int skd_guard_gate(void);
 int skd_guard_running(void);             /* the guard holds its lock */
 int skd_guard_spawn(void);               /* start `skinkey-guard --daemon` when none runs */
 

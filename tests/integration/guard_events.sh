@@ -46,6 +46,16 @@ expect_match "$row" 'chip=fs-[0-9a-f]{12}' "chip recorded"
 if grep -q '123456' <<< "$(sql "$AUDIT_DB" "select details from audit")"; then fail "a PIN in the audit chain"; fi
 wait_for 10 test "$(sql "$STATE_DB" "select count(*) from outbox")" = 0 || fail "the outbox did not empty after the guard's ACK"
 
+# HMAC (programming is a provisioning step, a calculation a key operation) and a PIN failure
+skinkey hmac program --generate 2 > /dev/null || fail "hmac program"
+skinkey hmac calculate 2 00112233 > /dev/null || fail "hmac calculate"
+SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
+tok=$(pkcs11-tool --module "$SO" -L 2>/dev/null | sed -n 's/^ *token label *: *\(fs-[0-9a-f]* OpenPGP\).*/\1/p' | head -1)
+if pkcs11-tool --module "$SO" --token-label "$tok" --login --pin 999999 -O > /dev/null 2>&1; then fail "a wrong PIN logged in"; fi
+wait_for 60 sh -c "skinkey audit tail -n 50 | grep -q 'provision:hmac-program .* key slot2 .* ok'" || fail "no hmac-program row"
+wait_for 60 sh -c "skinkey audit tail -n 50 | grep -q 'key-op:hmac .* key slot2 .* ok'" || fail "no key-op:hmac row"
+wait_for 60 sh -c "skinkey audit tail -n 50 | grep -Eq 'pin-fail:verify +pkcs11:pkcs11-tool.* PIN 8[12]  2 tries left  FAILED: '" || fail "no pin-fail row with the tries left"
+
 # the recovery code: once
 skinkey audit init > "$SKNS_SCRATCH/init.txt" || fail "skinkey audit init"
 expect_match "$(cat "$SKNS_SCRATCH/init.txt")" '([0-9a-f]{4}-){15}[0-9a-f]{4}' "recovery code printed"
