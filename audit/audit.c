@@ -67,7 +67,15 @@ int audit_hash_row(struct audit_log *l, const uint8_t prev[AUDIT_HASH_LEN], uint
     uint8_t out[AUDIT_HASH_LEN])
 {
 	const char *f[3] = { actor, action, details };
-	size_t len[3] = { strlen(actor), strlen(action), strlen(details) }, o = 0;
+	const size_t len[3] = { strlen(actor), strlen(action), strlen(details) };
+
+	return audit_hash_fields(l, prev, seq, ts, f, len, out);
+}
+
+int audit_hash_fields(struct audit_log *l, const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq,
+    int64_t ts, const char *const f[3], const size_t len[3], uint8_t out[AUDIT_HASH_LEN])
+{
+	size_t o = 0;
 	char buf[1024], s1[24], s2[24], *p1, *p2;
 	int ok, i;
 

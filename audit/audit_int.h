@@ -19,6 +19,9 @@ int audit_exec(sqlite3 *db, const char *sql);
 int audit_hash_row(struct audit_log *l, const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq,
     int64_t ts, const char *actor, const char *action, const char *details,
     uint8_t out[AUDIT_HASH_LEN]);
+/* The same with the field lengths known (verification has them from sqlite). */
+int audit_hash_fields(struct audit_log *l, const uint8_t prev[AUDIT_HASH_LEN], uint64_t seq,
+    int64_t ts, const char *const f[3], const size_t len[3], uint8_t out[AUDIT_HASH_LEN]);
 /* HMAC-SHA-256(key, hash) and key evolution with the log's digest context. */
 int audit_hmac(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
     const uint8_t hash[AUDIT_HASH_LEN], uint8_t seal[AUDIT_HASH_LEN]);

@@ -121,8 +121,13 @@ static int check_row(struct walk *w, sqlite3_stmt *st)
 	    sqlite3_column_bytes(st, 5) != AUDIT_HASH_LEN ||
 	    sqlite3_column_bytes(st, 6) != AUDIT_HASH_LEN)
 		return fault(w->rep, AUDIT_EDITED, seq, "row %llu is malformed", (unsigned long long)seq);
-	if (audit_hash_row(w->l, ph, seq, ts, actor, action, details, h) != 0)
-		return SK_ERR_CRYPTO;
+	{
+		const char *f[3] = { actor, action, details };
+		const size_t len[3] = { (size_t)sqlite3_column_bytes(st, 2),
+			(size_t)sqlite3_column_bytes(st, 3), (size_t)sqlite3_column_bytes(st, 4) };
+		if (audit_hash_fields(w->l, ph, seq, ts, f, len, h) != 0)
+			return SK_ERR_CRYPTO;
+	}
 	if (CRYPTO_memcmp(h, rh, AUDIT_HASH_LEN) != 0) {
 		uint64_t kidx = sqlite3_column_type(st, 7) == SQLITE_INTEGER ?
 		    (uint64_t)sqlite3_column_int64(st, 7) : 0;
