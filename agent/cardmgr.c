@@ -395,24 +395,50 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Waits MS milliseconds or until skd_cardmgr_stop(), whichever comes first. */
+static void watch_pause(long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&mgr_mu);
+	while (watch_running && pthread_cond_timedwait(&mgr_cv, &mgr_mu, &ts) == 0)
+		;
+	pthread_mutex_unlock(&mgr_mu);
+}
+
+/* The watcher sleeps in SCardGetStatusChange until pcscd reports a change. Only while pcscd
+ * cannot be reached does it look again, less and less often (1 s doubling up to 30 s), so an
+ * idle daemon without pcscd does not wake every second either. */
 static void *watch_main(void *arg)
 {
+	long backoff = 1000;
 	int r;
 
 	(void)arg;
-	for (;;) {
+	while (watch_running) {
 		if (pcsc == NULL && (r = sk_pcsc_open(&pcsc)) != 0) {
-			sk_debug("pcscd not reachable (%s); retrying", sk_strerror(r));
-			sleep_ms(1000);
-			if (!watch_running)
-				break;
+			sk_debug("pcscd not reachable (%s); looking again in %ld s", sk_strerror(r),
+			    backoff / 1000);
+			watch_pause(backoff);
+			backoff = backoff >= 15000 ? 30000 : backoff * 2;
 			continue;
 		}
 		r = sk_pcsc_watch(pcsc, -1, on_event, NULL);
 		if (r == SK_ERR_CANCELED || !watch_running)
 			break;
+		if (r != SK_ERR_NO_READER)
+			backoff = 1000;
 		sk_warn("reader watcher stopped (%s); restarting", sk_strerror(r));
-		sleep_ms(500);
+		watch_pause(r == SK_ERR_NO_READER ? backoff : 500);
+		if (r == SK_ERR_NO_READER)
+			backoff = backoff >= 15000 ? 30000 : backoff * 2;
 	}
 	return NULL;
 }
@@ -444,10 +470,26 @@ void skd_cardmgr_stop(void)
 {
 	if (!watch_running)
 		return;
+	pthread_mutex_lock(&mgr_mu);
 	watch_running = 0;
-	if (pcsc != NULL)
-		sk_pcsc_cancel(pcsc);
-	pthread_join(watch_thread, NULL);
+	pthread_cond_broadcast(&mgr_cv);
+	pthread_mutex_unlock(&mgr_mu);
+	/* The watcher waits without a timeout: a cancel that lands just before it enters
+	 * SCardGetStatusChange would be lost, so cancel again until it is gone. */
+	for (;;) {
+		struct timespec ts;
+
+		if (pcsc != NULL)
+			sk_pcsc_cancel(pcsc);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(watch_thread, NULL, &ts) == 0)
+			break;
+	}
 	pthread_mutex_lock(&card_mu);
 	for (int i = 0; i < MAX_READERS; i++)
 		sk_card_free(&readers[i].sc);

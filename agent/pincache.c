@@ -156,6 +156,8 @@ void skd_pin_cache_put(const char *chip, int pinref, const char *pin)
 	memcpy(s->chip, chip, strnlen(chip, sizeof(s->chip) - 1));
 out:
 	pthread_mutex_unlock(&pc_mu);
+	if (skd_config.pin_minutes > 0)
+		skd_wake();   /* the accept loop sleeps until the next expiry: there is one now */
 }
 
 void skd_pin_cache_drop(const char *chip, int pinref)
@@ -188,6 +190,27 @@ int skd_pincache_events_init(void)
 {
 	return skd_event_subscribe(SKD_EV_MASK(SKD_EV_CHIP_SEEN) | SKD_EV_MASK(SKD_EV_CHIP_LEFT),
 	    on_chip, NULL);
+}
+
+long long skd_pincache_next_expiry_ms(void)
+{
+	long long next = -1, left;
+	time_t now = mono_s();
+
+	if (skd_config.pin_minutes <= 0)
+		return -1;
+	pthread_mutex_lock(&pc_mu);
+	for (int i = 0; i < PINCACHE_SLOTS; i++) {
+		if (!slots[i].used)
+			continue;
+		left = ((long long)slots[i].stored + (long long)skd_config.pin_minutes * 60 - now) * 1000;
+		if (left < 0)
+			left = 0;
+		if (next < 0 || left < next)
+			next = left;
+	}
+	pthread_mutex_unlock(&pc_mu);
+	return next;
 }
 
 void skd_pincache_expire(void)

@@ -89,6 +89,7 @@ int skd_server_events_init(void);
 /* ---- PIN cache ---- */
 void skd_pincache_on_chip_gone(const char *chipid);
 void skd_pincache_expire(void);
+long long skd_pincache_next_expiry_ms(void);   /* -1: nothing cached expires */
 void skd_pincache_clear_all(void);
 char *skd_pincache_get(const char *chipid, int pinref);   /* secure copy or NULL */
 int skd_pincache_count(void);
@@ -118,6 +119,7 @@ int skd_accept_loop(int lfd);            /* until skd_shutdown_requested() */
 void skd_unlisten(int *lfd);
 void skd_pidlock_refresh(void);          /* after fork: our pid into the lock file */
 void skd_request_shutdown(void);
+void skd_wake(void);   /* wakes the accept loop to look at its deadlines again (signal-safe) */
 int skd_shutdown_requested(void);
 int skd_conn_count(void);
 /* Same-uid peer (SO_PEERCRED); logs and returns 0 otherwise. */

@@ -30,10 +30,34 @@
 static atomic_int shutdown_flag;
 static char sock_path[PATH_MAX];
 static int pid_lock_fd = -1;
+/* The accept loop sleeps in poll() without a timeout unless a deadline is due (idle-exit, PIN
+ * cache expiry): whatever changes those deadlines wakes it through this pipe. */
+static int wake_fd[2] = { -1, -1 };
+static _Atomic long long idle_since_ms;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Async-signal-safe. */
+void skd_wake(void)
+{
+	int saved = errno;
+
+	if (wake_fd[1] >= 0 && write(wake_fd[1], "w", 1) < 0) {
+		/* full pipe: a wake-up is pending anyway */
+	}
+	errno = saved;
+}
 
 void skd_request_shutdown(void)
 {
 	atomic_store(&shutdown_flag, 1);
+	skd_wake();
 }
 
 int skd_shutdown_requested(void)
@@ -190,7 +214,9 @@ int skd_conn_max(void)
 
 void skd_conn_slot_give(void)
 {
-	atomic_fetch_sub(&live_conns, 1);
+	if (atomic_fetch_sub(&live_conns, 1) == 1)
+		atomic_store(&idle_since_ms, mono_ms());
+	skd_wake();   /* the accept loop looks at its idle-exit deadline again */
 }
 
 static void sleep_ms(long ms)
@@ -264,26 +290,61 @@ static void spawn_conn(int fd)
 	pthread_attr_destroy(&at);
 }
 
+/* How long the accept loop may sleep: -1 (until something happens) unless idle-exit or a PIN
+ * cache expiry is due. 0 when the idle-exit deadline has passed. */
+static int loop_timeout(int *idle_exit)
+{
+	long long left = -1, pin_ms;
+
+	*idle_exit = 0;
+	if (skd_config.idle_exit_s > 0 && atomic_load(&live_conns) == 0 && skd_conn_count() == 0) {
+		left = (long long)skd_config.idle_exit_s * 1000 -
+		    (mono_ms() - atomic_load(&idle_since_ms));
+		if (left <= 0) {
+			*idle_exit = 1;
+			return 0;
+		}
+	}
+	if ((pin_ms = skd_pincache_next_expiry_ms()) >= 0 && (left < 0 || pin_ms < left))
+		left = pin_ms;
+	return left < 0 ? -1 : (int)(left > INT_MAX - 1 ? INT_MAX - 1 : left + 1);
+}
+
+static void drain_wake(void)
+{
+	char buf[64];
+
+	while (read(wake_fd[0], buf, sizeof(buf)) > 0)
+		;
+}
+
 int skd_accept_loop(int lfd)
 {
-	struct pollfd pfd = { lfd, POLLIN, 0 };
-	time_t idle_since = time(NULL);
+	struct pollfd pfd[2];
 	char refuse[160];
-	int fd;
+	int fd, idle_exit, timeout;
 
 	snprintf(refuse, sizeof(refuse), "ERR %u too many connections (%d): try again later <SCD>\n",
 	    (unsigned)gpg_err_make(GPG_ERR_SOURCE_SCD, GPG_ERR_LIMIT_REACHED), skd_conn_max());
+	if (wake_fd[0] < 0 && pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		sk_error("cannot make the accept loop's wake-up pipe: %s", strerror(errno));
+		return SK_ERR_IO;
+	}
+	atomic_store(&idle_since_ms, mono_ms());
 	while (!skd_shutdown_requested()) {
 		skd_pincache_expire();
-		if (skd_config.idle_exit_s > 0) {
-			if (skd_conn_count() > 0)
-				idle_since = time(NULL);
-			else if (time(NULL) - idle_since >= skd_config.idle_exit_s) {
-				sk_info("idle for %d s: exiting", skd_config.idle_exit_s);
-				break;
-			}
+		timeout = loop_timeout(&idle_exit);
+		if (idle_exit) {
+			sk_info("idle for %d s: exiting", skd_config.idle_exit_s);
+			break;
 		}
-		if (poll(&pfd, 1, 1000) <= 0)
+		pfd[0] = (struct pollfd){ lfd, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ wake_fd[0], POLLIN, 0 };
+		if (poll(pfd, 2, timeout) <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			drain_wake();
+		if (!(pfd[0].revents & POLLIN))
 			continue;
 		if ((fd = skd_accept(lfd, "skinkeyd", refuse)) >= 0)
 			spawn_conn(fd);

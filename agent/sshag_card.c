@@ -255,7 +255,8 @@ static void *accept_main(void *arg)
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	while (!skd_shutdown_requested()) {
-		if (poll(&pfd, 1, 1000) <= 0)
+		/* no timeout: the process ends with the accept loop of the main socket */
+		if (poll(&pfd, 1, -1) <= 0)
 			continue;
 		if ((fd = skd_accept(listen_fd, "ssh-agent", NULL)) < 0)
 			continue;

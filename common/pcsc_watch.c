@@ -8,8 +8,13 @@
 #include "sk_err.h"
 
 #define PNP_READER "\\\\?PnP?\\Notification"
-/* Longest single wait: bounds how late a cancel racing with the start of a wait is seen. */
+/* Without PnP notifications, new readers are only seen by looking: the longest single wait then.
+ * With them (pcsc-lite has them), a watch without a deadline waits until pcscd reports a change
+ * (sk_pcsc_cancel() ends it; a caller racing its cancel with the start of the wait repeats it).
+ * Not INFINITE: libpcsclite turns INFINITE into 60 s waits that it renews with pcscd (one
+ * exchange a minute, for ever); a long finite wait is one wait. */
 #define WAIT_SLICE_MS 1000
+#define WAIT_FOREVER_MS (24u * 3600u * 1000u)
 
 const char *sk_pcsc_event_name(enum sk_pcsc_event ev)
 {
@@ -197,8 +202,11 @@ static int wait_once(struct sk_pcsc *p, DWORD ms, sk_pcsc_watch_fn fn, void *arg
 				p->wr[i].cur = st[i].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
 				refresh = 1;
 			}
-			else if (st[i].dwEventState & SCARD_STATE_CHANGED)
+			else if (st[i].dwEventState & SCARD_STATE_CHANGED) {
+				sk_log(SK_LOG_DEBUG, "pcsc: %s: state %08lx -> %08lx", p->wr[i].name,
+				    (unsigned long)p->wr[i].cur, (unsigned long)st[i].dwEventState);
 				reader_changed(&p->wr[i], st[i].dwEventState, fn, arg, stop);
+			}
 		}
 		if (p->pnp_ok && (st[p->nwr].dwEventState & SCARD_STATE_CHANGED)) {
 			p->pnp_cur = st[p->nwr].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
@@ -252,6 +260,7 @@ int sk_pcsc_watch(struct sk_pcsc *p, int timeout_ms, sk_pcsc_watch_fn fn, void *
 {
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
 	uint64_t left, t;
+	DWORD wait_ms;
 	int r, stop = 0;
 
 	if ((r = watch_context(p)) != 0)
@@ -268,7 +277,13 @@ int sk_pcsc_watch(struct sk_pcsc *p, int timeout_ms, sk_pcsc_watch_fn fn, void *
 			return SK_ERR_CANCELED;
 		t = now_ms();
 		left = deadline > t ? deadline - t : 0;
-		r = wait_once(p, (DWORD)(left > WAIT_SLICE_MS ? WAIT_SLICE_MS : left), fn, arg, &stop);
+		if (deadline == UINT64_MAX && p->pnp_ok)
+			wait_ms = WAIT_FOREVER_MS;
+		else if (!p->pnp_ok && left > WAIT_SLICE_MS)
+			wait_ms = WAIT_SLICE_MS;
+		else
+			wait_ms = left > 0x7fffffffu ? 0x7fffffffu : (DWORD)left;
+		r = wait_once(p, wait_ms, fn, arg, &stop);
 		if (r == SK_ERR_NO_READER)
 			watch_lost(p, fn, arg);
 		if (r != 0)
