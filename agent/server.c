@@ -55,7 +55,7 @@ void skd_conn_not_idle_counted(struct skd_conn *c)
 	if (c == NULL || c->uncounted || c->pipe_mode)
 		return;
 	c->uncounted = 1;
-	atomic_fetch_sub(&n_conns, 1);
+	skd_clients_left(atomic_fetch_sub(&n_conns, 1) - 1);
 }
 
 int skd_conn_hungup(struct skd_conn *c)
@@ -367,7 +367,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (!c.uncounted)
-		atomic_fetch_sub(&n_conns, 1);
+		skd_clients_left(atomic_fetch_sub(&n_conns, 1) - 1);
 	return r;
 }
 

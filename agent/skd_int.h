@@ -119,7 +119,8 @@ int skd_accept_loop(int lfd);            /* until skd_shutdown_requested() */
 void skd_unlisten(int *lfd);
 void skd_pidlock_refresh(void);          /* after fork: our pid into the lock file */
 void skd_request_shutdown(void);
-void skd_wake(void);   /* wakes the accept loop to look at its deadlines again (signal-safe) */
+void skd_wake(void);
+void skd_clients_left(int remaining);   /* idle-exit: clients still served after one left */   /* wakes the accept loop to look at its deadlines again (signal-safe) */
 int skd_shutdown_requested(void);
 int skd_conn_count(void);
 /* Same-uid peer (SO_PEERCRED); logs and returns 0 otherwise. */

@@ -214,9 +214,15 @@ int skd_conn_max(void)
 
 void skd_conn_slot_give(void)
 {
-	if (atomic_fetch_sub(&live_conns, 1) == 1)
+	atomic_fetch_sub(&live_conns, 1);
+}
+
+void skd_clients_left(int remaining)
+{
+	if (remaining == 0) {
 		atomic_store(&idle_since_ms, mono_ms());
-	skd_wake();   /* the accept loop looks at its idle-exit deadline again */
+		skd_wake();   /* the accept loop's idle-exit deadline starts now */
+	}
 }
 
 static void sleep_ms(long ms)
@@ -297,7 +303,7 @@ static int loop_timeout(int *idle_exit)
 	long long left = -1, pin_ms;
 
 	*idle_exit = 0;
-	if (skd_config.idle_exit_s > 0 && atomic_load(&live_conns) == 0 && skd_conn_count() == 0) {
+	if (skd_config.idle_exit_s > 0 && skd_conn_count() == 0) {
 		left = (long long)skd_config.idle_exit_s * 1000 -
 		    (mono_ms() - atomic_load(&idle_since_ms));
 		if (left <= 0) {
@@ -346,8 +352,11 @@ int skd_accept_loop(int lfd)
 			drain_wake();
 		if (!(pfd[0].revents & POLLIN))
 			continue;
-		if ((fd = skd_accept(lfd, "skinkeyd", refuse)) >= 0)
+		if ((fd = skd_accept(lfd, "skinkeyd", refuse)) >= 0) {
+			/* a client: the idle clock starts again (before its thread counts it) */
+			atomic_store(&idle_since_ms, mono_ms());
 			spawn_conn(fd);
+		}
 	}
 	return 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idle costs nothing (issue 12): with no liveness interval and no idle-exit, an idle skinkeyd
-# makes no timed wake-ups. Its threads' context switches (voluntary + involuntary, summed over
+# and its skinkey-guard make no timed wake-ups. Its threads' context switches (voluntary + involuntary, summed over
 # /proc/PID/task/*/status) are counted over 60 idle seconds with the chip lying in the field:
 # the count must not grow at all. Then a real event (a tap) must still wake it at once.
 source "$SK_SRC/tests/lib/common.sh"
@@ -36,9 +36,13 @@ for _ in $(seq 30); do
 done
 [ "$settle" = 1 ] || fail "skinkeyd never went quiet for 2 s (switches keep growing: $a -> $b)"
 
-before=$(switches "$pid"); tbefore=$(threads "$pid")
+gpid=$(pgrep -x skinkey-guard | head -n 1 || true)
+[ -n "$gpid" ] || fail "skinkey-guard is not running beside skinkeyd (audit = required)"
+before=$(switches "$pid"); tbefore=$(threads "$pid"); gbefore=$(switches "$gpid")
 sleep 60   # the measurement window: nothing happens in it
-after=$(switches "$pid"); tafter=$(threads "$pid")
+after=$(switches "$pid"); tafter=$(threads "$pid"); gafter=$(switches "$gpid")
+note "skinkey-guard: $((gafter - gbefore)) wake-ups in 60 idle seconds"
+expect_eq "$((gafter - gbefore))" 0 "wake-ups of an idle skinkey-guard in 60 s"
 note "skinkeyd: $tbefore threads, $((after - before)) wake-ups in 60 idle seconds"
 [ "$after" = "$before" ] || for t in /proc/"$pid"/task/*; do
 	note "thread $(basename "$t"): $(tr '\0' ' ' < "$t/comm") syscall $(cut -d' ' -f1 "$t/syscall") $(grep ctxt "$t/status" | tr '\n\t' '  ')"
