@@ -153,5 +153,6 @@ extern const struct skd_cmd *const skd_cmd_tables[];
 extern const struct skd_cmd skd_cmds_core[];
 extern const struct skd_cmd skd_cmds_scd[];
 extern const struct skd_cmd skd_cmds_events[];
+extern const struct skd_cmd skd_cmds_audit[];
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "audit/audit.h"
 #include "cli.h"
+#include "xact.h"
 #include "common/sk_err.h"
 
 struct audit_opts {
@@ -22,6 +23,7 @@ struct audit_opts {
 	const char *key_file;    /* --key-file FILE ('-' = stdin) */
 	const char *chip;        /* --chip ID: compare signature counters */
 	int chip_given;
+	int key_from_chip;       /* verify --key-from-chip */
 	uint64_t n;              /* tail -n */
 };
 
@@ -34,6 +36,8 @@ static void usage(void)
 	    "       skinkey audit export [--json]            every row\n"
 	    "       skinkey audit verify [--key CODE | --key-file FILE] [--chip [ID]]\n"
 	    "       skinkey audit anchor request|verify|sign|check ...\n"
+	    "       skinkey audit key-to-chip [--chip ID] (--key CODE | --key-file FILE)\n"
+	    "       skinkey audit verify --key-from-chip [--chip ID]   (the implant and its PIN)\n"
 	    "common: --db FILE (a copy of audit.db)\n");
 }
 
@@ -314,6 +318,88 @@ static int check_chip(struct audit_log *l, const struct audit_opts *ao)
 	return CLI_ERR;
 }
 
+/* ---- the verification key in the chip's DO 0103 (AUDITKEY, PW1 to read and write) ---- */
+
+struct chipkey {
+	const uint8_t *key;   /* PUT */
+};
+
+static int answer(void *arg, const char *line, uint8_t **buf, size_t *n)
+{
+	struct chipkey *ck = arg;
+	char pin[128];
+	size_t len = 0;
+
+	if (strncmp(line, "AUDITKEY", 8) == 0 && ck->key != NULL) {
+		if ((*buf = malloc(AUDIT_KEY_LEN)) == NULL)
+			return SK_ERR_NOMEM;
+		memcpy(*buf, ck->key, AUDIT_KEY_LEN);
+		*n = AUDIT_KEY_LEN;
+		return 0;
+	}
+	if (strncmp(line, "NEEDPIN", 7) != 0 || cli_read_secret("PIN: ", pin, sizeof(pin), &len) != 0)
+		return SK_ERR_CANCELED;
+	*buf = (uint8_t *)strdup(pin);
+	*n = len;
+	OPENSSL_cleanse(pin, sizeof(pin));
+	return *buf != NULL ? 0 : SK_ERR_NOMEM;
+}
+
+/* PUT (key given) or GET (key filled) through skinkeyd. */
+static int chip_key(const char *want, const uint8_t *put, uint8_t get[AUDIT_KEY_LEN])
+{
+	assuan_context_t ctx = NULL;
+	struct chipkey ck = { put };
+	uint8_t data[AUDIT_KEY_LEN];
+	struct cli_xact x;
+	char chip[64], cmd[128];
+	int r;
+
+	if ((r = cli_connect(&ctx)) != CLI_OK)
+		return r;
+	if ((r = cli_pick_chip(ctx, want, "openpgp", chip, sizeof(chip))) != 0)
+		goto out;
+	memset(&x, 0, sizeof(x));
+	x.ctx = ctx;
+	x.what = put != NULL ? "storing the key on the chip" : "reading the key from the chip";
+	x.data = data;
+	x.data_cap = sizeof(data);
+	x.inquire = answer;
+	x.arg = &ck;
+	snprintf(cmd, sizeof(cmd), "AUDITKEY %s %s", put != NULL ? "PUT" : "GET", chip);
+	if ((r = cli_xact_run(&x, cmd)) == 0 && put == NULL) {
+		if (x.data_len != AUDIT_KEY_LEN) {
+			fprintf(stderr, "skinkey audit: the chip's key has the wrong length\n");
+			r = CLI_ERR;
+		} else {
+			memcpy(get, data, AUDIT_KEY_LEN);
+		}
+	}
+	if (r == 0 && put != NULL)
+		printf("the verification key is stored on %s (DO 0103: reading it needs the PIN)\n", chip);
+	OPENSSL_cleanse(data, sizeof(data));
+out:
+	assuan_release(ctx);
+	return r == 0 ? CLI_OK : CLI_ERR;
+}
+
+static int load_key(const struct audit_opts *ao, uint8_t key[AUDIT_KEY_LEN]);
+
+static int run_key_to_chip(const struct audit_opts *ao)
+{
+	uint8_t key[AUDIT_KEY_LEN];
+	int r, k;
+
+	if ((k = load_key(ao, key)) <= 0) {
+		if (k == 0)
+			usage();
+		return CLI_USAGE;
+	}
+	r = chip_key(ao->chip, key, NULL);
+	OPENSSL_cleanse(key, sizeof(key));
+	return r;
+}
+
 static int run_verify(const struct audit_opts *ao)
 {
 	struct audit_log *l = NULL;
@@ -323,6 +409,11 @@ static int run_verify(const struct audit_opts *ao)
 
 	if ((k = load_key(ao, key)) < 0)
 		return CLI_USAGE;
+	if (k == 0 && ao->key_from_chip) {
+		if ((r = chip_key(ao->chip, NULL, key)) != CLI_OK)
+			return r;
+		k = 1;
+	}
 	if ((r = open_db(ao, &l)) != CLI_OK)
 		goto out;
 	r = audit_verify_full(l, k ? key : NULL, &rep);
@@ -378,9 +469,10 @@ static int run(const struct cli_opts *o, int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "key-file", required_argument, NULL, 'K' },
 		{ "chip", optional_argument, NULL, 'c' },
+		{ "key-from-chip", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct audit_opts ao = { NULL, NULL, NULL, NULL, 0, 20 };
+	struct audit_opts ao = { NULL, NULL, NULL, NULL, 0, 0, 20 };
 	const char *sub;
 	char *end;
 	int ch;
@@ -401,6 +493,7 @@ static int run(const struct cli_opts *o, int argc, char **argv)
 		case 'k': ao.key_text = optarg; break;
 		case 'K': ao.key_file = optarg; break;
 		case 'c': ao.chip = optarg; ao.chip_given = 1; break;
+		case 'F': ao.key_from_chip = 1; break;
 		case 'n':
 			ao.n = strtoull(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || ao.n == 0) {
@@ -421,6 +514,8 @@ static int run(const struct cli_opts *o, int argc, char **argv)
 		return run_export(o, &ao);
 	if (strcmp(sub, "verify") == 0 && optind == argc)
 		return run_verify(&ao);
+	if (strcmp(sub, "key-to-chip") == 0 && optind == argc)
+		return run_key_to_chip(&ao);
 	usage();
 	return CLI_USAGE;
 }

@@ -78,6 +78,15 @@ assert all(len(r["hash"]) == 64 for r in rows)
 PY
 out=$(skinkey audit verify --key-file "$SKNS_SCRATCH/code") || fail "verify with the code: $out"
 expect_match "$out" 'hash chain intact, every seal verified' "verify with the code"
+# the key on the chip (DO 0103, PW1): stored on the user's command, read back for verification
+echo 123456 | skinkey audit key-to-chip --key-file "$SKNS_SCRATCH/code" > "$SKNS_SCRATCH/k2c.txt" ||
+	fail "key-to-chip: $(cat "$SKNS_SCRATCH/k2c.txt")"
+out=$(echo 123456 | skinkey audit verify --key-from-chip) || fail "verify --key-from-chip: $out"
+expect_match "$out" 'every seal verified' "verified with the key from the chip"
+sim remove; wait_for 60 sh -c "! gpg-connect-agent -S '$SKD_SOCK' CHIPS /bye | grep -q 'CHIP fs-[0-9a-f]* 1'"
+sim tap; wait_for 60 sh -c "gpg-connect-agent -S '$SKD_SOCK' CHIPS /bye | grep -q 'CHIP fs-[0-9a-f]* 1'"
+# (the PIN cache went with the chip: the PIN is asked again)
+if echo 654321 | skinkey audit verify --key-from-chip > /dev/null 2>&1; then fail "a wrong PIN read the key"; fi
 # a signature through gpg records the chip's counter; verify --chip compares it
 echo "signed" > "$HOME/msg.txt"
 GPGCARD_SCD=skinkey gpgcard_setup_agent   # gpg-agent through skinkey-scd from here on
