@@ -95,10 +95,12 @@ static int start_audit(int spawn)
 {
 	int r;
 
-	if ((r = skd_outbox_open()) != 0) {
+	/* not fatal (a full disk): nothing is recorded then, and with audit = required key
+	 * operations are refused by the guard gate */
+	if (!skd_state_shareable())
+		sk_error("the event outbox is not available: state.db is not shared");
+	else if ((r = skd_outbox_open()) != 0)
 		sk_error("the event outbox in state.db is not available: %s", sk_strerror(r));
-		return r;
-	}
 	if (spawn && skd_config.audit == SKD_AUDIT_REQUIRED && !skd_guard_running())
 		skd_guard_spawn();
 	return 0;

@@ -39,6 +39,9 @@ int skd_conf_reader_allowed(const struct skd_conf *c, const char *reader);
 int skd_state_open(const char *path_or_null);
 void skd_state_close(void);
 const char *skd_state_path(void);        /* "" before skd_state_open() */
+/* 0 when state.db is not open or open for this connection alone (a full disk): other
+ * connections to it (the event outbox) would only wait for its lock. */
+int skd_state_shareable(void);
 int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now);
 int skd_state_chip_list(struct skd_chip_info **out, size_t *n);
 int skd_state_chip_get(const char *chipid, struct skd_chip_info *out);

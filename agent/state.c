@@ -17,6 +17,7 @@
 static sqlite3 *db;
 static pthread_mutex_t db_mu = PTHREAD_MUTEX_INITIALIZER;
 static char db_path[PATH_MAX];
+static int db_exclusive;
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -57,10 +58,41 @@ static void private_if_exists(const char *db_file, const char *suffix)
 		(void)sk_private_file(p);
 }
 
+static int db_err(void)
+{
+	int c = db != NULL ? sqlite3_errcode(db) & 0xff : SQLITE_ERROR;
+	int e = db != NULL ? sqlite3_system_errno(db) : 0;
+
+	return c == SQLITE_FULL || (c == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT)) ?
+	    SK_ERR_FULL : SK_ERR_DB;
+}
+
+static int open_db(const char *path, int exclusive)
+{
+	char *err = NULL;
+	int r;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		sk_error("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+		skd_state_close();
+		return SK_ERR_DB;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if ((exclusive && sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE;", NULL, NULL, &err) !=
+	    SQLITE_OK) || sqlite3_exec(db, schema, NULL, NULL, &err) != SQLITE_OK) {
+		r = db_err();
+		sk_error("state.db schema: %s", err ? err : "?");
+		sqlite3_free(err);
+		skd_state_close();
+		return r;
+	}
+	return 0;
+}
+
 int skd_state_open(const char *path)
 {
 	char def[PATH_MAX];
-	char *err = NULL;
 	int r;
 
 	if (path == NULL) {
@@ -72,25 +104,33 @@ int skd_state_open(const char *path)
 	}
 	/* 0600 before sqlite creates it (it would honour the umask), and sqlite gives -wal and
 	 * -shm the database's mode; files of older versions are tightened */
-	if ((r = sk_private_file(path)) != 0)
-		return r;
+	if ((r = sk_private_file(path)) != 0) {
+		sk_error("state.db cannot be made (%s): serving without the cache of chips' public "
+		    "data", sk_strerror(r));
+		return 0;
+	}
 	private_if_exists(path, "-wal");
 	private_if_exists(path, "-shm");
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		sk_error("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
-		skd_state_close();
-		return SK_ERR_DB;
-	}
-	sqlite3_busy_timeout(db, 5000);
 	snprintf(db_path, sizeof(db_path), "%s", path);
-	if (sqlite3_exec(db, schema, NULL, NULL, &err) != SQLITE_OK) {
-		sk_error("state.db schema: %s", err ? err : "?");
-		sqlite3_free(err);
-		skd_state_close();
-		return SK_ERR_DB;
+	if ((r = open_db(path, 0)) == 0)
+		return 0;
+	/* A full disk: WAL's shared-memory file cannot be made. Exclusive locking keeps the
+	 * wal-index in memory, so the cache can still be read (writes fail: SK_ERR_FULL). */
+	sk_warn("state.db: trying again without its shared-memory file (a full disk?)");
+	if ((r = open_db(path, 1)) == 0) {
+		db_exclusive = 1;
+		sk_warn("state.db open for this daemon alone (the event outbox cannot share it)");
+		return 0;
 	}
+	/* Not fatal either: chips are then known only while present, nothing is remembered. */
+	sk_error("state.db cannot be used (%s): serving without the cache of chips' public data",
+	    sk_strerror(r));
 	return 0;
+}
+
+int skd_state_shareable(void)
+{
+	return db != NULL && !db_exclusive;
 }
 
 const char *skd_state_path(void)

@@ -37,14 +37,24 @@ int64_t vault_now(void)
 	return (int64_t)time(NULL);
 }
 
+int vault_db_err(sqlite3 *db)
+{
+	int c = sqlite3_errcode(db) & 0xff, e = sqlite3_system_errno(db);
+
+	return c == SQLITE_FULL || (c == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT)) ?
+	    SK_ERR_FULL : SK_ERR_DB;
+}
+
 int vault_db_exec(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;
+	int r;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		r = vault_db_err(db);
 		vault_log("sqlite: %s", err != NULL ? err : sqlite3_errmsg(db));
 		sqlite3_free(err);
-		return SK_ERR_DB;
+		return r;
 	}
 	return 0;
 }
@@ -93,7 +103,7 @@ int vault_store_end(struct vault_store *st, int commit)
 	if (commit && (r = vault_db_exec(st->db, "COMMIT")) == 0)
 		return 0;
 	vault_db_exec(st->db, "ROLLBACK");
-	return commit ? SK_ERR_DB : 0;
+	return commit ? r : 0;
 }
 
 /* meta: small named values of the vault (key check, provisioning record). */
@@ -109,7 +119,7 @@ int vault_meta_put(struct vault_store *s, const char *key, const uint8_t *v, siz
 	sqlite3_bind_blob(st, 2, v, (int)n, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		vault_log("meta: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 	sqlite3_finalize(st);
 	return r;

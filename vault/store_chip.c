@@ -44,7 +44,7 @@ static int insert_chip(struct vault_store *s, const char *chip_id, const uint8_t
 		r = SK_ERR_EXISTS;
 	} else if (rc != SQLITE_DONE) {
 		vault_log("sqlite: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -113,7 +113,7 @@ static int chip_query_one(struct vault_store *s, const char *sql, const char *ar
 		r = SK_ERR_NOT_FOUND;
 	else {
 		vault_log("sqlite: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -213,7 +213,7 @@ static int exec_chip(struct vault_store *s, const char *sql, const char *chip_id
 	sqlite3_bind_int64(st, 2, v);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		vault_log("sqlite: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	} else if (sqlite3_changes(s->db) == 0)
 		r = SK_ERR_NOT_FOUND;
 	sqlite3_finalize(st);

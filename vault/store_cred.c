@@ -152,7 +152,7 @@ int vault_cred_info(struct vault_store *s, uint64_t id, struct vault_cred *out)
 		r = SK_ERR_NOT_FOUND;
 	else {
 		vault_log("sqlite: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -198,7 +198,7 @@ int vault_cred_get(struct vault_store *s, const uint8_t k_vault[VAULT_KEY_LEN], 
 		r = SK_ERR_NOT_FOUND;
 	else {
 		vault_log("sqlite: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 	if (r != 0 && r != SK_ERR_NOT_FOUND && r != SK_ERR_DB)
 		vault_log("credential %llu cannot be decrypted", (unsigned long long)id);

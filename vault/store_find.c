@@ -111,7 +111,7 @@ static int run_query(struct vault_store *s, const struct pattern *ps, const stru
 			goto out;
 	if (rc != SQLITE_DONE) {
 		vault_log("sqlite: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 out:
 	sqlite3_finalize(st);

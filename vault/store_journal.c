@@ -34,7 +34,7 @@ static int journal_insert(struct vault_store *s, const char *chip_id, unsigned k
 	sqlite3_bind_int64(st, 4, vault_now());
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		vault_log("journal: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	} else
 		*id = sqlite3_last_insert_rowid(s->db);
 	sqlite3_finalize(st);
@@ -52,7 +52,7 @@ static int journal_set_key(struct vault_store *s, int64_t id, const uint8_t *w, 
 	sqlite3_bind_int64(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		vault_log("journal: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -110,7 +110,7 @@ static int journal_set_state(struct vault_store *s, int64_t id, int state)
 	sqlite3_bind_int64(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		vault_log("journal: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	} else if (sqlite3_changes(s->db) != 1) {
 		vault_log("journal entry %lld is not pending", (long long)id);
 		r = SK_ERR_NOT_FOUND;

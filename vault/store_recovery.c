@@ -67,7 +67,7 @@ static int store_share(struct vault_store *s, const struct vault_share *sh)
 	sqlite3_bind_int64(st, 5, vault_now());
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		vault_log("recovery: %s", sqlite3_errmsg(s->db));
-		r = SK_ERR_DB;
+		r = vault_db_err(s->db);
 	}
 	sqlite3_finalize(st);
 	return r;

@@ -25,6 +25,9 @@ struct vault_store {
 int vault_kek_load(const char *dir, uint8_t **kek);
 int vault_schema_migrate(sqlite3 *db);
 int vault_db_exec(sqlite3 *db, const char *sql);
+/* The last failure on db: SK_ERR_FULL when the disk is full (nothing was written), else
+ * SK_ERR_DB. */
+int vault_db_err(sqlite3 *db);
 int vault_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 int64_t vault_now(void);
 int vault_meta_put(struct vault_store *s, const char *key, const uint8_t *v, size_t n);
