@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "oath_args.h"
 #include "otp.h"
 #include "skd.h"
@@ -36,12 +37,46 @@ struct add_req {
 struct args {
 	struct skd_oath_args w;
 	struct add_req *add;
+	char *out;          /* OATHCODE's status lines, held until the audit event is written */
+	size_t outlen;
 };
 
 static int parse_args(const char *line, struct args *a)
 {
 	a->add = NULL;
+	a->out = NULL;
+	a->outlen = 0;
 	return skd_oath_parse_args(line, &a->w);
+}
+
+/* One "OATHCODE ..." line into the held answer. */
+static int hold_line(struct args *a, const char *line)
+{
+	size_t n = strlen(line) + 1;
+	char *p;
+
+	if ((p = realloc(a->out, a->outlen + n)) == NULL)
+		return SK_ERR_NOMEM;
+	memcpy(p + a->outlen, line, n);
+	a->out = p;
+	a->outlen += n;
+	return 0;
+}
+
+/* The held lines as status lines (when send), then wiped: codes are short-lived secrets. */
+static gpg_error_t flush_held(assuan_context_t ctx, struct args *a, int send)
+{
+	gpg_error_t e = 0;
+
+	for (size_t off = 0; send && e == 0 && off < a->outlen; off += strlen(a->out + off) + 1)
+		e = skd_status(ctx, "OATHCODE", "%s", a->out + off);
+	if (a->out != NULL) {
+		sk_wipe(a->out, a->outlen);
+		free(a->out);
+	}
+	a->out = NULL;
+	a->outlen = 0;
+	return e;
 }
 
 static const char *type_name(uint8_t type)
@@ -82,28 +117,44 @@ static int oath_open(struct skd_conn *c, const char *chip, struct sk_card *sc)
 
 typedef int (*oath_fn)(assuan_context_t ctx, struct sk_card *sc, struct args *a);
 
-/* Chip lookup, tap, SELECT (+ VALIDATE), the operation, release. */
-static gpg_error_t with_oath(assuan_context_t ctx, const char *what, struct args *a, oath_fn fn)
+/* How an operation is audited (agent/event.h): codes are key operations, changes provisioning. */
+struct audit {
+	int kind;           /* SKD_EV_KEY_OP, SKD_EV_PROVISION; -1: not recorded (listing) */
+	const char *op;     /* "oath-code", "oath-add", ... */
+};
+
+/* Chip lookup, the audit gate, tap, SELECT (+ VALIDATE), the operation, release, the event
+ * (written before the answer: OATHCODE's lines are held until then). */
+static gpg_error_t with_oath(assuan_context_t ctx, const char *what, struct args *a, oath_fn fn,
+    struct audit au)
 {
 	struct skd_conn *c = skd_conn_get(ctx);
 	struct skd_chip_info ci;
 	struct skd_card *h = NULL;
 	struct sk_card *sc;
+	gpg_error_t e;
 	int r;
 
 	if ((r = skd_chip_find(a->w.v[0], &ci)) != 0)
 		return skd_fail(ctx, r, "OATH: unknown chip");
-	if ((r = skd_card_acquire(c, ci.id, &h)) != 0)
+	if (au.kind >= 0 && (r = skd_guard_gate()) != 0)
 		return skd_fail(ctx, r, what);
-	sc = skd_card_raw(h);
-	if ((r = oath_open(c, ci.id, sc)) == 0)
-		r = fn(ctx, sc, a);
-	/* the OATH exchanges bypass the APDU engine's selection tracking */
-	sk_card_forget_selection(sc);
-	if (r == SK_ERR_CARD_REMOVED)
-		skd_card_lost(h);
-	skd_card_release(&h);
-	return r == 0 ? 0 : skd_fail(ctx, r, what);
+	if ((r = skd_card_acquire(c, ci.id, &h)) == 0) {
+		sc = skd_card_raw(h);
+		if ((r = oath_open(c, ci.id, sc)) == 0)
+			r = fn(ctx, sc, a);
+		/* the OATH exchanges bypass the APDU engine's selection tracking */
+		sk_card_forget_selection(sc);
+		if (r == SK_ERR_CARD_REMOVED)
+			skd_card_lost(h);
+		skd_card_release(&h);
+	}
+	if (au.kind >= 0)
+		r = skd_guard_record(au.kind, ci.id, au.op, a->w.n > 1 ? a->w.v[a->w.n - 1] : "all", r);
+	e = flush_held(ctx, a, r == 0);
+	if (r != 0)
+		return skd_fail(ctx, r, what);
+	return e;
 }
 
 /* The credential called `name`: its exact name, else the one whose name without the period
@@ -165,34 +216,36 @@ static gpg_error_t cmd_oathlist(assuan_context_t ctx, char *line)
 
 	if ((r = parse_args(line, &a)) != 0 || a.w.n != 1)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHLIST <chip>");
-	return with_oath(ctx, "OATHLIST", &a, do_list);
+	return with_oath(ctx, "OATHLIST", &a, do_list, (struct audit){ -1, NULL });
 }
 
 /* ---- OATHCODE ---- */
 
-static int put_code(assuan_context_t ctx, const char *name, uint8_t type, int has, uint32_t code,
+static int put_code(struct args *a, const char *name, uint8_t type, int has, uint32_t code,
     uint8_t digits, uint64_t now)
 {
 	unsigned period = skd_oath_period(name, type);
 	uint64_t from = now - now % period;
 	char *esc = skd_escape(name, strlen(name));
-	char cs[16];
-	gpg_error_t r;
+	char cs[16], line[512];
+	int r;
 
 	if (esc == NULL)
 		return SK_ERR_NOMEM;
 	snprintf(cs, sizeof(cs), "%0*u", (int)digits, (unsigned)code);
 	if (type == OATH_TYPE_HOTP)
-		r = skd_status(ctx, "OATHCODE", "%s hotp %s - -", esc, has ? cs : "-");
+		snprintf(line, sizeof(line), "%s hotp %s - -", esc, has ? cs : "-");
 	else
-		r = skd_status(ctx, "OATHCODE", "%s totp %s %llu %llu", esc, has ? cs : "-",
+		snprintf(line, sizeof(line), "%s totp %s %llu %llu", esc, has ? cs : "-",
 		    (unsigned long long)from, (unsigned long long)(from + period));
+	r = hold_line(a, line);
 	sk_wipe(cs, sizeof(cs));
+	sk_wipe(line, sizeof(line));
 	free(esc);
-	return r == 0 ? 0 : SK_ERR_IO;
+	return r;
 }
 
-static int code_one(assuan_context_t ctx, struct sk_card *sc, const struct oath_cred *cr,
+static int code_one(struct args *a, struct sk_card *sc, const struct oath_cred *cr,
     uint64_t now)
 {
 	uint64_t step = cr->type == OATH_TYPE_HOTP ? 0 : now / skd_oath_period(cr->name, cr->type);
@@ -201,14 +254,14 @@ static int code_one(assuan_context_t ctx, struct sk_card *sc, const struct oath_
 	int r;
 
 	if ((r = oath_calculate(sc, cr->name, cr->type, step, &code, &digits)) == 0)
-		r = put_code(ctx, cr->name, cr->type, 1, code, digits, now);
+		r = put_code(a, cr->name, cr->type, 1, code, digits, now);
 	code = 0;
 	return r;
 }
 
 /* Every TOTP credential: CALCULATE ALL at 30 s, other periods one by one; HOTP and touch
  * credentials are not computed (a HOTP code counts up on the chip: only when asked by name). */
-static int code_all(assuan_context_t ctx, struct sk_card *sc, uint64_t now)
+static int code_all(struct args *a, struct sk_card *sc, uint64_t now)
 {
 	struct oath_cred *v = NULL;
 	size_t n = 0;
@@ -218,9 +271,9 @@ static int code_all(assuan_context_t ctx, struct sk_card *sc, uint64_t now)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (v[i].type == OATH_TYPE_TOTP && skd_oath_period(v[i].name, v[i].type) != 30)
-			r = code_one(ctx, sc, &v[i], now);
+			r = code_one(a, sc, &v[i], now);
 		else
-			r = put_code(ctx, v[i].name, v[i].type, v[i].has_code, v[i].code, v[i].digits,
+			r = put_code(a, v[i].name, v[i].type, v[i].has_code, v[i].code, v[i].digits,
 			    now);
 		v[i].code = 0;
 	}
@@ -234,11 +287,12 @@ static int do_code(assuan_context_t ctx, struct sk_card *sc, struct args *a)
 	struct oath_cred cr;
 	int r;
 
+	(void)ctx;
 	if (a->w.n == 1)
-		return code_all(ctx, sc, now);
+		return code_all(a, sc, now);
 	if ((r = find_cred(sc, a->w.v[1], &cr)) != 0)
 		return r;
-	return code_one(ctx, sc, &cr, now);
+	return code_one(a, sc, &cr, now);
 }
 
 static gpg_error_t cmd_oathcode(assuan_context_t ctx, char *line)
@@ -248,7 +302,7 @@ static gpg_error_t cmd_oathcode(assuan_context_t ctx, char *line)
 
 	if ((r = parse_args(line, &a)) != 0 || a.w.n < 1 || a.w.n > 2)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHCODE [--time=EPOCH] <chip> [<name>]");
-	return with_oath(ctx, "OATHCODE", &a, do_code);
+	return with_oath(ctx, "OATHCODE", &a, do_code, (struct audit){ SKD_EV_KEY_OP, "oath-code" });
 }
 
 /* ---- OATHADD ---- */
@@ -314,7 +368,7 @@ static gpg_error_t cmd_oathadd(assuan_context_t ctx, char *line)
 		goto out;
 	}
 	a.add = q;
-	e = with_oath(ctx, "OATHADD", &a, do_add);
+	e = with_oath(ctx, "OATHADD", &a, do_add, (struct audit){ SKD_EV_PROVISION, "oath-add" });
 out:
 	sk_secure_free(q);
 	return e;
@@ -341,7 +395,8 @@ static gpg_error_t cmd_oathdelete(assuan_context_t ctx, char *line)
 
 	if ((r = parse_args(line, &a)) != 0 || a.w.n != 2)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHDELETE <chip> <name>");
-	return with_oath(ctx, "OATHDELETE", &a, do_delete);
+	return with_oath(ctx, "OATHDELETE", &a, do_delete,
+	    (struct audit){ SKD_EV_PROVISION, "oath-delete" });
 }
 
 static int do_rename(assuan_context_t ctx, struct sk_card *sc, struct args *a)
@@ -367,7 +422,8 @@ static gpg_error_t cmd_oathrename(assuan_context_t ctx, char *line)
 	if ((r = parse_args(line, &a)) != 0 || a.w.n != 3 || a.w.v[2][0] == '\0' ||
 	    strlen(a.w.v[2]) > OATH_NAME_MAX)
 		return skd_fail(ctx, r ? r : SK_ERR_ARG, "OATHRENAME <chip> <old> <new>");
-	return with_oath(ctx, "OATHRENAME", &a, do_rename);
+	return with_oath(ctx, "OATHRENAME", &a, do_rename,
+	    (struct audit){ SKD_EV_PROVISION, "oath-rename" });
 }
 
 const struct skd_cmd skd_cmds_oath[] = {

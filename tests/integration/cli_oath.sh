@@ -90,6 +90,14 @@ skinkey oath delete slow || fail "delete (by the name without the period)"
 expect_eq "$(skinkey oath list | grep -c slow)" 0 "deleted"
 rc=0; skinkey oath delete slow 2>/dev/null || rc=$?; expect_eq "$rc" 1 "delete twice"
 
+# the guard's audit chain holds the codes computed and the changes made (never a code or secret)
+wait_for 60 sh -c "skinkey audit tail -n 200 | grep -q 'key-op:oath-code .* key Bank:bob .* ok'" ||
+	fail "no key-op:oath-code row: $(skinkey audit tail -n 5 2>&1)"
+wait_for 60 sh -c "skinkey audit tail -n 200 | grep -q 'provision:oath-rename .* key Bank:bob .* ok'" ||
+	fail "no provision:oath-rename row"
+wait_for 60 sh -c "skinkey audit tail -n 200 | grep -q 'provision:oath-add .* key hotp1 .* FAILED'" ||
+	fail "the refused add is not recorded as failed"
+
 # an access password (set by ykman, as a user of a YubiKey would): VALIDATE before every command
 ykman --reader "$SK_READER0" oath access change -n 's3cret pass' >/dev/null || fail "ykman set password"
 rc=0; out=$(skinkey oath list </dev/null 2>&1) || rc=$?
