@@ -19,6 +19,7 @@
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "sk_config.h"
+#include "event.h"
 #include "skd_int.h"
 #include "sshag.h"
 
@@ -88,6 +89,19 @@ static int wire_events(void)
 	    (r = skd_pgp_events_init()) != 0)
 		sk_error("cannot subscribe to events: %s", sk_strerror(r));
 	return r;
+}
+
+/* A refused skinkey.conf is an event too: into the outbox before exiting, so that the guard the
+ * next skinkeyd starts records it (the log line says what was wrong). */
+static void record_config_error(void)
+{
+	struct skd_event ev = { .kind = SKD_EV_CONFIG_ERROR, .result = SK_ERR_CONFIG, .counter = -1,
+		.retries = -1, .detail = "skinkey.conf refused: skinkeyd did not start" };
+
+	if (skd_state_open(NULL) == 0 && skd_outbox_open() == 0 && skd_event_publish(&ev) != 0)
+		sk_warn("the configuration error was not recorded");
+	skd_outbox_close();
+	skd_state_close();
 }
 
 /* After state.db: the outbox, and the guard when audit is required and none runs. */
@@ -274,8 +288,10 @@ int main(int argc, char **argv)
 	if (sk_process_harden() != 0)
 		return 1;
 	setup_signals();
-	if (skd_conf_load(o.config) != 0)
+	if (skd_conf_load(o.config) != 0) {
+		record_config_error();
 		return 1;
+	}
 	sk_log_set_level(o.verbose ? SK_LOG_DEBUG :
 	    skd_config.log_level >= 0 ? skd_config.log_level : SK_LOG_INFO);
 	assuan_set_gpg_err_source(GPG_ERR_SOURCE_SCD);

@@ -35,8 +35,8 @@ static int append_event(const struct guard_event *ev)
 	audit_detail(ev->details, "prog", prog, sizeof(prog));
 	audit_detail(ev->details, "pid", pid, sizeof(pid));
 	audit_detail(ev->details, "op", op, sizeof(op));
-	if (door[0] == '\0')
-		snprintf(actor, sizeof(actor), "skinkeyd");
+	if (door[0] == '\0' || (pid[0] == '\0' && prog[0] == '\0'))
+		snprintf(actor, sizeof(actor), "%s", door[0] ? door : "skinkeyd");   /* its own event */
 	else
 		snprintf(actor, sizeof(actor), "%s:%s[%s]", door, prog[0] ? prog : "?",
 		    pid[0] ? pid : "?");

@@ -101,6 +101,16 @@ expect_match "$out" 'signature counter [0-9]+ = the last recorded' "the chip's c
 if out=$(skinkey audit verify --db "$SKNS_SCRATCH/copy.db" --key-file "$SKNS_SCRATCH/code"); then fail "an edited copy verified"; fi
 expect_match "$out" 'FAILED at row 2: edited row' "the edited row named"
 
+# a refused skinkey.conf is recorded once a skinkeyd starts again
+d=$(pgrep -x skinkeyd | head -1)
+kill -TERM "$d"; wait_for 60 sh -c "! kill -0 $d 2>/dev/null" || fail "skinkeyd did not stop"
+cp "$XDG_CONFIG_HOME/skinkey/skinkey.conf" "$SKNS_SCRATCH/conf.good"
+echo "no-such-key = 1" >> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+if skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" 2>/dev/null; then fail "skinkeyd started with a bad configuration"; fi
+cp "$SKNS_SCRATCH/conf.good" "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start again"
+wait_for 60 sh -c "skinkey audit tail -n 10 | grep -Eq 'config-error +skinkeyd +- +FAILED: bad configuration'" || fail "no config-error row"
+
 # only one guard, even when asked again
 skinkey-guard --daemon   # returns once the child knows it lost the lock and exited
 expect_eq "$(pgrep -x skinkey-guard | wc -l)" 1 "guards running"
