@@ -36,7 +36,12 @@ struct skd_card {
 	char chip[SKD_CHIPID_MAX];
 	int idx;
 	uint64_t seq;
+	int held;                        /* card_mu and the PC/SC transaction are ours */
 };
+
+/* The card this thread holds (one at most: card_mu is not recursive), so that waiting for the
+ * client (skd_pin_obtain) can give it back meanwhile. */
+static __thread struct skd_card *thread_held;
 
 static struct sk_pcsc *pcsc;
 static pthread_t watch_thread;
@@ -677,12 +682,54 @@ int skd_card_acquire(struct skd_conn *c, const char *chipid, struct skd_card **o
 	h->sc = readers[idx].sc;
 	h->idx = idx;
 	h->seq = seq;
+	h->held = 1;
+	thread_held = h;
 	*out = h;
 	h = NULL;
 	r = 0;
 out:
 	free(h);
 	return r;
+}
+
+struct skd_card *skd_card_suspend(void)
+{
+	struct skd_card *h = thread_held;
+
+	if (h == NULL || !h->held)
+		return NULL;
+	sk_debug("%s: card lock and transaction released while the client answers", h->chip);
+	sk_card_end(h->sc);
+	h->held = 0;
+	pthread_mutex_unlock(&card_mu);
+	return h;
+}
+
+int skd_card_resume(struct skd_card *h)
+{
+	int same, r;
+
+	if (h == NULL)
+		return 0;
+	pthread_mutex_lock(&card_mu);
+	pthread_mutex_lock(&mgr_mu);
+	same = readers[h->idx].card && readers[h->idx].seq == h->seq && readers[h->idx].sc == h->sc;
+	pthread_mutex_unlock(&mgr_mu);
+	if (!same) {   /* the chip left meanwhile: h->sc may be gone, never touch it again */
+		pthread_mutex_unlock(&card_mu);
+		sk_info("%s: the chip left while the client answered", h->chip);
+		h->sc = NULL;
+		return SK_ERR_CARD_REMOVED;
+	}
+	if ((r = sk_card_begin(h->sc)) == SK_ERR_CARD_RESET)
+		r = sk_card_begin(h->sc);   /* another program reset the card: reconnected */
+	if (r != 0) {
+		pthread_mutex_unlock(&card_mu);
+		sk_warn("%s: card not taken back: %s", h->chip, sk_strerror(r));
+		return r;
+	}
+	h->held = 1;
+	return 0;
 }
 
 struct sk_card *skd_card_raw(struct skd_card *h)
@@ -719,8 +766,12 @@ void skd_card_release(struct skd_card **hp)
 
 	if (hp == NULL || (h = *hp) == NULL)
 		return;
-	sk_card_end(h->sc);
-	pthread_mutex_unlock(&card_mu);
+	if (h->held) {
+		sk_card_end(h->sc);
+		pthread_mutex_unlock(&card_mu);
+	}
+	if (thread_held == h)
+		thread_held = NULL;
 	free(h);
 	*hp = NULL;
 }

@@ -103,7 +103,9 @@ static int oath_open(struct skd_conn *c, const char *chip, struct sk_card *sc)
 		sk_info("%s: OATH password not given: %s", chip, sk_strerror(r));
 		return r;
 	}
-	r = oath_validate(sc, &info, pw, strlen(pw));
+	/* a typed password: the card was given back meanwhile, SELECT again for a fresh challenge */
+	if (cached || (r = oath_select(sc, &info)) == 0)
+		r = oath_validate(sc, &info, pw, strlen(pw));
 	if (r == 0) {
 		skd_pin_cache_put(chip, SKD_PIN_OATH, pw);
 	} else if (r == SK_ERR_SW || r == SK_ERR_CRYPTO) {
@@ -314,7 +316,7 @@ static int inquire_key(assuan_context_t ctx, struct add_req *q)
 	gpg_error_t e;
 	int r = 0;
 
-	if ((e = assuan_inquire(ctx, "OATHSECRET", &buf, &n, sizeof(q->key))) != 0)
+	if ((e = skd_inquire(ctx, "OATHSECRET", &buf, &n, sizeof(q->key))) != 0)
 		return gpg_err_code(e) == GPG_ERR_TOO_LARGE ? SK_ERR_TOOBIG : SK_ERR_CANCELED;
 	if (n == 0)
 		r = SK_ERR_ARG;

@@ -71,7 +71,7 @@ inquire_bytes(assuan_context_t ctx, const char *kw, size_t max, uint8_t **out, s
 
 	*out = NULL;
 	*len = 0;
-	if ((e = assuan_inquire(ctx, kw, &buf, &n, max)) != 0)
+	if ((e = skd_inquire(ctx, kw, &buf, &n, max)) != 0)
 		return gpg_err_code(e) == GPG_ERR_TOO_LARGE ? SK_ERR_TOOBIG : SK_ERR_CANCELED;
 	if (n == 0) {
 		r = SK_ERR_CANCELED;

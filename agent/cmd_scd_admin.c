@@ -308,9 +308,10 @@ static int passwd_reset(struct skd_conn *c, struct skd_card *h, const struct opg
 	char *new = NULL;
 	int r;
 
-	if ((r = skd_pgp_verify(c, h, OPGP_PW3, info)) != 0)
-		return r;
-	if ((r = ask_pin(c, "|AN|New PIN", &new)) == 0)
+	/* the new PIN first: RESET RETRY COUNTER must follow the PW3 VERIFY (and its SELECT) in the
+	 * same transaction, and the card is given back while the client answers */
+	if ((r = ask_pin(c, "|AN|New PIN", &new)) == 0 &&
+	    (r = skd_pgp_verify(c, h, OPGP_PW3, info)) == 0)
 		r = opgp_reset_retry_counter(skd_card_raw(h), NULL, 0, new, strlen(new));
 	skd_pin_free(&new);
 	return r;
@@ -366,7 +367,7 @@ static gpg_error_t cmd_writecert(assuan_context_t ctx, char *line)
 		return scd_fail(ctx, chip, r, "WRITECERT");
 	if (scd_keyslot(chip, &info, line, &slot) != 0)
 		return assuan_set_error(ctx, gpg_error(GPG_ERR_INV_ID), "WRITECERT: unknown key id");
-	if ((e = assuan_inquire(ctx, "CERTDATA", &cert, &len, 4096)) != 0)
+	if ((e = skd_inquire(ctx, "CERTDATA", &cert, &len, 4096)) != 0)
 		return e;
 	r = hold_admin(c, chip, sizeof(chip), &info, &h, OPGP_PW3);
 	if (r == 0)

@@ -214,7 +214,7 @@ static gpg_error_t cmd_writekey(assuan_context_t ctx, char *line)
 			return assuan_set_error(ctx, gpg_error(GPG_ERR_EEXIST),
 			    "WRITEKEY: a key exists (use --force)");
 	assuan_begin_confidential(ctx);
-	e = assuan_inquire(ctx, "KEYDATA", &kd, &kdlen, KEYDATA_MAX);
+	e = skd_inquire(ctx, "KEYDATA", &kd, &kdlen, KEYDATA_MAX);
 	assuan_end_confidential(ctx);
 	if (e != 0)
 		return e;

@@ -363,7 +363,7 @@ static int inquire_secret(assuan_context_t ctx, const char *what, unsigned char 
 
 	*buf = NULL;
 	*len = 0;
-	if ((e = assuan_inquire(ctx, what, buf, len, VAULT_MAX_SECRET)) != 0) {
+	if ((e = skd_inquire(ctx, what, buf, len, VAULT_MAX_SECRET)) != 0) {
 		sk_warn("vault: INQUIRE %s: %s", what, gpg_strerror(e));
 		return gpg_err_code(e) == GPG_ERR_TOO_LARGE ? SK_ERR_TOOBIG : SK_ERR_CANCELED;
 	}

@@ -1,5 +1,6 @@
 /* conf.c — skinkeyd's settings from skinkey.conf (parsed by common/config.h).
  *   tap-timeout = 30s                 how long an operation waits for a tap
+ *   inquire-timeout = 5m              how long a client may take to answer an INQUIRE (a PIN)
  *   pin-cache = presence | never | N minutes
  *   log-level = error | warn | info | debug | trace
  *   reader-allow = SUBSTRING[,SUBSTRING...]   (empty = every reader)
@@ -17,11 +18,12 @@
 #include "common/sk_err.h"
 #include "skd_int.h"
 
-struct skd_conf skd_config = { .tap_timeout_ms = 30000, .log_level = -1,
+struct skd_conf skd_config = { .tap_timeout_ms = 30000, .inquire_timeout_ms = 300000,
+	.log_level = -1,
 	.audit_deadline_ms = 2000 };
 
 static const char *const known_keys[] = {
-	"tap-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", "vault-originality",
+	"tap-timeout", "inquire-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", "vault-originality",
 	"audit", "audit-deadline", "anchor-command", NULL
 };
 
@@ -29,6 +31,7 @@ void skd_conf_defaults(struct skd_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->tap_timeout_ms = 30000;
+	c->inquire_timeout_ms = 300000;
 	c->pin_policy = SKD_PIN_PRESENCE;
 	c->log_level = -1;
 	c->audit = SKD_AUDIT_REQUIRED;
@@ -108,6 +111,9 @@ static int from_config(struct skd_conf *c, const struct sk_config *cf)
 	if ((r = sk_config_get_duration(cf, NULL, "tap-timeout", 30000, 0, 3600000, &ms)) != 0)
 		return r;
 	c->tap_timeout_ms = (int)ms;
+	if ((r = sk_config_get_duration(cf, NULL, "inquire-timeout", 300000, 1000, 3600000, &ms)) != 0)
+		return r;
+	c->inquire_timeout_ms = (int)ms;
 	if ((r = sk_config_get_duration(cf, NULL, "idle-exit", 0, 0, 7 * 86400000ull, &ms)) != 0)
 		return r;
 	c->idle_exit_s = (int)(ms / 1000);

@@ -363,7 +363,28 @@ void skd_pgp_note_signature(const char *chip)
 	skd_cache_put(chip, INFO_KEY, (const uint8_t *)&info, sizeof(info));
 }
 
+int skd_pgp_ask_pin(struct skd_conn *c, const char *chip, int ref, const struct opgp_info *info,
+    char **pin)
+{
+	char prompt[400], *known = skd_pincache_get(chip, ref);
+	int cached = 0;
+
+	*pin = NULL;
+	if (known != NULL) {   /* verified with the cached one: nothing to ask */
+		skd_pin_free(&known);
+		return 0;
+	}
+	pin_prompt(info, ref, prompt, sizeof(prompt));
+	return skd_pin_obtain(c, chip, ref, prompt, pin, &cached);
+}
+
 int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct opgp_info *info)
+{
+	return skd_pgp_verify_given(c, h, ref, info, NULL);
+}
+
+int skd_pgp_verify_given(struct skd_conn *c, struct skd_card *h, int ref,
+    const struct opgp_info *info, const char *given)
 {
 	struct sk_card *sc = skd_card_raw(h);
 	const char *chip = skd_card_chip(h);
@@ -382,9 +403,23 @@ int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct
 			return SK_ERR_PIN_BLOCKED;
 		}
 	}
-	pin_prompt(info, ref, prompt, sizeof(prompt));
-	if ((r = skd_pin_obtain(c, chip, ref, prompt, &pin, &cached)) != 0)
-		goto out;
+	if (given != NULL) {
+		if ((pin = skd_pincache_get(chip, ref)) != NULL) {
+			cached = 1;   /* cached meanwhile (another client): the chip accepted that one */
+		} else if ((pin = sk_secure_alloc(strlen(given) + 1)) == NULL) {
+			r = SK_ERR_NOMEM;
+			goto out;
+		} else {
+			memcpy(pin, given, strlen(given) + 1);
+		}
+	} else {
+		pin_prompt(info, ref, prompt, sizeof(prompt));
+		if ((r = skd_pin_obtain(c, chip, ref, prompt, &pin, &cached)) != 0)
+			goto out;
+		/* the client answered with the card given back: a new transaction, whose SELECT
+		 * opgp_verify_known_pw makes before the VERIFY */
+		sc = skd_card_raw(h);
+	}
 	/* A PIN this chip already accepted goes with the cached PW status and KDF-DO (the caller
 	 * selected the applet in this transaction); a newly entered one is checked against a
 	 * fresh read of the KDF-DO, so a stale cache can never cost a retry for it (the cached

@@ -66,5 +66,14 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 void skd_pgp_note_pin(struct sk_card *sc, const char *chip, int ref, int r, int tries);
 void skd_pgp_note_signature(const char *chip);
 int skd_pgp_verify(struct skd_conn *c, struct skd_card *h, int ref, const struct opgp_info *info);
+/* The same with a PIN the caller asked for before taking the card (skd_pgp_ask_pin), so that no
+ * client answer is waited for with the card held; given NULL: ask now (the card is given back
+ * meanwhile: skd_inquire). */
+int skd_pgp_verify_given(struct skd_conn *c, struct skd_card *h, int ref,
+    const struct opgp_info *info, const char *given);
+/* Before taking the card: the PIN for ref from the client (INQUIRE NEEDPIN or pinentry), or
+ * *pin NULL when the cache holds one. */
+int skd_pgp_ask_pin(struct skd_conn *c, const char *chip, int ref, const struct opgp_info *info,
+    char **pin);
 
 #endif

@@ -71,7 +71,7 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 {
 	struct skd_card *h = NULL;
 	struct sk_card *sc;
-	char *known = NULL;
+	char *known = NULL, *given = NULL;
 	int fast, r = SK_ERR_INTERNAL;
 
 	if ((r = skd_guard_gate()) != 0)
@@ -79,9 +79,13 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 	known = pin_stays_valid(info, ref) ? skd_pincache_get(chip, ref) : NULL;
 	fast = known != NULL;
 	skd_pin_free(&known);
+	/* A PIN the client must give is asked for before the card is taken: no card lock, no PC/SC
+	 * transaction while a person types (or a client stalls) */
+	if (!fast && (r = skd_pgp_ask_pin(c, chip, ref, info, &given)) != 0)
+		return record(chip, info, ref, r, rec);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((r = skd_card_acquire(c, chip, &h)) != 0)
-			return record(chip, info, ref, r, rec);
+			break;
 		sc = skd_card_raw(h);
 		fast = fast && attempt == 0 && sk_card_is_selected(sc, opgp_aid, sizeof(opgp_aid));
 		if (fast) {
@@ -89,7 +93,7 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 		} else {
 			if ((r = opgp_select(sc)) == SK_ERR_CARD_RESET)
 				r = opgp_select(sc);   /* another program reset the card: once more */
-			if (r == 0 && (r = skd_pgp_verify(c, h, ref, info)) == 0)
+			if (r == 0 && (r = skd_pgp_verify_given(c, h, ref, info, given)) == 0)
 				r = fn(sc, arg);
 		}
 		if (attempt == 0 && state_lost(r, fast)) {
@@ -104,5 +108,6 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 		skd_card_release(&h);
 		break;
 	}
+	skd_pin_free(&given);
 	return record(chip, info, ref, r, rec);
 }

@@ -158,10 +158,12 @@ static int inquire_pin(struct skd_conn *c, const char *prompt, char **pin)
 		goto out;
 	}
 	assuan_begin_confidential(c->ctx);
-	e = assuan_inquire(c->ctx, line, &val, &len, SKD_PIN_MAXLEN);
+	e = skd_inquire(c->ctx, line, &val, &len, SKD_PIN_MAXLEN);
 	assuan_end_confidential(c->ctx);
 	if (e != 0) {
-		r = gpg_err_code(e) == GPG_ERR_ASS_TOO_MUCH_DATA ? SK_ERR_PIN_FORMAT : SK_ERR_CANCELED;
+		r = gpg_err_code(e) == GPG_ERR_ASS_TOO_MUCH_DATA ? SK_ERR_PIN_FORMAT :
+		    gpg_err_code(e) == GPG_ERR_TIMEOUT ? SK_ERR_TIMEOUT :
+		    gpg_err_code(e) == GPG_ERR_CARD_REMOVED ? SK_ERR_CARD_REMOVED : SK_ERR_CANCELED;
 		sk_info("conn %lu: the client gave no PIN (%s)", c->id, gpg_strerror(e));
 		goto out;
 	}
@@ -203,10 +205,19 @@ int skd_pin_obtain(struct skd_conn *c, const char *chipid, int pinref, const cha
 		*cached = 1;
 		return 0;
 	}
-	if (c == NULL)   /* no client to INQUIRE (the ssh-agent socket): ask pinentry */
-		return skd_pinentry_getpin(skd_config.pinentry_program, pinentry_desc(chipid, pinref),
-		    "PIN:", skd_config.tap_timeout_ms / 1000 > 0 ? skd_config.tap_timeout_ms / 1000 : 60,
-		    pin);
+	if (c == NULL) {   /* no client to INQUIRE (the ssh-agent socket): ask pinentry */
+		struct skd_card *held = skd_card_suspend();   /* others go on meanwhile */
+		int r = skd_pinentry_getpin(skd_config.pinentry_program,
+		    pinentry_desc(chipid, pinref), "PIN:", skd_config.tap_timeout_ms / 1000 > 0 ?
+		    skd_config.tap_timeout_ms / 1000 : 60, pin);
+		int back = skd_card_resume(held);
+
+		if (r == 0 && back != 0) {
+			skd_pin_free(pin);
+			r = back;
+		}
+		return r;
+	}
 	return inquire_pin(c, prompt, pin);
 }
 

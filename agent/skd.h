@@ -9,7 +9,8 @@
  *
  * Card access is serialized: skd_card_acquire() waits (up to tap-timeout) for the chip, takes the
  * daemon-wide card lock and opens a PC/SC transaction; skd_card_release() ends both. Never hold a
- * card across an INQUIRE other than through skd_pin_obtain(). */
+ * card across an INQUIRE: skd_pin_obtain() gives it back while the client answers
+ * (skd_card_suspend/resume); ask other data before taking the card. */
 #ifndef SKD_H
 #define SKD_H
 
@@ -47,6 +48,11 @@ int skd_conn_hungup(struct skd_conn *c);
 gpg_error_t skd_gpg_err(int sk_err);
 /* Log `what: <sk_strerror>` and return skd_gpg_err(sk_err) with `what` as the error text. */
 gpg_error_t skd_fail(assuan_context_t ctx, int sk_err, const char *what);
+/* assuan_inquire with a deadline (inquire-timeout: GPG_ERR_TIMEOUT, and the connection closes
+ * after the command) that gives back the card this thread holds while the client answers. Every
+ * INQUIRE goes through it. */
+gpg_error_t skd_inquire(assuan_context_t ctx, const char *keyword, unsigned char **buf,
+    size_t *len, size_t max);
 /* `S KEYWORD text`; text printf-formatted (caller escapes). */
 gpg_error_t skd_status(assuan_context_t ctx, const char *keyword, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -84,6 +90,13 @@ const char *skd_card_chip(const struct skd_card *h);   /* chip id of the held ca
 /* Mark the held card lost (after SK_ERR_CARD_REMOVED) so waiters see it gone at once. */
 void skd_card_lost(struct skd_card *h);
 void skd_card_release(struct skd_card **h);
+/* While this thread waits for its client (INQUIRE, pinentry) it gives back the card it holds:
+ * the lock and the PC/SC transaction (other clients and other PC/SC programs go on). suspend
+ * returns the handle (NULL when none is held); resume takes both back for the same chip still in
+ * the field (SK_ERR_CARD_REMOVED when it left meanwhile; skd_card_raw is NULL then) in a new
+ * transaction: anything PIN-bearing after it needs its SELECT again (opgp_select_in_tx does). */
+struct skd_card *skd_card_suspend(void);
+int skd_card_resume(struct skd_card *h);
 
 /* ---- PINs ----
  * pinref: OpenPGP references 0x81 (PW1 sign), 0x82 (PW1 other), 0x83 (PW3 admin); other areas

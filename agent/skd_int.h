@@ -15,6 +15,7 @@ enum skd_pin_policy { SKD_PIN_PRESENCE = 0, SKD_PIN_NEVER = 1, SKD_PIN_MINUTES =
 enum skd_audit_policy { SKD_AUDIT_REQUIRED = 0, SKD_AUDIT_OFF = 1 };
 struct skd_conf {
 	int tap_timeout_ms;
+	int inquire_timeout_ms;         /* how long a client may take to answer an INQUIRE */
 	enum skd_pin_policy pin_policy;
 	int pin_minutes;                /* SKD_PIN_MINUTES; presence also caps at this when > 0 */
 	int log_level;                  /* SK_LOG_*, -1 = not set */

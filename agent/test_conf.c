@@ -27,6 +27,10 @@ int main(void)
 	CHECK(parse(&c, "") == 0);
 	CHECK(c.tap_timeout_ms == 30000 && c.pin_policy == SKD_PIN_PRESENCE && c.pin_minutes == 0);
 	CHECK(c.log_level == -1 && c.n_allow == 0 && c.n_deny == 0 && c.idle_exit_s == 0);
+	CHECK(c.inquire_timeout_ms == 300000);
+	CHECK(parse(&c, "inquire-timeout = 6s\n") == 0 && c.inquire_timeout_ms == 6000);
+	CHECK(parse(&c, "inquire-timeout = 10ms\n") == SK_ERR_CONFIG);   /* at least 1 s */
+	CHECK(parse(&c, "inquire-timeout = 2h\n") == SK_ERR_CONFIG);
 
 	CHECK(parse(&c, "tap-timeout = 5s\npin-cache = 10 minutes\nlog-level = debug\n") == 0);
 	CHECK(c.tap_timeout_ms == 5000);
