@@ -119,6 +119,8 @@ static uint16_t select_context(struct duress *d, const struct sim_apdu *a, struc
 		usable |= (unsigned)(d->ctx[i].tries != 0);
 	}
 	d->active = NO_CTX;
+	env->ctx_set = 1;      /* the card's default OpenPGP instance follows (sim_card.c) */
+	env->ctx = NO_CTX;
 	if (!usable)
 		return SW_BLOCKED;
 	if (match != NO_CTX && d->ctx[match].tries == 0)
@@ -132,6 +134,7 @@ static uint16_t select_context(struct duress *d, const struct sim_apdu *a, struc
 	}
 	d->ctx[match].tries = MAX_TRIES;
 	d->active = (uint8_t)match;
+	env->ctx = d->active;
 	return SW_OK;
 }
 

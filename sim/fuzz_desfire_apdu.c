@@ -17,7 +17,7 @@ static void fixed_rng(uint8_t *buf, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct sim_applet_ops *ops = &sim_desfire_card;
-	struct sim_env env = { 0, fixed_rng };
+	struct sim_env env = { .dirty = 0, .random = fixed_rng };
 	struct sim_rbuf r = { NULL, 0, 0 }, img = { NULL, 0, 0 };
 	struct sim_apdu a;
 	void *st = ops->create(), *st2 = ops->create();

@@ -31,7 +31,7 @@ is_rsa_keygen(const struct opgp_state *s, uint8_t ins, uint8_t p1, const uint8_t
 static void
 run(struct opgp_state *s, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *d, size_t n)
 {
-	struct sim_env env = { 0, fuzz_random };
+	struct sim_env env = { .dirty = 0, .random = fuzz_random };
 	struct sim_rbuf r = { NULL, 0, 0 };
 	struct sim_apdu a = { 0x00, ins, p1, p2, d, n, 256, 0 };
 

@@ -158,16 +158,39 @@ openpgp_load(void *st, const uint8_t *p, size_t n)
 	return 0;
 }
 
-const struct sim_applet_ops sim_openpgp_applet = {
-	.name = "openpgp",
-	.aid = openpgp_aid,
-	.aid_len = sizeof(openpgp_aid),
-	.flags = SIM_APPLET_CHAINING,
-	.create = openpgp_create,
-	.destroy = openpgp_destroy,
-	.select = openpgp_select,
-	.deselect = openpgp_deselect,
-	.process = openpgp_process,
-	.save = openpgp_save,
-	.load = openpgp_load,
-};
+static int
+openpgp_instance_aid(void *st, uint8_t *out, size_t cap)
+{
+	uint8_t aid[16];
+
+	if (cap < sizeof(aid))
+		return -1;
+	opgp_build_aid(st, aid);
+	memcpy(out, aid, sizeof(aid));
+	return (int)sizeof(aid);
+}
+
+/* Three instances, one per duress context (0 primary, 1 decoy, 2 burn), each with its own state
+ * (serial, PINs, keys) under its own name in the state file. A full AID (with the serial)
+ * selects its instance; the partial AID D2 76 00 01 24 01 selects the instance of the context
+ * the DuressApplet last chose in this field session (the primary when none): see sim_card.c. */
+#define OPENPGP_INSTANCE(sym, nm, ctx) \
+const struct sim_applet_ops sym = { \
+	.name = nm, \
+	.aid = openpgp_aid, \
+	.aid_len = sizeof(openpgp_aid), \
+	.flags = SIM_APPLET_CHAINING, \
+	.create = openpgp_create, \
+	.destroy = openpgp_destroy, \
+	.select = openpgp_select, \
+	.deselect = openpgp_deselect, \
+	.process = openpgp_process, \
+	.save = openpgp_save, \
+	.load = openpgp_load, \
+	.instance_aid = openpgp_instance_aid, \
+	.context = ctx, \
+}
+
+OPENPGP_INSTANCE(sim_openpgp_applet, "openpgp", 0);
+OPENPGP_INSTANCE(sim_openpgp_applet1, "openpgp1", 1);
+OPENPGP_INSTANCE(sim_openpgp_applet2, "openpgp2", 2);

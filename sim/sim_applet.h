@@ -29,6 +29,9 @@ int sim_rbuf_u8(struct sim_rbuf *r, uint8_t v);
 struct sim_env {
 	int dirty;                                   /* set to 1 after a persistent change */
 	void (*random)(uint8_t *buf, size_t n);      /* the card's RNG (RAND_bytes) */
+	int ctx_set;         /* 1: this command (DuressApplet SELECT_CONTEXT) set the card's
+	                        duress context to ctx (0..2, 0xFF none); see find_applet */
+	uint8_t ctx;
 };
 
 #define SIM_APPLET_CHAINING 0x1u  /* framework assembles CLA|0x10 chains into one command */
@@ -53,6 +56,12 @@ struct sim_applet_ops {
 	 * FF CA 00 00 (up to 10 bytes); returns the length, or -1. Without it the framework answers
 	 * a random 4-byte UID (08 xx xx xx, new each time the chip enters the field) like a JCOP. */
 	int (*uid)(void *st, uint8_t *out, size_t cap);
+	/* optional: this instance's full AID when it depends on its state (the OpenPGP serial);
+	 * returns the length, or -1. Without it `aid` is the full AID. */
+	int (*instance_aid)(void *st, uint8_t *out, size_t cap);
+	/* duress context this instance serves (OpenPGP instances 0, 1, 2): when a SELECT's AID
+	 * prefix matches several instances, the one of the card's duress context wins. */
+	uint8_t context;
 };
 
 /* How answers are encoded (sim_encoding.c; `run --encoding`, `ctl encoding`). ISO 7816-4 BER-TLV
@@ -75,7 +84,9 @@ int sim_encoding_parse(const char *s, enum sim_encoding *out);   /* 0 or -1 */
 const char *sim_encoding_name(enum sim_encoding e);
 
 /* Applets and personalities, each defined in its own file. */
-extern const struct sim_applet_ops sim_openpgp_applet;   /* sim/openpgp_*.c */
+extern const struct sim_applet_ops sim_openpgp_applet;   /* sim/openpgp_*.c (context 0) */
+extern const struct sim_applet_ops sim_openpgp_applet1;  /* the decoy context's instance */
+extern const struct sim_applet_ops sim_openpgp_applet2;  /* the burn context's instance */
 extern const struct sim_applet_ops sim_ykhmac_applet;    /* sim/ykhmac.c */
 extern const struct sim_applet_ops sim_fido_applet;      /* sim/fido*.c (CTAP2 over ISO 7816) */
 extern const struct sim_applet_ops sim_oath_applet;      /* sim/oath.c (YKOATH) */

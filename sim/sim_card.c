@@ -27,6 +27,8 @@ struct sim_card {
 	struct sim_slot *slots;
 	size_t n;
 	long selected;                /* index into slots, -1 when none */
+	uint8_t duress_ctx;           /* context the DuressApplet last chose this field session
+	                                 (0xFF none): picks the default OpenPGP instance */
 	int dirty;
 	/* command chaining in progress */
 	int chaining;
@@ -57,6 +59,7 @@ int sim_card_new(const struct sim_personality *pers, struct sim_card **out)
 		goto out;
 	c->pers = pers;
 	c->selected = -1;
+	c->duress_ctx = 0xFF;
 	if ((c->slots = calloc(pers->napplets ? pers->napplets : 1, sizeof(*c->slots))) == NULL)
 		goto out;
 	for (i = 0; i < pers->napplets; i++) {
@@ -118,6 +121,7 @@ static void deselect_all(struct sim_card *c)
 void sim_card_power_loss(struct sim_card *c)
 {
 	c->rand_uid_valid = 0;
+	c->duress_ctx = 0xFF;
 	deselect_all(c);
 	drop_chain(c);
 	drop_pending(c);
@@ -171,27 +175,48 @@ static int put_sw(struct sim_rbuf *resp, uint16_t sw)
 	return sim_rbuf_u16(resp, sw);
 }
 
-/* Partial-AID matching: the host may send a prefix of the instance AID. */
+/* Partial-AID matching: the host may send a prefix of the instance AID (its full AID when the
+ * applet has one that depends on state, such as the OpenPGP serial). When the prefix matches
+ * several instances (the partial OpenPGP AID and three OpenPGP instances), the instance of the
+ * context the DuressApplet last chose in this field session wins, the primary's (context 0)
+ * when none was chosen or the last SELECT_CONTEXT failed. A real chip has no such link between
+ * applets: there the partial AID selects whatever instance the provisioning installed first,
+ * and skinkeyd selects a context's instance by its full AID. */
 static long find_applet(const struct sim_card *c, const uint8_t *aid, size_t len)
 {
+	uint8_t want = c->duress_ctx < 3 ? c->duress_ctx : 0;
+	long first = -1;
 	size_t i;
 
 	if (len == 0)
 		return -1;
 	for (i = 0; i < c->n; i++) {
 		const struct sim_applet_ops *o = c->slots[i].ops;
+		uint8_t full[32];
+		const uint8_t *a = o->aid;
+		size_t alen = o->aid_len;
+		int n;
 
 		if (o->flags & SIM_APPLET_RAW || o->aid == NULL)
 			continue;
-		if (len <= o->aid_len && memcmp(o->aid, aid, len) == 0)
+		if (o->instance_aid != NULL &&
+		    (n = o->instance_aid(c->slots[i].st, full, sizeof(full))) > 0) {
+			a = full;
+			alen = (size_t)n;
+		}
+		if (len > alen || memcmp(a, aid, len) != 0)
+			continue;
+		if (o->context == want)
 			return (long)i;
+		if (first < 0)
+			first = (long)i;
 	}
-	return -1;
+	return first;
 }
 
 static uint16_t do_select(struct sim_card *c, const struct sim_apdu *a, struct sim_rbuf *data)
 {
-	struct sim_env env = { 0, sim_random };
+	struct sim_env env = { .dirty = 0, .random = sim_random };
 	long idx = find_applet(c, a->data, a->lc);
 	struct sim_slot *s;
 	uint16_t sw;
@@ -217,11 +242,13 @@ static uint16_t do_select(struct sim_card *c, const struct sim_apdu *a, struct s
 static uint16_t call_process(struct sim_card *c, struct sim_slot *s, const struct sim_apdu *a,
     struct sim_rbuf *data)
 {
-	struct sim_env env = { 0, sim_random };
+	struct sim_env env = { .dirty = 0, .random = sim_random };
 	uint16_t sw = s->ops->process(s->st, a, data, &env);
 
 	if (env.dirty)
 		c->dirty = 1;
+	if (env.ctx_set)
+		c->duress_ctx = env.ctx;
 	return sw;
 }
 

@@ -24,6 +24,10 @@ static const struct sim_applet_ops *const flexsecure_applets[] = {
 	&sim_ykhmac_applet,
 	&sim_oath_applet,
 	&sim_duress_applet,
+#ifdef SIM_HAVE_OPENPGP
+	&sim_openpgp_applet1,   /* after the others: slot order of existing state stays */
+	&sim_openpgp_applet2,
+#endif
 };
 
 #ifdef SIM_HAVE_DESFIRE

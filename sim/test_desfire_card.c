@@ -9,7 +9,7 @@ static const struct sim_applet_ops *ops = &sim_desfire_card;
 static uint16_t tx(void *st, const char *hex, struct sim_rbuf *r)
 {
 	static uint8_t buf[600];
-	struct sim_env env = { 0, sim_random };
+	struct sim_env env = { .dirty = 0, .random = sim_random };
 	struct sim_apdu a;
 	size_t n = test_unhex(hex, buf, sizeof(buf));
 

@@ -31,7 +31,7 @@ test_random(uint8_t *buf, size_t n)
 }
 
 static const struct sim_applet_ops *ops = &sim_openpgp_applet;
-static struct sim_env env = { 0, test_random };
+static struct sim_env env = { .dirty = 0, .random = test_random };
 static struct sim_rbuf rsp;
 
 static unsigned

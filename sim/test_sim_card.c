@@ -48,9 +48,9 @@ static uint16_t t_process(void *st, const struct sim_apdu *a, struct sim_rbuf *r
 }
 
 static const struct sim_applet_ops app_a = { "a", aid_a, sizeof(aid_a), SIM_APPLET_CHAINING,
-	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load, NULL };
+	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load, NULL, NULL, 0 };
 static const struct sim_applet_ops app_b = { "b", aid_b, sizeof(aid_b), 0,
-	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load, NULL };
+	t_create, t_destroy, t_select, t_deselect, t_process, t_save, t_load, NULL, NULL, 0 };
 static const struct sim_applet_ops *const apps[] = { &app_a, &app_b };
 static const uint8_t atr[] = { 0x3B, 0x80, 0x80, 0x01, 0x01 };
 static const struct sim_personality pers = { "test", 1, atr, sizeof(atr), apps, 2 };

@@ -25,9 +25,9 @@ static int t_load(void *st, const uint8_t *p, size_t n)
 }
 
 static const struct sim_applet_ops app = { "t", aid, sizeof(aid), 0, t_create, t_destroy,
-	NULL, NULL, NULL, t_save, t_load, NULL };
+	NULL, NULL, NULL, t_save, t_load, NULL, NULL, 0 };
 static const struct sim_applet_ops app2 = { "u", aid, sizeof(aid), 0, t_create, t_destroy,
-	NULL, NULL, NULL, t_save, t_load, NULL };
+	NULL, NULL, NULL, t_save, t_load, NULL, NULL, 0 };
 static const struct sim_applet_ops *const apps[] = { &app };
 static const struct sim_applet_ops *const apps2[] = { &app2 };
 static const uint8_t atr[] = { 0x3B, 0x80, 0x80, 0x01, 0x01 };
