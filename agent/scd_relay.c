@@ -99,7 +99,7 @@ static int repeatable(const char *line, size_t n)
 {
 	static const char *const verbs[] = { "SERIALNO", "LEARN", "GETATTR", "GETINFO", "READKEY",
 		"READCERT", "PKSIGN", "PKAUTH", "PKDECRYPT", "RESTART", "OPTION", "SETDATA", "NOP",
-		"CHIPS", "READERS", NULL };
+		"CHIPS", "READERS", "RANDOM", NULL };
 
 	for (int i = 0; verbs[i] != NULL; i++)
 		if (is_verb(line, n, verbs[i]))

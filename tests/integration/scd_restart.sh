@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# gpg-agent keeps skinkey-scd for its whole life; skinkeyd may restart under it. gpg --sign
-# works across (1) a skinkeyd stopped with SIGTERM between two signatures, (2) a skinkeyd killed
-# -9 while gpg's PKSIGN waits for the chip's tap (the relay sends the PKSIGN again to a fresh
-# daemon: nothing had been answered, no PIN given), and (3) a skinkeyd killed while gpg-agent
-# answers its PIN inquiry (that one command fails with a clear error, the PIN goes nowhere, the
-# next signature works). gpg-agent's skinkey-scd is the same process throughout: it never saw a
-# broken pipe.
+# gpg-agent keeps skinkey-scd for its whole life; skinkeyd may restart under it. (1) gpg --sign
+# works across a skinkeyd stopped with SIGTERM between two signatures; (2a) a skinkeyd killed -9
+# while PKSIGN waits for the tap after its PIN was given fails that one signature cleanly (a
+# PIN-bearing command is never sent twice) and the next works; (2b) a command that asked for
+# nothing (RANDOM) waiting for the tap is sent again to a fresh daemon and answered; (3) a
+# skinkeyd killed while gpg-agent answers its PIN inquiry: that command fails cleanly, the PIN is
+# dropped, the next signature works. gpg never prints "Broken pipe", and gpg-agent's
+# skinkey-scd is the same process throughout.
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
 source "$SK_SRC/tests/integration/scd_lib.inc"
@@ -47,28 +48,45 @@ gsign
 new=$(skd_pids); [ -n "$new" ] && [ "$new" != "$old" ] || fail "no fresh skinkeyd ($old -> $new)"
 expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd after a SIGTERM restart"
 
-# 2. kill -9 while PKSIGN waits for the tap (a daemon of ours with a log, to see it wait)
+# 2a. kill -9 while PKSIGN waits for the tap after gpg-agent gave the PIN: the relay does not
+#     send a PIN-bearing command twice; gpg fails cleanly (no broken pipe), the next sign works
 skd_kill
 skinkeyd --daemon --log-file "$SKNS_LOG/skd-tap.log" || fail "skinkeyd --daemon"
-sim remove >/dev/null
 chip_away() { skd CHIPS | grep -q '^S CHIP fs-[0-9a-f]* 0 '; }
-wait_for 10 chip_away ||
-	fail "skinkeyd did not see the chip leave: $(skd CHIPS)"
+kill_when_waiting() {  # LOG: kill -9 the daemon once it waits for the tap, and a fresh one runs
+	wait_for 30 grep -q 'waiting up to .*tap chip' "$1" ||
+		fail "skinkeyd never waited for the tap: $(cat "$1")"
+	old=$(skd_pids)
+	kill -9 $old
+	wait_for 10 sh -c "! kill -0 $old 2>/dev/null" || fail "skinkeyd $old did not die"
+}
+sim remove >/dev/null
+wait_for 10 chip_away || fail "skinkeyd did not see the chip leave: $(skd CHIPS)"
 { r=0; timeout 120 gpg --batch -u restart@example.org --sign -o "$S/msg-tap.gpg" "$S/msg" \
 	2> "$S/sign-tap.err" || r=$?; echo $r > "$S/sign-tap.rc"; } &
-wait_for 30 grep -q 'waiting up to .*tap chip' "$SKNS_LOG/skd-tap.log" ||
-	fail "skinkeyd never waited for the tap: $(cat "$SKNS_LOG/skd-tap.log")"
-old=$(skd_pids)
-kill -9 $old
-wait_for 10 sh -c "! kill -0 $old 2>/dev/null" || fail "skinkeyd $old did not die"
-wait_for 20 sh -c '[ -n "$(pgrep -x skinkeyd)" ]' || fail "the relay did not start a fresh skinkeyd"
-[ ! -s "$S/sign-tap.rc" ] || fail "gpg --sign ended when skinkeyd died: $(cat "$S/sign-tap.err")"
-sim tap >/dev/null
-wait_for 60 test -s "$S/sign-tap.rc" || fail "gpg --sign did not finish after the tap"
-expect_eq "$(cat "$S/sign-tap.rc")" 0 "gpg --sign across a kill -9 while waiting for the tap ($(cat "$S/sign-tap.err"))"
+kill_when_waiting "$SKNS_LOG/skd-tap.log"
+wait_for 60 test -s "$S/sign-tap.rc" || fail "gpg --sign hung after skinkeyd died"
+[ "$(cat "$S/sign-tap.rc")" != 0 ] || fail "gpg --sign succeeded though its PIN went to a dead daemon"
 grep_all -i 'broken pipe' "$S/sign-tap.err" && fail "gpg saw a broken pipe: $(cat "$S/sign-tap.err")"
-gpg --verify "$S/msg-tap.gpg" 2>/dev/null || fail "the signature made across the restart does not verify"
 expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-PKSIGN"
+sim tap >/dev/null
+gsign
+
+# 2b. kill -9 while a command that asked for nothing (RANDOM) waits for the tap: the relay sends it
+#     again to a fresh daemon, and gpg-agent's client gets its answer as if nothing happened
+skd_kill
+skinkeyd --daemon --log-file "$SKNS_LOG/skd-rnd.log" || fail "skinkeyd --daemon"
+sim remove >/dev/null
+wait_for 10 chip_away || fail "skinkeyd did not see the chip leave: $(skd CHIPS)"
+{ timeout 120 gpg-connect-agent 'SCD RANDOM 16' /bye > "$S/rnd.out" 2>&1; echo $? > "$S/rnd.rc"; } &
+kill_when_waiting "$SKNS_LOG/skd-rnd.log"
+wait_for 20 sh -c '[ -n "$(pgrep -x skinkeyd)" ]' || fail "the relay did not start a fresh skinkeyd"
+[ ! -s "$S/rnd.rc" ] || fail "RANDOM ended when skinkeyd died: $(cat "$S/rnd.out")"
+sim tap >/dev/null
+wait_for 60 test -s "$S/rnd.rc" || fail "RANDOM did not finish after the tap"
+expect_match "$(cat "$S/rnd.out")" '^D ' "RANDOM answered across a kill -9"
+grep_all '^ERR' "$S/rnd.out" && fail "RANDOM across a kill -9: $(cat "$S/rnd.out")"
+expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-RANDOM"
 
 # 3. skinkeyd killed while gpg-agent is answering the PIN inquiry: the PIN must go nowhere
 skd_kill
