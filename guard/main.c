@@ -143,6 +143,8 @@ int main(int argc, char **argv)
 	int mode = 0, verbose = 0, ch, r;
 	struct sigaction sa;
 
+	/* nothing of the starter's but stdio: skinkeyd's start-up pipe must not stay open here */
+	close_range(3, ~0u, 0);
 	umask(077);
 	sk_log_set_ident("skinkey-guard");
 	while ((ch = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
