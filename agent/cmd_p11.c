@@ -275,12 +275,18 @@ static int
 verify_given(struct skd_conn *c, const char *chip, int ref, const char *pin)
 {
 	struct skd_card *h = NULL;
-	int r, tries = -1;
+	struct opgp_info info;
+	int r, tries = -1, known = skd_pgp_info(chip, &info) == 0;
 
 	skd_event_set_door("pkcs11");   /* a refused PIN is recorded (skd_pgp_note_pin) */
 	if ((r = skd_card_acquire(c, chip, &h)) != 0)
 		return r;
-	r = opgp_verify(skd_card_raw(h), (uint8_t)ref, pin, strlen(pin), &tries);
+	/* the cached PW status words nothing here; the KDF-DO is read fresh either way */
+	if (known)
+		r = opgp_verify_known_pw(skd_card_raw(h), (uint8_t)ref, pin, strlen(pin), &info.pw,
+		    &tries);
+	else
+		r = opgp_verify(skd_card_raw(h), (uint8_t)ref, pin, strlen(pin), &tries);
 	if (r != SK_ERR_CARD_REMOVED)
 		skd_pgp_note_pin(skd_card_raw(h), chip, ref, r, tries);   /* counters stay current */
 	else
