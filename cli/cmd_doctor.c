@@ -19,6 +19,7 @@
 #include "doctor.h"
 #include "sk_config.h"
 
+__attribute__((format(printf, 3, 0)))
 static void say(const char *tag, const char *door, const char *fmt, va_list ap)
 {
 	printf("%-4s %s: ", tag, door);

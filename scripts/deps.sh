@@ -3,7 +3,7 @@
 # Debian 12 packages only. Installs only what is missing; safe to run again.
 set -eu
 PKGS="
-meson ninja-build pkg-config gcc libc6-dev
+meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev
 libpcsclite-dev libssl-dev libassuan-dev libgpg-error-dev libgcrypt20-dev libsqlite3-dev
 libp11-kit-dev libfido2-dev libcbor-dev
 pcscd vsmartcard-vpcd pcsc-tools

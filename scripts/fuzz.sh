@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh — a libFuzzer campaign over every fuzz harness in the tree.
 #   scripts/fuzz.sh [SECONDS_PER_HARNESS] [NAME_FILTER]
+#   scripts/fuzz.sh 0     build and replay every corpus through libFuzzer only (scripts/test.sh)
 # Builds build-fuzz (clang, -Dfuzzing=true, ASan+UBSan: every library and program is
 # instrumented), then for each test in meson's 'fuzz' suite runs its harness for the given time
 # (default 120 s) on its corpus tests/fuzz/corpus/<name>/ and merges into it the inputs that add
@@ -42,8 +43,16 @@ for row in "${rows[@]}"; do
 	[ -n "$filter" ] && [[ $name != *$filter* ]] && continue
 	mkdir -p "$corpus"
 	log=$b/fuzz-artifacts/$name.log
-	"$bin" -runs=0 "$corpus" > "$log.before" 2>&1
+	if ! "$bin" -runs=0 "$corpus" > "$log.before" 2>&1; then
+		crashed=$((crashed + 1))
+		echo "  $name: its corpus does not replay cleanly — see $log.before" >&2
+		continue
+	fi
 	before=$(cov_of "$log.before")
+	if [ "$secs" = 0 ]; then   # check mode: build and corpus replay only
+		printf '%-28s %8s\n' "$name" "${before:-?}"
+		continue
+	fi
 	# new inputs go to a scratch directory; only those that add coverage are merged into the corpus
 	new=$(mktemp -d)
 	"$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$b/fuzz-artifacts/$name-" \

@@ -5,6 +5,7 @@
 #   scripts/test.sh            everything (plain build, then sanitizer build)
 #   scripts/test.sh --quick    plain build only
 #   scripts/test.sh --asan     sanitizer build only
+# The full run also builds the libFuzzer configuration with clang and replays every corpus.
 # Exits non-zero on any failure; ends with a line "N passed, N failed".
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,8 +56,23 @@ PY
 	pass=$(( pass + ${p:-0} )); fail=$(( fail + ${f:-0} ))
 }
 
+# The libFuzzer build (clang, every library instrumented) must build from a clean tree and replay
+# every corpus: one check, counted as one test.
+fuzz_build() {
+	if ! command -v clang > /dev/null; then
+		echo "clang missing: the libFuzzer build cannot be checked" >&2
+		fail=$((fail + 1)); failed_names+=("build-fuzz:clang missing"); return
+	fi
+	if "$src/scripts/fuzz.sh" 0; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1)); failed_names+=("build-fuzz:build or corpus replay")
+	fi
+}
+
 case "$mode" in
-	all|--all) run_suite build; run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false ;;
+	all|--all) run_suite build; run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+		fuzz_build ;;
 	--quick) run_suite build ;;
 	--asan) run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false ;;
 	*) echo "usage: scripts/test.sh [--quick|--asan]" >&2; exit 2 ;;
