@@ -30,6 +30,8 @@ struct sk_card {
 	size_t sel_len;       /* 0: unknown (never selected, other SELECT, reset, removal) */
 	int sel_fresh;        /* that SELECT was the last APDU */
 	int sel_tx;           /* that SELECT was sent in the PC/SC transaction still open */
+	uint8_t redir_from[16], redir_to[16];   /* sk_card_set_select_redirect */
+	size_t redir_from_len, redir_to_len;    /* 0: no redirect */
 };
 
 /* One raw command being built or sent. */
@@ -373,10 +375,50 @@ static void note_selection(struct sk_card *c, const struct sk_apdu *a, int r, ui
 	}
 }
 
+int sk_card_set_select_redirect(struct sk_card *c, const uint8_t *from, size_t from_len,
+    const uint8_t *to, size_t to_len)
+{
+	if (c == NULL)
+		return SK_ERR_ARG;
+	c->redir_from_len = c->redir_to_len = 0;
+	if (from == NULL || to == NULL || from_len == 0 || to_len == 0)
+		return 0;
+	if (from_len > sizeof(c->redir_from) || to_len > sizeof(c->redir_to))
+		return SK_ERR_ARG;
+	memcpy(c->redir_from, from, from_len);
+	memcpy(c->redir_to, to, to_len);
+	c->redir_from_len = from_len;
+	c->redir_to_len = to_len;
+	sk_card_forget_selection(c);
+	return 0;
+}
+
+int sk_card_select_redirect(const struct sk_card *c, uint8_t *to, size_t cap, size_t *to_len)
+{
+	if (c == NULL || to_len == NULL)
+		return SK_ERR_ARG;
+	*to_len = 0;
+	if (c->redir_to_len == 0)
+		return SK_ERR_NOT_FOUND;
+	if (to == NULL || cap < c->redir_to_len)
+		return SK_ERR_TOOBIG;
+	memcpy(to, c->redir_to, c->redir_to_len);
+	*to_len = c->redir_to_len;
+	return 0;
+}
+
+static int redirected(const struct sk_card *c, const struct sk_apdu *a)
+{
+	return c->redir_from_len != 0 && (a->cla & 0x80) == 0 && a->ins == 0xA4 && a->p1 == 0x04 &&
+	    a->lc == c->redir_from_len && a->data != NULL &&
+	    memcmp(a->data, c->redir_from, a->lc) == 0;
+}
+
 int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp, uint16_t *sw)
 {
 	uint8_t hdr[4];
 	struct gather g = { rsp, 0, 0 };
+	struct sk_apdu sel;
 	int r;
 
 	if (c == NULL || a == NULL || sw == NULL)
@@ -390,7 +432,16 @@ int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp,
 		g.secrecy |= SK_REDACT_CMD | SK_REDACT_RSP;
 	if ((r = sk_card_begin(c)) != 0)
 		return r;
-	r = apdu_send(c, a, &g, sw);
+	if (redirected(c, a)) {
+		sel = *a;
+		sel.data = c->redir_to;
+		sel.lc = c->redir_to_len;
+		r = apdu_send(c, &sel, &g, sw);
+	} else {
+		r = apdu_send(c, a, &g, sw);
+	}
+	if (r == SK_ERR_CARD_REMOVED)
+		c->redir_from_len = c->redir_to_len = 0;   /* the chip left: its context is gone */
 	if (r != 0) {
 		*sw = 0;
 		if (rsp != NULL)

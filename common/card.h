@@ -73,6 +73,15 @@ int sk_card_just_selected(const struct sk_card *c, const uint8_t *aid, size_t le
  * rule 1). Not a hint: exact, as long as every APDU goes through this handle. */
 int sk_card_selected_in_tx(const struct sk_card *c, const uint8_t *aid, size_t len);
 void sk_card_forget_selection(struct sk_card *c);
+/* SELECT redirect (duress contexts): from now on a SELECT by name (00 A4 04) whose AID is exactly
+ * `from` goes to the card with `to` instead (each up to 16 bytes), so every caller selecting the
+ * partial OpenPGP AID reaches one context's own instance by its full AID. Selection tracking
+ * records `from` (what the caller asked). from/to NULL or empty clears it; a removal
+ * (SK_ERR_CARD_REMOVED) clears it too. sk_card_select_redirect: the current `to`
+ * (SK_ERR_NOT_FOUND when none). */
+int sk_card_set_select_redirect(struct sk_card *c, const uint8_t *from, size_t from_len,
+    const uint8_t *to, size_t to_len);
+int sk_card_select_redirect(const struct sk_card *c, uint8_t *to, size_t cap, size_t *to_len);
 int sk_card_apdu(struct sk_card *c, const struct sk_apdu *a, struct sk_buf *rsp, uint16_t *sw);
 /* Raw APDUs actually handed to ops->transmit (including chain blocks and GET RESPONSE). */
 unsigned long sk_card_apdu_count(const struct sk_card *c);

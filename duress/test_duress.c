@@ -182,6 +182,58 @@ static void test_admin(void)
 	CHECK(strcmp(duress_ctx_name(0xFF), "none") == 0);
 }
 
+/* common/card.h's SELECT redirect, which skinkeyd uses to reach a context's own OpenPGP
+ * instance through every door that selects the partial AID. */
+static void test_redirect(void)
+{
+	static const struct mock_step steps[] = {
+		{ "00 A4 04 00 06 D27600012401", "9000" },              /* no redirect yet */
+		{ "00 A4 04 00 10 D2760001240103040001000000020000", "9000" },
+		{ "00 A4 04 00 07 D2760001240103", "9000" },           /* other AIDs pass */
+		{ SELECT, "9000" },
+		{ "00 FF 00 00 00", "6D00" },
+		{ "00 A4 04 00 10 D2760001240103040001000000020000", "6A82" },
+		{ "00 A4 04 00 10 D2760001240103040001000000020000", "9000" },
+	};
+	static const uint8_t part[6] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+	static const uint8_t full[16] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01, 0x03, 0x04, 0x00,
+		0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00 };
+	struct sk_apdu sel = { 0x00, 0xA4, 0x04, 0x00, part, sizeof(part), 0, 0 };
+	struct sk_apdu sel7 = sel;
+	uint8_t to[16];
+	size_t tolen = 1;
+	uint16_t sw;
+	struct mock m;
+	struct sk_card *c = mock_card(&m, steps, sizeof(steps) / sizeof(steps[0]));
+
+	sel7.lc = 7;
+	sel7.data = full;
+	CHECK_EQ(sk_card_select_redirect(c, to, sizeof(to), &tolen), SK_ERR_NOT_FOUND);
+	CHECK_EQ(tolen, 0);
+	CHECK_EQ(sk_card_apdu(c, &sel, NULL, &sw), 0);
+	CHECK_EQ(sk_card_set_select_redirect(c, part, sizeof(part), full, sizeof(full)), 0);
+	CHECK(!sk_card_is_selected(c, part, sizeof(part)));   /* what was selected may differ now */
+	CHECK_EQ(sk_card_apdu(c, &sel, NULL, &sw), 0);
+	CHECK_EQ(sw, 0x9000);
+	CHECK(sk_card_is_selected(c, part, sizeof(part)));    /* what the caller asked */
+	CHECK_EQ(sk_card_select_redirect(c, to, sizeof(to), &tolen), 0);
+	CHECK(tolen == 16 && memcmp(to, full, 16) == 0);
+	CHECK_EQ(sk_card_select_redirect(c, to, 8, &tolen), SK_ERR_TOOBIG);
+	CHECK_EQ(sk_card_apdu(c, &sel7, NULL, &sw), 0);
+	CHECK_EQ(duress_probe(c, NULL), SK_ERR_UNSUPPORTED);   /* the DuressApplet's AID passes */
+	CHECK_EQ(sk_card_apdu(c, &sel, NULL, &sw), 0);
+	CHECK_EQ(sw, 0x6A82);
+	CHECK(!sk_card_is_selected(c, part, sizeof(part)));
+	CHECK_EQ(sk_card_apdu(c, &sel, NULL, &sw), 0);
+	CHECK(mock_done(&m));
+	m.transport_err = SK_ERR_CARD_REMOVED;
+	CHECK_EQ(sk_card_apdu(c, &sel, NULL, &sw), SK_ERR_CARD_REMOVED);
+	CHECK_EQ(sk_card_select_redirect(c, to, sizeof(to), &tolen), SK_ERR_NOT_FOUND);
+	CHECK_EQ(sk_card_set_select_redirect(c, part, 17, full, 16), SK_ERR_ARG);
+	CHECK_EQ(sk_card_set_select_redirect(c, NULL, 0, NULL, 0), 0);
+	sk_card_free(&c);
+}
+
 int main(void)
 {
 	test_parse();
@@ -189,5 +241,6 @@ int main(void)
 	test_probe();
 	test_unlock();
 	test_admin();
+	test_redirect();
 	return test_result("test_duress");
 }
