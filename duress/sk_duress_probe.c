@@ -2,12 +2,16 @@
  * integration tests). Prints key=value lines; on failure "err=CODE", "errmsg=..." and exit 1.
  *   sk-duress-probe version
  *   sk-duress-probe unlock PIN [CHALHEX]        (PIN as typed; derived to the applet's 4 bytes)
+ *   sk-duress-probe times N PIN...              (N rounds of one unlock per PIN, interleaved, on
+ *                                                one connection: "us=CTX T" per unlock, then
+ *                                                "apdus=" per unlock; for bench/)
  *   sk-duress-probe setup ADMINHEX PIN0 PIN1 PIN2 [NEWADMINHEX]
  *                                                (reset every context, then set its PIN)
  * Test tool: PINs on the command line are for the simulator only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "card.h"
 #include "duress.h"
@@ -62,6 +66,43 @@ static int cmd_unlock(struct sk_card *c, int argc, char **argv)
 	return 0;
 }
 
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* N rounds; each round unlocks once with every PIN given, in turn (interleaved, so drift of a
+ * loaded machine weighs on every context alike). Prints "us=CTX MICROSECONDS" per unlock. */
+static int cmd_times(struct sk_card *c, int argc, char **argv)
+{
+	uint8_t pin[8][DURESS_PIN_LEN], ctx = 0;
+	long n = strtol(argv[1], NULL, 10);
+	int np = argc - 2, r = 0;
+	unsigned long a0 = sk_card_apdu_count(c);
+
+	if (n < 1 || n > 100000 || np < 1 || np > 8)
+		return fail("count", SK_ERR_ARG);
+	for (int k = 0; k < np; k++)
+		if ((r = duress_pin_derive(argv[2 + k], strlen(argv[2 + k]), pin[k])) != 0)
+			return fail("pin", r);
+	for (long i = 0; i < n && r == 0; i++) {
+		for (int k = 0; k < np && r == 0; k++) {
+			long long t0 = now_us();
+
+			r = duress_unlock(c, pin[k], NULL, 0, NULL, &ctx);
+			printf("us=%u %lld\n", ctx, now_us() - t0);
+		}
+	}
+	sk_wipe(pin, sizeof(pin));
+	if (r != 0)
+		return fail("unlock", r);
+	printf("apdus=%lu\n", (sk_card_apdu_count(c) - a0) / (unsigned long)(n * np));
+	return 0;
+}
+
 static int cmd_setup(struct sk_card *c, int argc, char **argv)
 {
 	uint8_t admin[DURESS_KEY_LEN], next[DURESS_KEY_LEN], pins[DURESS_NCTX][DURESS_PIN_LEN];
@@ -102,6 +143,8 @@ static int run(struct sk_card *c, int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[0], "unlock") == 0)
 		return cmd_unlock(c, argc, argv);
+	if (argc >= 3 && strcmp(argv[0], "times") == 0)
+		return cmd_times(c, argc, argv);
 	if (argc >= 5 && strcmp(argv[0], "setup") == 0)
 		return cmd_setup(c, argc, argv);
 	return fail("usage", SK_ERR_ARG);
