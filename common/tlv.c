@@ -290,8 +290,18 @@ int sk_tlv_end(struct sk_buf *b, size_t mark)
 
 int sk_dol_next(struct sk_cur *c, struct sk_dol_item *out)
 {
+	int r;
+
 	memset(out, 0, sizeof(*out));
-	return tlv_read_header(c, &out->tag, &out->len);
+	if ((r = tlv_read_header(c, &out->tag, &out->len)) != 0)
+		return r;
+	/* a DOL entry sizes data that follows in the same exchange: beyond what any APDU carries
+	 * (an 83/84 length form allows up to 4 GiB) it is out of bounds, not an encoding choice */
+	if (out->len > SK_TLV_MAX_LEN) {
+		memset(out, 0, sizeof(*out));
+		return SK_ERR_FORMAT;
+	}
+	return 0;
 }
 
 int sk_dol_put(struct sk_buf *b, uint32_t tag, size_t len)
