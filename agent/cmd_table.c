@@ -20,6 +20,9 @@ extern const struct skd_cmd skd_cmds_vault[];
 #ifdef SKD_HAVE_CMD_CTAP
 extern const struct skd_cmd skd_cmds_ctap[];
 #endif
+#ifdef SKD_HAVE_CMD_DURESS
+extern const struct skd_cmd skd_cmds_duress[];
+#endif
 
 const struct skd_cmd *const skd_cmd_tables[] = {
 	skd_cmds_core,
@@ -43,6 +46,9 @@ const struct skd_cmd *const skd_cmd_tables[] = {
 #endif
 #ifdef SKD_HAVE_CMD_CTAP
 	skd_cmds_ctap,
+#endif
+#ifdef SKD_HAVE_CMD_DURESS
+	skd_cmds_duress,
 #endif
 	NULL
 };

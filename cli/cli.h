@@ -42,6 +42,7 @@ void cli_json_str(const char *s);
 
 extern const struct cli_cmd cli_cmd_status, cli_cmd_chips, cli_cmd_label;
 extern const struct cli_cmd cli_cmd_oath, cli_cmd_hmac;   /* cmd_oath.c, cmd_hmac.c */
+extern const struct cli_cmd cli_cmd_duress;                /* cmd_duress.c */
 extern const struct cli_cmd cli_cmd_audit;                 /* cmd_audit.c */
 /* `skinkey audit anchor ...` (cmd_audit_anchor.c): argv[0] = "anchor"; db NULL = default. */
 int cli_audit_anchor(const char *db, int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_label,
 	&cli_cmd_oath,
 	&cli_cmd_hmac,
+	&cli_cmd_duress,
 	&cli_cmd_audit,
 	&cli_cmd_fido,
 	&cli_cmd_setup,
