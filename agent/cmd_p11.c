@@ -294,8 +294,10 @@ verify_given(struct skd_conn *c, const char *chip, int ref, const char *pin)
 	skd_card_release(&h);
 	if (r == 0) {
 		skd_pin_cache_put(chip, ref, pin);
-		if (ref == OPGP_PW1_OTHER)
+		if (ref == OPGP_PW1_OTHER) {
 			skd_pin_cache_put(chip, OPGP_PW1_SIGN, pin);
+			skd_liveness_unlocked(chip);
+		}
 	} else if (r == SK_ERR_PIN_WRONG) {
 		sk_warn("%s: PKCS#11 login: the chip refused PIN %02X (%d tries left)", chip, ref, tries);
 		skd_pin_cache_drop(chip, ref);

@@ -32,6 +32,7 @@ const struct skd_cmd *const skd_cmd_tables[] = {
 	skd_cmds_scd_writekey,
 	skd_cmds_events,
 	skd_cmds_audit,
+	skd_cmds_presence,
 #ifdef SKD_HAVE_CMD_P11
 	skd_cmds_p11,
 #endif

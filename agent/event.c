@@ -26,7 +26,7 @@ static __thread const char *peer_door;
 
 static const char *const kind_names[SKD_EV__COUNT] = {
 	"chip-seen", "chip-left", "tap-wanted", "key-op", "pin-fail", "pin-change", "keygen",
-	"vault", "provision", "config-error",
+	"vault", "provision", "config-error", "unlock", "liveness", "presence",
 };
 
 int skd_event_subscribe(unsigned mask, skd_event_fn fn, void *arg)

@@ -29,6 +29,9 @@ enum skd_ev_kind {
 	SKD_EV_VAULT,           /* a vault read or write */
 	SKD_EV_PROVISION,       /* a provisioning step */
 	SKD_EV_CONFIG_ERROR,    /* the configuration was refused */
+	SKD_EV_UNLOCK,          /* the chip accepted PW1 for other uses (82): a session begins */
+	SKD_EV_LIVENESS,        /* a liveness check failed (successes are not recorded) */
+	SKD_EV_PRESENCE,        /* skinkey-guard's presence state changed (op: its new state) */
 	SKD_EV__COUNT
 };
 

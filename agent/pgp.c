@@ -437,6 +437,8 @@ int skd_pgp_verify_given(struct skd_conn *c, struct skd_card *h, int ref,
 			skd_pin_cache_put(chip, OPGP_PW1_OTHER, pin);
 		else if (ref == OPGP_PW1_OTHER)
 			skd_pin_cache_put(chip, OPGP_PW1_SIGN, pin);
+		if (ref == OPGP_PW1_OTHER)
+			skd_liveness_unlocked(chip);
 		/* (a spent counter that the good PIN reset is re-read by skd_pgp_note_pin with
 		 * GET DATA C4 alone: a full refresh would SELECT, which drops the PIN just verified) */
 	} else if (r == SK_ERR_PIN_WRONG) {

@@ -76,6 +76,12 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 
 	if ((r = skd_guard_gate()) != 0)
 		return record(chip, info, ref, r, rec);
+	if (skd_agents_locked() && (strcmp(skd_event_door(), "ssh-agent") == 0 ||
+	    strcmp(skd_event_door(), "pkcs11") == 0)) {
+		sk_info("%s: %s door locked by presence: a PIN at another door unlocks", chip,
+		    skd_event_door());
+		return record(chip, info, ref, SK_ERR_LOCKED, rec);
+	}
 	known = pin_stays_valid(info, ref) ? skd_pincache_get(chip, ref) : NULL;
 	fast = known != NULL;
 	skd_pin_free(&known);

@@ -90,6 +90,20 @@ int skd_pincache_events_init(void);
 int skd_pgp_events_init(void);
 int skd_server_events_init(void);
 
+/* ---- presence (liveness.c, cmd_presence.c) ---- */
+/* PW1 (82) accepted: pin the chip's AUT public key for liveness checks, publish `unlock`, end
+ * an agents lock. */
+void skd_liveness_unlocked(const char *chip);
+/* Forget the pinned key (NULL: every chip): checks fail until the next unlock. */
+void skd_liveness_forget(const char *chip);
+/* One check: 0 = the chip proved itself; why = ok, no-session, absent, pin-state-gone,
+ * refused, wrong-answer; us = chip time; apdus = APDUs sent. Failures are recorded. */
+int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why, long long *us,
+    int *apdus);
+/* lock-agents: the ssh-agent and PKCS#11 doors answer "locked" until the next unlock. */
+void skd_agents_lock(int on);
+int skd_agents_locked(void);
+
 /* ---- PIN cache ---- */
 void skd_pincache_on_chip_gone(const char *chipid);
 void skd_pincache_expire(void);
@@ -158,5 +172,6 @@ extern const struct skd_cmd skd_cmds_core[];
 extern const struct skd_cmd skd_cmds_scd[];
 extern const struct skd_cmd skd_cmds_events[];
 extern const struct skd_cmd skd_cmds_audit[];
+extern const struct skd_cmd skd_cmds_presence[];
 
 #endif

@@ -62,6 +62,8 @@ int sshag_serve_fd(int fd, struct sshag_state *st, const struct sshag_backend *b
 
 /* Public key blob of an OpenSSL key (Ed25519, P-256, P-384, RSA). */
 int sshag_pubkey_blob(struct evp_pkey_st *pk, struct sk_buf *out, enum sshag_keytype *type);
+/* gpg's public-key S-expression -> OpenSSL key (sshag_card.c); NULL for what it cannot use. */
+struct evp_pkey_st *skd_pkey_from_sexp(const uint8_t *sx, size_t len);
 
 void sshag_keys_free(struct sshag_key **keys, size_t n);
 

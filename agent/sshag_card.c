@@ -94,7 +94,7 @@ static EVP_PKEY *rsa_from_parts(const uint8_t *n, size_t nlen, const uint8_t *e,
 }
 
 /* gpg's public-key S-expression -> OpenSSL key. NULL for what ssh cannot use (X25519...). */
-static EVP_PKEY *pkey_from_sexp(const uint8_t *sx, size_t len)
+EVP_PKEY *skd_pkey_from_sexp(const uint8_t *sx, size_t len)
 {
 	gcry_sexp_t s = NULL;
 	uint8_t *q = NULL, *n = NULL, *e = NULL, *curve = NULL;
@@ -158,7 +158,7 @@ static int key_of_chip(const struct skd_chip_info *ci, struct sshag_key *k)
 		return r;
 	}
 	r = SK_ERR_UNSUPPORTED;
-	if ((pk = pkey_from_sexp(sx, sxlen)) == NULL) {
+	if ((pk = skd_pkey_from_sexp(sx, sxlen)) == NULL) {
 		sk_info("ssh-agent: %s: its authentication key cannot be used by ssh", ci->id);
 		goto out;
 	}

@@ -48,5 +48,6 @@ extern const struct cli_cmd cli_cmd_audit;                 /* cmd_audit.c */
 int cli_audit_anchor(const char *db, int argc, char **argv);
 extern const struct cli_cmd cli_cmd_fido;                  /* cmd_fido.c */
 extern const struct cli_cmd cli_cmd_setup, cli_cmd_doctor;
+extern const struct cli_cmd cli_cmd_presence;               /* cmd_presence.c */
 
 #endif

@@ -14,6 +14,7 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_status,
 	&cli_cmd_chips,
 	&cli_cmd_label,
+	&cli_cmd_presence,
 	&cli_cmd_oath,
 	&cli_cmd_hmac,
 	&cli_cmd_duress,

@@ -12,6 +12,49 @@
 
 struct guard_conf guard_config;
 
+int guard_conf_parse_actions(const char *s, unsigned *acts, char *exec, size_t exec_len)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "lock-session", GUARD_ACT_LOCK_SESSION }, { "drop-pins", GUARD_ACT_DROP_PINS },
+		{ "lock-agents", GUARD_ACT_LOCK_AGENTS }, { "end-ssh", GUARD_ACT_END_SSH },
+	};
+	char w[32];
+	size_t n;
+
+	*acts = 0;
+	exec[0] = '\0';
+	for (;;) {
+		s += strspn(s, " \t,");
+		if (*s == '\0')
+			break;
+		n = strcspn(s, " \t,");
+		if (n >= sizeof(w))
+			goto bad;
+		memcpy(w, s, n);
+		w[n] = '\0';
+		s += n;
+		if (strcmp(w, "exec") == 0) {
+			s += strspn(s, " \t");
+			if (*s == '\0' || strlen(s) >= exec_len)
+				goto bad;
+			snprintf(exec, exec_len, "%s", s);
+			*acts |= GUARD_ACT_EXEC;
+			break;
+		}
+		for (n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+			if (strcmp(w, names[n].name) == 0)
+				break;
+		if (n == sizeof(names) / sizeof(names[0]))
+			goto bad;
+		*acts |= names[n].bit;
+	}
+	return 0;
+bad:
+	sk_error("skinkey.conf: presence-actions: expected lock-session, drop-pins, lock-agents, "
+	    "end-ssh, exec PROGRAM");
+	return SK_ERR_CONFIG;
+}
+
 int guard_conf_load(const char *path)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *s = NULL;
@@ -39,6 +82,24 @@ int guard_conf_load(const char *path)
 		goto out;
 	}
 	snprintf(guard_config.anchor_command, sizeof(guard_config.anchor_command), "%s", s);
+	if ((r = sk_config_get_duration(cf, NULL, "presence-interval", 0, 0, 3600000,
+	    &guard_config.presence_interval_ms)) != 0)
+		goto out;
+	if (guard_config.presence_interval_ms != 0 && guard_config.presence_interval_ms < 200) {
+		sk_error("skinkey.conf: presence-interval below 200ms");
+		r = SK_ERR_CONFIG;
+		goto out;
+	}
+	if ((r = sk_config_get_duration(cf, NULL, "presence-grace", 2000, 0, 3600000,
+	    &guard_config.presence_grace_ms)) != 0)
+		goto out;
+	if ((r = sk_config_get_string(cf, NULL, "presence-actions", "lock-session drop-pins", &s)) != 0)
+		goto out;
+	if ((r = guard_conf_parse_actions(s, &guard_config.presence_actions,
+	    guard_config.presence_exec, sizeof(guard_config.presence_exec))) != 0) {
+		guard_config.presence_interval_ms = 0;   /* no half-configured presence */
+		goto out;
+	}
 out:
 	sk_config_free(&cf);
 	return r;

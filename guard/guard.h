@@ -38,14 +38,31 @@ extern const struct guard_consumer guard_record;
 int guard_record_init(int force_print);
 
 
+/* Continuous presence (presence.c): liveness checks while a session is unlocked, the absence
+ * actions after presence-grace. */
+extern const struct guard_consumer guard_presence;
+/* The stream lost skinkeyd (fail-closed: an unlocked session ends after grace). */
+void guard_presence_stream_lost(void);
+
 /* The stream (stream.c): connect, read, hand out, acknowledge; returns when skinkeyd is gone
  * and does not come back within a few seconds. */
 int guard_stream_run(void);
 
 /* Configuration the guard reads from skinkey.conf (conf.c). */
+#define GUARD_ACT_LOCK_SESSION 0x01u
+#define GUARD_ACT_DROP_PINS    0x02u
+#define GUARD_ACT_LOCK_AGENTS  0x04u
+#define GUARD_ACT_END_SSH      0x08u
+#define GUARD_ACT_EXEC         0x10u
 struct guard_conf {
 	char anchor_command[1024];   /* "" = none */
+	uint64_t presence_interval_ms;   /* 0 = presence off (the default) */
+	uint64_t presence_grace_ms;
+	unsigned presence_actions;       /* GUARD_ACT_* */
+	char presence_exec[1024];        /* the PROGRAM of `exec PROGRAM` */
 };
+/* "lock-session drop-pins ... [exec PROGRAM...]" (exec takes the rest of the line). */
+int guard_conf_parse_actions(const char *s, unsigned *acts, char *exec, size_t exec_len);
 extern struct guard_conf guard_config;
 int guard_conf_load(const char *path_or_null);
 

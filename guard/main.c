@@ -27,6 +27,7 @@
 
 const struct guard_consumer *const guard_consumers[] = {
 	&guard_record,
+	&guard_presence,
 	NULL
 };
 
@@ -175,7 +176,7 @@ int main(int argc, char **argv)
 	if (mode == 'd' && log_file == NULL)
 		sk_log_use_syslog(1);
 	if (guard_conf_load(NULL) != 0)
-		sk_warn("skinkey.conf: anchor-command not used");
+		sk_warn("skinkey.conf: anchor-command and presence settings not used");
 	if (mode == 'd') {
 		if ((r = daemonize(log_file)) != 0)
 			return 1;

@@ -121,6 +121,7 @@ int guard_stream_run(void)
 		}
 		sk_debug("connected to skinkeyd");
 		serve(ctx);
+		guard_presence_stream_lost();
 		assuan_release(ctx);
 		ctx = NULL;
 	}

@@ -1,0 +1,454 @@
+/* presence.c — continuous presence (issue 12): while a session is unlocked (the chip accepted
+ * PW1/82 at any door: skinkeyd's `unlock` event), a liveness check every presence-interval
+ * (skinkeyd's LIVENESS: INTERNAL AUTHENTICATE over a fresh challenge, verified with the key
+ * pinned at unlock). The chip leaving (`chip-left`), a failed proof or skinkeyd's event stream
+ * dropping (fail-closed) starts presence-grace; a proof that succeeds within it cancels; when it
+ * runs out, presence-actions run and the session ends until the next unlock.
+ *
+ * No timer exists unless a session is unlocked and presence-interval is set: the thread sleeps
+ * on its condition variable without a timeout otherwise. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef GUARD_HAVE_SDBUS
+#include <systemd/sd-bus.h>
+#endif
+
+#include "audit/audit.h"
+#include "client.h"
+#include "common/log.h"
+#include "common/sk_err.h"
+#include "guard.h"
+
+extern char **environ;
+
+#define SSH_PIDS_MAX 64
+
+enum pstate { P_IDLE = 0, P_PRESENT, P_GRACE };
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv;
+static pthread_t thr;
+static int thr_started, quit;
+static enum pstate state;
+static char chip[64];
+static char reason[128];
+static int64_t deadline_ms, next_check_ms, left_at_ms;
+static int stream_down, grace_recorded;
+static struct { int pid; char prog[32]; } ssh_pids[SSH_PIDS_MAX];
+static int n_ssh;
+static assuan_context_t actx;   /* the presence thread's own connection to skinkeyd */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *state_name(enum pstate s)
+{
+	return s == P_PRESENT ? "present" : s == P_GRACE ? "grace" : "idle";
+}
+
+/* <socket dir>/presence.state for `skinkey presence status` (under mu). */
+static void write_state_file(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+	FILE *fp;
+
+	if (skc_socket_dir(dir, sizeof(dir)) != 0)
+		return;
+	snprintf(path, sizeof(path), "%s/presence.state", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "we")) == NULL)
+		return;
+	fprintf(fp, "state=%s\nchip=%s\nreason=%s\nsince_ms=%lld\ninterval_ms=%lld\ngrace_ms=%lld\n"
+	    "pid=%ld\n", state_name(state), chip, reason, (long long)real_ms(),
+	    (long long)guard_config.presence_interval_ms, (long long)guard_config.presence_grace_ms,
+	    (long)getpid());
+	if (fclose(fp) != 0 || rename(tmp, path) != 0)
+		unlink(tmp);
+}
+
+/* A connection for LIVENESS/PRESENCE/DROPPINS (presence thread only). */
+static int cmd(const char *line, gpg_error_t (*st)(void *, const char *), void *arg)
+{
+	int r;
+
+	if (actx == NULL && (r = skc_connect_noautostart(&actx)) != 0)
+		return r;
+	if ((r = skc_transact(actx, line, NULL, st, arg, NULL)) == SK_ERR_IO ||
+	    r == SK_ERR_PROTO) {
+		assuan_release(actx);
+		actx = NULL;
+	}
+	return r;
+}
+
+/* Record a presence change through skinkeyd's outbox (it comes back to us as an event: the
+ * audit writer chains it). Without skinkeyd it is only logged. */
+static void record(const char *st, const char *detail)
+{
+	char line[512], esc[300];
+	size_t j = 0;
+
+	for (const char *p = detail ? detail : ""; *p && j + 4 < sizeof(esc); p++) {
+		if (*p == ' ' || *p == '%' || *p == '+' || (unsigned char)*p < 0x20) {
+			snprintf(esc + j, 4, "%%%02X", (unsigned char)*p);
+			j += 3;
+		} else {
+			esc[j++] = *p;
+		}
+	}
+	esc[j] = '\0';
+	snprintf(line, sizeof(line), "PRESENCE %s %s %s", st, chip[0] ? chip : "-", esc);
+	if (cmd(line, NULL, NULL) != 0)
+		sk_warn("presence: %s (%s) not recorded: skinkeyd does not answer", st,
+		    detail ? detail : "");
+}
+
+/* ---- actions ---- */
+
+static int act_lock_session(void)
+{
+#ifdef GUARD_HAVE_SDBUS
+	sd_bus *bus = NULL;
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r;
+
+	if ((r = sd_bus_open_system(&bus)) < 0) {
+		sk_error("presence: lock-session: no system bus: %s", strerror(-r));
+		return SK_ERR_IO;
+	}
+	r = sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1/session/auto",
+	    "org.freedesktop.login1.Session", "Lock", &err, NULL, "");
+	if (r < 0)
+		sk_error("presence: lock-session: %s", err.message ? err.message : strerror(-r));
+	sd_bus_error_free(&err);
+	sd_bus_flush_close_unref(bus);
+	return r < 0 ? SK_ERR_IO : 0;
+#else
+	sk_error("presence: lock-session: built without libsystemd");
+	return SK_ERR_UNSUPPORTED;
+#endif
+}
+
+/* ssh clients that used the chip (key-op events of the ssh-agent, PKCS#11 and FIDO doors): a
+ * pid is ended only while /proc still names the program the event named. */
+static int act_end_ssh(void)
+{
+	char path[64], comm[64];
+	int ended = 0;
+	FILE *fp;
+
+	for (int i = 0; i < n_ssh; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", ssh_pids[i].pid);
+		comm[0] = '\0';
+		if ((fp = fopen(path, "re")) != NULL) {
+			if (fgets(comm, sizeof(comm), fp) == NULL)
+				comm[0] = '\0';
+			fclose(fp);
+		}
+		comm[strcspn(comm, "\n")] = '\0';
+		if (comm[0] == '\0' || strcmp(comm, ssh_pids[i].prog) != 0)
+			continue;
+		if (kill(ssh_pids[i].pid, SIGTERM) == 0)
+			ended++;
+		else
+			sk_warn("presence: end-ssh: pid %d: %s", ssh_pids[i].pid, strerror(errno));
+	}
+	n_ssh = 0;
+	sk_info("presence: end-ssh: %d ssh client(s) ended", ended);
+	return 0;
+}
+
+static int act_exec(const char *why)
+{
+	char *argv[] = { "/bin/sh", "-c", guard_config.presence_exec, NULL };
+	char envr[200], envc[96];
+	char *envp[64];
+	size_t n = 0;
+	pid_t pid;
+	int r;
+
+	snprintf(envr, sizeof(envr), "SKINKEY_PRESENCE_REASON=%s", why);
+	snprintf(envc, sizeof(envc), "SKINKEY_CHIP=%s", chip);
+	for (char **e = environ; e && *e && n < 60; e++)
+		envp[n++] = *e;
+	envp[n++] = envr;
+	envp[n++] = envc;
+	envp[n] = NULL;
+	if ((r = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, envp)) != 0) {
+		sk_error("presence: exec %s: %s", guard_config.presence_exec, strerror(r));
+		return SK_ERR_IO;
+	}
+	return 0;   /* SIGCHLD is ignored: the child reaps itself */
+}
+
+/* Called with mu released. */
+static void run_actions(const char *why)
+{
+	unsigned a = guard_config.presence_actions;
+	int64_t t0 = mono_ms();
+	char done[160] = "";
+
+	sk_warn("presence: %s: chip %s gone or unproven: running the absence actions", why, chip);
+	if (a & GUARD_ACT_LOCK_SESSION && act_lock_session() == 0)
+		strcat(done, " lock-session");
+	if (a & GUARD_ACT_LOCK_AGENTS && cmd("LOCKAGENTS", NULL, NULL) == 0)
+		strcat(done, " lock-agents");
+	if (a & GUARD_ACT_DROP_PINS && cmd("DROPPINS", NULL, NULL) == 0)
+		strcat(done, " drop-pins");
+	if (a & GUARD_ACT_END_SSH && act_end_ssh() == 0)
+		strcat(done, " end-ssh");
+	if (a & GUARD_ACT_EXEC && act_exec(why) == 0)
+		strcat(done, " exec");
+	sk_info("presence: actions done in %lld ms:%s", (long long)(mono_ms() - t0), done);
+	{
+		char d[400];
+		snprintf(d, sizeof(d), "reason=%s actions=%s", why, done[0] ? done + 1 : "none");
+		record("locked", d);
+	}
+}
+
+/* ---- the consumer: events from the stream (stream thread) ---- */
+
+static void enter_grace(const char *why, int64_t now)
+{
+	if (state != P_PRESENT)
+		return;
+	state = P_GRACE;
+	grace_recorded = 0;
+	snprintf(reason, sizeof(reason), "%s", why);
+	deadline_ms = now + (int64_t)guard_config.presence_grace_ms;
+	left_at_ms = now;
+	write_state_file();
+	pthread_cond_broadcast(&cv);
+}
+
+static void note_ssh(const char *details)
+{
+	char door[32], prog[32], pid[16], result[16];
+	int p;
+
+	audit_detail(details, "door", door, sizeof(door));
+	audit_detail(details, "prog", prog, sizeof(prog));
+	audit_detail(details, "pid", pid, sizeof(pid));
+	audit_detail(details, "result", result, sizeof(result));
+	if (strcmp(result, "ok") != 0 || strcmp(prog, "ssh") != 0 ||
+	    (strcmp(door, "ssh-agent") != 0 && strcmp(door, "pkcs11") != 0 &&
+	     strcmp(door, "fido") != 0))
+		return;
+	if ((p = atoi(pid)) <= 1)
+		return;
+	for (int i = 0; i < n_ssh; i++)
+		if (ssh_pids[i].pid == p)
+			return;
+	if (n_ssh == SSH_PIDS_MAX) {   /* the oldest first out: it most likely ended */
+		memmove(&ssh_pids[0], &ssh_pids[1], sizeof(ssh_pids[0]) * (SSH_PIDS_MAX - 1));
+		n_ssh--;
+	}
+	ssh_pids[n_ssh].pid = p;
+	snprintf(ssh_pids[n_ssh].prog, sizeof(ssh_pids[n_ssh].prog), "%s", prog);
+	n_ssh++;
+}
+
+static int presence_apply(const struct guard_batch *b)
+{
+	char c[64];
+	int64_t now = mono_ms();
+
+	if (guard_config.presence_interval_ms == 0)
+		return 0;
+	pthread_mutex_lock(&mu);
+	stream_down = 0;
+	for (int i = 0; i < b->n; i++) {
+		const struct guard_event *ev = &b->ev[i];
+
+		audit_detail(ev->details, "chip", c, sizeof(c));
+		if (strcmp(ev->kind, "unlock") == 0 && c[0] != '\0') {
+			if (state != P_PRESENT || strcmp(chip, c) != 0)
+				sk_info("presence: session unlocked with chip %s", c);
+			snprintf(chip, sizeof(chip), "%s", c);
+			state = P_PRESENT;
+			reason[0] = '\0';
+			next_check_ms = now + (int64_t)guard_config.presence_interval_ms;
+			write_state_file();
+			pthread_cond_broadcast(&cv);
+		} else if (strcmp(ev->kind, "chip-left") == 0 && strcmp(c, chip) == 0) {
+			enter_grace("chip-left", now);
+		} else if (strcmp(ev->kind, "key-op") == 0 && state != P_IDLE) {
+			note_ssh(ev->details);
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+void guard_presence_stream_lost(void)
+{
+	pthread_mutex_lock(&mu);
+	stream_down = 1;
+	enter_grace("skinkeyd-gone", mono_ms());
+	pthread_mutex_unlock(&mu);
+}
+
+/* ---- the thread: checks and deadlines ---- */
+
+struct live { char why[32]; long long us; int apdus; };
+
+static gpg_error_t on_live(void *arg, const char *line)
+{
+	struct live *l = arg;
+
+	if (strncmp(line, "LIVENESS ", 9) == 0 &&
+	    sscanf(line + 9, "%31s %lld %d", l->why, &l->us, &l->apdus) < 1)
+		l->why[0] = '\0';
+	return 0;
+}
+
+static void abs_deadline(struct timespec *ts, int64_t mono_target)
+{
+	int64_t ms = mono_target < 0 ? 0 : mono_target;
+
+	ts->tv_sec = (time_t)(ms / 1000);
+	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+static void *presence_thread(void *arg)
+{
+	struct timespec ts;
+	char line[96], why[128], rec[160];
+	struct live l;
+	int r;
+
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	while (!quit) {
+		int64_t now = mono_ms(), wake;
+
+		if (state == P_IDLE) {
+			pthread_cond_wait(&cv, &mu);   /* no session: no timer at all */
+			continue;
+		}
+		if (state == P_GRACE && now >= deadline_ms) {
+			snprintf(why, sizeof(why), "%s", reason);
+			state = P_IDLE;
+			write_state_file();
+			sk_info("presence: grace over %lld ms after %s", (long long)(now - left_at_ms), why);
+			pthread_mutex_unlock(&mu);
+			run_actions(why);
+			pthread_mutex_lock(&mu);
+			pthread_cond_broadcast(&cv);
+			continue;
+		}
+		if (state == P_GRACE && !grace_recorded) {
+			grace_recorded = 1;
+			snprintf(rec, sizeof(rec), "reason=%s", reason);
+			pthread_mutex_unlock(&mu);
+			record("grace", rec);
+			pthread_mutex_lock(&mu);
+			continue;
+		}
+		if (now >= next_check_ms && !stream_down) {
+			next_check_ms = now + (int64_t)guard_config.presence_interval_ms;
+			snprintf(line, sizeof(line), "LIVENESS %s", chip);
+			pthread_mutex_unlock(&mu);
+			memset(&l, 0, sizeof(l));
+			r = cmd(line, on_live, &l);
+			pthread_mutex_lock(&mu);
+			if (state == P_IDLE)
+				continue;
+			now = mono_ms();
+			if (r == 0 && state == P_GRACE) {
+				sk_info("presence: chip %s proved itself within grace", chip);
+				state = P_PRESENT;
+				reason[0] = '\0';
+				write_state_file();
+				pthread_mutex_unlock(&mu);
+				record("present", "reason=proof-within-grace");
+				pthread_mutex_lock(&mu);
+			} else if (r != 0 && state == P_PRESENT) {
+				snprintf(why, sizeof(why), "liveness:%s", l.why[0] ? l.why : sk_strerror(r));
+				sk_warn("presence: chip %s: %s", chip, why);
+				enter_grace(why, now);
+			}
+			continue;
+		}
+		wake = next_check_ms;
+		if (state == P_GRACE && (deadline_ms < wake || stream_down))
+			wake = deadline_ms;
+		abs_deadline(&ts, wake);
+		pthread_cond_timedwait(&cv, &mu, &ts);
+	}
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+static int presence_start(void)
+{
+	pthread_condattr_t ca;
+
+	if (guard_config.presence_interval_ms == 0)
+		return 0;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&thr, NULL, presence_thread, NULL) != 0) {
+		sk_error("presence: no thread");
+		return SK_ERR_INTERNAL;
+	}
+	thr_started = 1;
+	sk_info("presence: interval %lld ms, grace %lld ms", (long long)guard_config.presence_interval_ms,
+	    (long long)guard_config.presence_grace_ms);
+	return 0;
+}
+
+/* The guard exits (skinkeyd gone for good): a session still open is closed first, at its
+ * deadline (fail-closed). */
+static void presence_stop(void)
+{
+	int64_t now;
+
+	if (!thr_started)
+		return;
+	pthread_mutex_lock(&mu);
+	stream_down = 1;
+	now = mono_ms();
+	enter_grace("skinkeyd-gone", now);
+	while (state == P_GRACE)   /* the thread runs the actions at the deadline */
+		pthread_cond_wait(&cv, &mu);
+	quit = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(thr, NULL);
+	if (actx != NULL)
+		assuan_release(actx);
+	actx = NULL;
+}
+
+const struct guard_consumer guard_presence = {
+	.name = "presence",
+	.start = presence_start,
+	.apply = presence_apply,
+	.stop = presence_stop,
+};
