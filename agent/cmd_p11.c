@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/card.h"
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
@@ -145,6 +146,8 @@ cmd_readkey(assuan_context_t ctx, char *line)
 	return e;
 }
 
+static const uint8_t p11_opgp_aid[] = { 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+
 /* Reads 7F21 from the card when the chip is here and caches it (also "none"). */
 static int
 cert_from_card(assuan_context_t ctx, const char *chip, int ref, uint8_t **der, size_t *len)
@@ -155,8 +158,16 @@ cert_from_card(assuan_context_t ctx, const char *chip, int ref, uint8_t **der, s
 
 	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
 		return r;
-	if ((r = opgp_select(skd_card_raw(h))) == 0)
-		r = opgp_read_cert(skd_card_raw(h), (enum opgp_key)(ref - 1), der, len);
+	/* (no new SELECT when ours stands: it would drop the PIN state; see live_tries) */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int kept = attempt == 0 && sk_card_is_selected(skd_card_raw(h), p11_opgp_aid,
+		    sizeof(p11_opgp_aid));
+		if (kept || (r = opgp_select(skd_card_raw(h))) == 0)
+			r = opgp_read_cert(skd_card_raw(h), (enum opgp_key)(ref - 1), der, len);
+		if (r == 0 || !kept || r == SK_ERR_CARD_REMOVED)
+			break;
+		sk_card_forget_selection(skd_card_raw(h));
+	}
 	if (r == SK_ERR_CARD_REMOVED)
 		skd_card_lost(h);
 	skd_card_release(&h);
@@ -216,11 +227,23 @@ live_tries(assuan_context_t ctx, const char *chip, int *u, int *a)
 
 	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
 		return r;
-	if ((r = opgp_select(skd_card_raw(h))) == 0 &&
-	    (r = opgp_get_data(skd_card_raw(h), 0xC4, &c4, &n)) == 0 &&
-	    (r = opgp_parse_pw_status(c4, n, &pw)) == 0) {
-		*u = pw.pw1_tries;
-		*a = pw.pw3_tries;
+	/* Our SELECT of the applet still standing on the handle: GET DATA alone, so the PIN state
+	 * (and a presence session's liveness proof) survives; else, or when the applet does not
+	 * answer it (another program selected something), SELECT first. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int kept = attempt == 0 && sk_card_is_selected(skd_card_raw(h), p11_opgp_aid,
+		    sizeof(p11_opgp_aid));
+		free(c4);
+		c4 = NULL;
+		if ((kept || (r = opgp_select(skd_card_raw(h))) == 0) &&
+		    (r = opgp_get_data(skd_card_raw(h), 0xC4, &c4, &n)) == 0 &&
+		    (r = opgp_parse_pw_status(c4, n, &pw)) == 0) {
+			*u = pw.pw1_tries;
+			*a = pw.pw3_tries;
+		}
+		if (r == 0 || !kept || r == SK_ERR_CARD_REMOVED)
+			break;
+		sk_card_forget_selection(skd_card_raw(h));
 	}
 	if (r == SK_ERR_CARD_REMOVED)
 		skd_card_lost(h);

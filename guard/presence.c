@@ -378,6 +378,9 @@ static void *presence_thread(void *arg)
 			if (state == P_IDLE)
 				continue;
 			now = mono_ms();
+			if (r == 0)
+				sk_debug("presence: chip %s proved itself (%lld us on the chip, %d APDU)",
+				    chip, l.us, l.apdus);
 			if (r == 0 && state == P_GRACE) {
 				sk_info("presence: chip %s proved itself within grace", chip);
 				state = P_PRESENT;

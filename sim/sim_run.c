@@ -21,6 +21,7 @@
 #define AWAY_MS 700
 
 #define STATS_APPLETS 12
+#define STATS_WRITES 24
 
 struct sim_stats {
 	unsigned long apdus, bytes_in, bytes_out, taps, removes, cuts, resets, state_writes,
@@ -29,6 +30,8 @@ struct sim_stats {
 	 * applet it selects, a GET RESPONSE for the applet that answers) */
 	const char *applet[STATS_APPLETS];
 	unsigned long per_applet[STATS_APPLETS];
+	/* persistent-state (EEPROM) writes per applet command: the applet selected after it, INS */
+	struct { const char *applet; uint8_t ins; unsigned long n; } writes[STATS_WRITES];
 };
 
 struct sim_rt {
@@ -45,6 +48,8 @@ struct sim_rt {
 	long long away_until;  /* monotonic ms before which no reconnect happens */
 	int secret_answer;     /* the last answer was secret and continues with 61xx */
 	struct sim_rbuf resp;
+	const char *state_path; /* the card's state file (swap_path after `swap`) */
+	char swap_path[4096];
 };
 
 static volatile sig_atomic_t got_signal;
@@ -81,14 +86,30 @@ static void try_connect(struct sim_rt *rt)
 		sim_log("in the field: connected to vpcd %s:%s", rt->vpcd.host, rt->vpcd.port);
 }
 
-static void save_if_dirty(struct sim_rt *rt)
+static void count_write(struct sim_stats *s, const char *applet, uint8_t ins)
+{
+	size_t i;
+
+	for (i = 0; i < STATS_WRITES && s->writes[i].applet != NULL; i++)
+		if (s->writes[i].ins == ins && strcmp(s->writes[i].applet, applet) == 0)
+			break;
+	if (i == STATS_WRITES)
+		return;
+	s->writes[i].applet = applet;   /* static strings of the applet tables */
+	s->writes[i].ins = ins;
+	s->writes[i].n++;
+}
+
+static void save_if_dirty(struct sim_rt *rt, uint8_t ins)
 {
 	if (!sim_card_take_dirty(rt->card))
 		return;
-	if (sim_state_save(rt->o->state_path, rt->card) == 0)
+	if (sim_state_save(rt->state_path, rt->card) == 0) {
 		rt->st.state_writes++;
-	else
+		count_write(&rt->st, sim_card_selected_name(rt->card), ins);
+	} else {
 		rt->st.state_errors++;
+	}
 }
 
 /* Commands whose data is a secret, by INS across the card's applets: PINs (VERIFY 20, CHANGE
@@ -191,14 +212,14 @@ static void on_apdu(struct sim_rt *rt, const uint8_t *cmd, size_t n)
 		sleep_ms(rt->latency_ms);
 	if (sim_card_transmit(rt->card, cmd, n, &rt->resp) == SIM_TX_CUT) {
 		count_applet(&rt->st, sim_card_selected_name(rt->card));
-		save_if_dirty(rt);
+		save_if_dirty(rt, n > 1 ? cmd[1] : 0);
 		rt->tapped = 0;
 		rt->st.cuts++;
 		leave_field(rt, "malformed chain: power cut");
 		return;
 	}
 	count_applet(&rt->st, sim_card_selected_name(rt->card));
-	save_if_dirty(rt);
+	save_if_dirty(rt, n > 1 ? cmd[1] : 0);
 	trace_answer(rt, cmd, n);
 	rt->st.bytes_out += rt->resp.len;
 	if (sim_vpcd_send(&rt->vpcd, rt->resp.p, rt->resp.len) != 0)
@@ -289,7 +310,7 @@ static void fmt_status(const struct sim_rt *rt, char *out, size_t len)
 	    sim_card_personality(rt->card)->name, applets, rt->vpcd.host, rt->vpcd.port,
 	    rt->latency_ms, rt->trace ? "on" : "off",
 	    sim_malformed_name(sim_card_malformed(rt->card)), sim_encoding_name(sim_encoding()),
-	    rt->cut_left, rt->o->state_path, sim_fido_keepalive());
+	    rt->cut_left, rt->state_path, sim_fido_keepalive());
 }
 
 static void fmt_stats(const struct sim_rt *rt, char *out, size_t len)
@@ -308,6 +329,39 @@ static void fmt_stats(const struct sim_rt *rt, char *out, size_t len)
 		k = (size_t)w;
 		w += snprintf(out + k, len - k, "apdus_%s=%lu\n", s->applet[i], s->per_applet[i]);
 	}
+	/* writes_<applet>_<INS>=N: persistent-state writes per command since reset-stats */
+	for (i = 0; w > 0 && (size_t)w < len && i < STATS_WRITES && s->writes[i].applet != NULL; i++) {
+		k = (size_t)w;
+		w += snprintf(out + k, len - k, "writes_%s_%02X=%lu\n", s->writes[i].applet,
+		    s->writes[i].ins, s->writes[i].n);
+	}
+}
+
+/* `swap STATEFILE`: another chip of the same personality (same ATR) takes this one's place in
+ * the field without the reader seeing it leave — a clone made from a copy of the state file
+ * has the same serial and UID and its own secrets and PIN state. This chip's state is saved
+ * first; the new one is written to STATEFILE from then on. */
+static int swap_card(struct sim_rt *rt, const char *path, char *out, size_t len)
+{
+	struct sim_card *nc = NULL;
+	int r;
+
+	if (path == NULL || strlen(path) >= sizeof(rt->swap_path)) {
+		snprintf(out, len, "error: swap takes a state file\n");
+		return -1;
+	}
+	if (sim_card_new(sim_card_personality(rt->card), &nc) != 0 ||
+	    (r = sim_state_load(path, nc)) < 0 || r == 1) {
+		snprintf(out, len, "error: cannot load the state file %s\n", path);
+		sim_card_free(&nc);
+		return -1;
+	}
+	save_if_dirty(rt, 0);
+	sim_card_free(&rt->card);
+	rt->card = nc;
+	snprintf(rt->swap_path, sizeof(rt->swap_path), "%s", path);
+	rt->state_path = rt->swap_path;
+	return 0;
 }
 
 /* One control command; writes the answer ("ok", key=value lines, or "error: ...") to out. */
@@ -333,6 +387,16 @@ static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
 			rt->st.removes++;
 		rt->tapped = 0;
 		leave_field(rt, "remove");
+	} else if (strcmp(cmd, "dropout") == 0) {
+		/* the field drops for MS and comes back: the chip loses power (PIN state, selection) */
+		if (parse_long(arg, 60000, &v) != 0 || v == 0) {
+			snprintf(out, len, "error: dropout takes milliseconds 1..60000\n");
+		} else if (rt->tapped) {
+			leave_field(rt, "dropout");
+			rt->away_until = now_ms() + v;
+		}
+	} else if (strcmp(cmd, "swap") == 0) {
+		swap_card(rt, arg, out, len);
 	} else if (strcmp(cmd, "status") == 0) {
 		fmt_status(rt, out, len);
 	} else if (strcmp(cmd, "stats") == 0) {
@@ -376,7 +440,7 @@ static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
 	} else {
 		snprintf(out, len, "error: unknown command '%s' (tap, remove, status, stats, "
 		    "reset-stats, latency MS, trace on|off, cut-after N, malformed KIND, "
-		    "encoding KIND, keepalive N, quit)\n", cmd);
+		    "encoding KIND, keepalive N, dropout MS, swap STATEFILE, quit)\n", cmd);
 	}
 	if (strncmp(out, "error", 5) != 0 && cmd != NULL && strcmp(cmd, "status") != 0 &&
 	    strcmp(cmd, "stats") != 0)
@@ -438,6 +502,7 @@ int sim_run(const struct sim_run_opts *o)
 
 	memset(&rt, 0, sizeof(rt));
 	rt.o = o;
+	rt.state_path = o->state_path;
 	rt.vpcd.fd = -1;
 	rt.cut_left = -1;
 	rt.tapped = 1;

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# presence_clone.sh — continuous presence (issue 12) against a clone and under load:
+# - liveness checks every second for 60 s beside a load of ssh logins (skinkey's agent) and
+#   PKCS#11 object listings: every check proves the chip, no operation of the load fails, the
+#   checks write nothing to the chip's EEPROM (the simulator's per-command write counts), no PIN
+#   retry is spent;
+# - a clone (a copy of the chip's state from before its keys were made: same serial, UID and ATR,
+#   other secrets, its own PIN state) swapped in without the reader seeing the chip leave:
+#   the next check fails, Session.Lock follows, the failure is in the audit chain.
+. "$SK_SRC/tests/lib/common.sh"
+. "$SK_SRC/tests/integration/agent_lib.inc"
+. "$SK_SRC/tests/lib/gpgcard.sh"
+. "$SK_SRC/tests/lib/sshd.sh"
+. "$SK_SRC/tests/lib/sysbus.sh"
+need ssh ssh-add gpg /usr/sbin/sshd /usr/bin/python3 dbus-daemon pkcs11-tool
+
+sysbus_start
+trap 'rc=$?; skd_kill; kill $LOGIN1_PID $SYSBUS_PID 2>/dev/null; exit $rc' EXIT
+mkdir -p "$XDG_CONFIG_HOME/skinkey"
+printf 'user=123456\nadmin=12345678\n' > "$HOME/.test-pins"
+cat > "$XDG_CONFIG_HOME/skinkey/skinkey.conf" <<CONF
+pinentry-program = $SK_SRC/tests/lib/pinentry-test
+log-level = debug
+presence-interval = 1s
+presence-grace = 2s
+presence-actions = lock-session drop-pins
+CONF
+STATE=$(sim status | sed -n 's/^state=//p')
+[ -f "$STATE" ] || fail "no simulator state file ($STATE)"
+cp "$STATE" "$SKNS_SCRATCH/clone.state"    # same serial; the keys made below are not in it
+GPGCARD_SCD=gnupg gpgcard_setup_agent
+gpgcard_generate_ed25519 "Presence User" presence@example.org
+gpgconf --kill scdaemon; gpgconf --kill gpg-agent
+
+PSTATE=$XDG_RUNTIME_DIR/skinkey/presence.state
+pstate_is() { [ "$(sed -n 's/^state=//p' "$PSTATE" 2>/dev/null)" = "$1" ]; }
+locks_ge() { [ "$(login1_locks)" -ge "$1" ]; }
+proofs() { grep -c 'proved itself' "$SKNS_LOG/guard.log" || true; }
+proofs_ge() { [ "$(proofs)" -ge "$1" ]; }
+stat_of() { sim stats | sed -n "s/^$1=//p"; }
+
+skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start"
+wait_for 10 pgrep -x skinkey-guard || fail "skinkeyd did not start skinkey-guard"
+g=$(pgrep -x skinkey-guard); kill "$g"; wait_for 10 sh -c "! kill -0 $g 2>/dev/null"
+skinkey-guard --daemon --log-file "$SKNS_LOG/guard.log" -v || fail "skinkey-guard --daemon"
+export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
+wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket"
+ssh-add -L > "$HOME/agent.pub" || fail "ssh-add -L"
+sshd_start "$HOME/agent.pub"
+SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
+tok=$(pkcs11-tool --module "$SO" -L 2>/dev/null | sed -n 's/^ *token label *: *\(fs-[0-9a-f]* OpenPGP\).*/\1/p' | head -1)
+[ -n "$tok" ] || fail "no PKCS#11 token"
+
+ssh_login_check "$SSH_AUTH_SOCK" || fail "ssh login through the skinkey agent failed"
+wait_for 60 pstate_is present || fail "no presence session after the unlock"
+retries0=$(skinkey status | grep -o 'PW1 [0-9]*' | head -1)
+
+# 1. 60 s of checks beside a load; zero EEPROM writes, zero retries spent, no failure
+sim reset-stats > /dev/null
+p0=$(proofs)
+end=$(( $(date +%s) + 60 ))
+ops=0
+while [ "$(date +%s)" -lt "$end" ]; do
+	ssh_login_check "$SSH_AUTH_SOCK" || fail "an ssh login of the load failed beside the checks"
+	pkcs11-tool --module "$SO" --token-label "$tok" -O > /dev/null 2>&1 || fail "a PKCS#11 listing of the load failed"
+	ops=$((ops + 2))
+done
+p1=$(proofs)
+note "60 s: $((p1 - p0)) liveness proofs beside $ops load operations"
+[ $((p1 - p0)) -ge 30 ] || fail "only $((p1 - p0)) liveness proofs in 60 s at a 1 s interval"
+if grep -q 'presence: chip .*: liveness' "$SKNS_LOG/guard.log"; then fail "a liveness check failed under load: $(grep 'liveness:' "$SKNS_LOG/guard.log" | head -3)"; fi
+expect_eq "$(stat_of state_writes)" 0 "EEPROM writes during 60 s of checks and the load"
+if sim stats | grep -q '^writes_'; then fail "per-command EEPROM writes: $(sim stats | grep '^writes_')"; fi
+expect_eq "$(skinkey status | grep -o 'PW1 [0-9]*' | head -1)" "$retries0" "PW1 retries"
+expect_eq "$(login1_locks)" 0 "Lock calls while the chip stayed"
+note "liveness APDUs per check (openpgp, last minute): $(stat_of apdus_openpgp) APDUs for $((p1 - p0)) checks and $ops operations"
+
+# 2. a clone swapped in, the reader never sees the chip leave: the next check fails -> Lock
+t0=$(date +%s.%N)
+sim swap "$SKNS_SCRATCH/clone.state" > /dev/null || fail "sim swap"
+wait_for 60 locks_ge 1 || fail "no Session.Lock after the clone was swapped in"
+t1=$(sed -n 's/^LOCK //p' "$LOGIN1_LOG" | head -1)
+note "lock latency after a clone swap (interval 1 s, grace 2 s): $(echo "$t1 - $t0" | bc) s"
+if grep -q 'chip-left' "$SKNS_LOG/guard.log"; then fail "the swap was seen as a removal: the check was not what caught the clone"; fi
+wait_for 60 sh -c "skinkey audit tail -n 40 | grep -q '^.*liveness:check'" || fail "no liveness failure in the audit chain"
+wait_for 60 sh -c "skinkey audit tail -n 40 | grep -q 'presence:locked'" || fail "no presence:locked row"
