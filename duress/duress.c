@@ -228,8 +228,9 @@ int duress_unlock(struct sk_card *card, const uint8_t pin[DURESS_PIN_LEN], const
 	}
 	if ((r = du_sw("SELECT_CONTEXT", sw)) != 0)
 		goto out;
-	if ((r = du_cmd(card, "GET_CONTEXT_ID", INS_GET_CONTEXT_ID, 0x00, NULL, 0, 256, 0, b,
-	    &sw)) != 0 || (r = du_sw("GET_CONTEXT_ID", sw)) != 0 ||
+	/* the answer is what a duress unlock must never show, in a trace least of all */
+	if ((r = du_cmd(card, "GET_CONTEXT_ID", INS_GET_CONTEXT_ID, 0x00, NULL, 0, 256,
+	    SK_APDU_SECRET, b, &sw)) != 0 || (r = du_sw("GET_CONTEXT_ID", sw)) != 0 ||
 	    (r = duress_parse_ctx_id(sk_buf_ptr(b), sk_buf_len(b), ctx)) != 0)
 		goto out;
 	if (*ctx == DURESS_CTX_NONE) {

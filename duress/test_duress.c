@@ -5,6 +5,7 @@
 
 #include "card.h"
 #include "duress.h"
+#include "log.h"
 #include "mockcard.h"
 #include "sk_err.h"
 #include "test_util.h"
@@ -234,6 +235,66 @@ static void test_redirect(void)
 	sk_card_free(&c);
 }
 
+struct logcap {
+	char text[4096];
+	size_t len;
+};
+
+static void cap_sink(int level, const char *line, void *arg)
+{
+	struct logcap *l = arg;
+	int n = snprintf(l->text + l->len, sizeof(l->text) - l->len, "%d %s\n", level, line);
+
+	if (n > 0 && (size_t)n < sizeof(l->text) - l->len)
+		l->len += (size_t)n;
+}
+
+/* Nothing tells: every log line of a primary unlock, APDU traces included, equals a decoy's. */
+static void test_logs_alike(void)
+{
+	static const struct mock_step prim[] = {
+		{ SELECT, "9000" },
+		{ "00 20 00 00 04 31323334", "9000" },
+		{ "00 21 00 00 00", "00 9000" },
+		{ "00 30 00 00 01 AA 00",
+		  "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F 9000" },
+	};
+	static const struct mock_step decoy[] = {
+		{ SELECT, "9000" },
+		{ "00 20 00 00 04 35363738", "9000" },
+		{ "00 21 00 00 00", "01 9000" },
+		{ "00 30 00 00 01 AA 00",
+		  "F0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF101112131415161718191A1B1C1D1E1F 9000" },
+	};
+	static const uint8_t pin2[4] = { 0x35, 0x36, 0x37, 0x38 }, chal[1] = { 0xAA };
+	static struct logcap a, b;
+	uint8_t mac[32], ctx;
+	struct mock m;
+	struct sk_card *c;
+	int level = sk_log_get_level();
+
+	sk_log_set_level(SK_LOG_TRACE);
+	c = mock_card(&m, prim, 4);
+	sk_log_set_sink(cap_sink, &a);
+	CHECK_EQ(duress_unlock(c, pin, chal, 1, mac, &ctx), 0);
+	sk_log_set_sink(NULL, NULL);
+	CHECK_EQ(ctx, 0);
+	CHECK(mock_done(&m));
+	sk_card_free(&c);
+	c = mock_card(&m, decoy, 4);
+	sk_log_set_sink(cap_sink, &b);
+	CHECK_EQ(duress_unlock(c, pin2, chal, 1, mac, &ctx), 0);
+	sk_log_set_sink(NULL, NULL);
+	CHECK_EQ(ctx, 1);
+	CHECK(mock_done(&m));
+	sk_card_free(&c);
+	sk_log_set_level(level);
+	CHECK(a.len > 0);                     /* the trace was on: there is something to compare */
+	CHECK(a.len == b.len && memcmp(a.text, b.text, a.len) == 0);
+	if (a.len != b.len || memcmp(a.text, b.text, a.len) != 0)
+		fprintf(stderr, "primary:\n%s\ndecoy:\n%s", a.text, b.text);
+}
+
 int main(void)
 {
 	test_parse();
@@ -242,5 +303,6 @@ int main(void)
 	test_unlock();
 	test_admin();
 	test_redirect();
+	test_logs_alike();
 	return test_result("test_duress");
 }
