@@ -113,6 +113,11 @@ if [ "${SKNS_DESFIRE:-}" = 1 ]; then
 else
 	echo "  - vault: no DESFire chip in this run (SKNS_DESFIRE=1 adds one)"
 fi
+# --- the DuressApplet (its contexts do not reach the doors yet: man skinkey, duress) ---------------
+if d=$(skinkey duress status 2>>"$LOG"); then
+	ok "duress (DuressApplet)" "skinkey duress status: ${d#*: }"
+fi
+
 # --- what the guard recorded (skinkey-guard's sealed audit chain) --------------------------------
 if skinkey audit tail -n 1 >/dev/null 2>&1; then
 	wait_for 10 sh -c 'skinkey --json audit export | grep -q key-op' || stop "no key operation in the audit chain"
