@@ -12,48 +12,25 @@
 . "$SK_SRC/tests/lib/gpgcard.sh"
 . "$SK_SRC/tests/lib/sshd.sh"
 . "$SK_SRC/tests/lib/sysbus.sh"
+. "$SK_SRC/tests/lib/presence.sh"
 need ssh ssh-add gpg /usr/sbin/sshd /usr/bin/python3 dbus-daemon pkcs11-tool
 
-sysbus_start
-trap 'rc=$?; skd_kill; kill $LOGIN1_PID $SYSBUS_PID 2>/dev/null; exit $rc' EXIT
-mkdir -p "$XDG_CONFIG_HOME/skinkey"
-printf 'user=123456\nadmin=12345678\n' > "$HOME/.test-pins"
-cat > "$XDG_CONFIG_HOME/skinkey/skinkey.conf" <<CONF
-pinentry-program = $SK_SRC/tests/lib/pinentry-test
-log-level = debug
-presence-interval = 1s
-presence-grace = 2s
-presence-actions = lock-session drop-pins
-CONF
-STATE=$(sim status | sed -n 's/^state=//p')
-[ -f "$STATE" ] || fail "no simulator state file ($STATE)"
-cp "$STATE" "$SKNS_SCRATCH/clone.state"    # same serial; the keys made below are not in it
-GPGCARD_SCD=gnupg gpgcard_setup_agent
-gpgcard_generate_ed25519 "Presence User" presence@example.org
-gpgconf --kill scdaemon; gpgconf --kill gpg-agent
-
-PSTATE=$XDG_RUNTIME_DIR/skinkey/presence.state
-pstate_is() { [ "$(sed -n 's/^state=//p' "$PSTATE" 2>/dev/null)" = "$1" ]; }
-locks_ge() { [ "$(login1_locks)" -ge "$1" ]; }
+presence_setup "lock-session drop-pins" "log-level = debug"
 proofs() { grep -c 'proved itself' "$SKNS_LOG/guard.log" || true; }
 proofs_ge() { [ "$(proofs)" -ge "$1" ]; }
 stat_of() { sim stats | sed -n "s/^$1=//p"; }
 
-skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start"
-wait_for 10 pgrep -x skinkey-guard || fail "skinkeyd did not start skinkey-guard"
-g=$(pgrep -x skinkey-guard); kill "$g"; wait_for 10 sh -c "! kill -0 $g 2>/dev/null"
-skinkey-guard --daemon --log-file "$SKNS_LOG/guard.log" -v || fail "skinkey-guard --daemon"
-export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
-wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket"
-ssh-add -L > "$HOME/agent.pub" || fail "ssh-add -L"
-sshd_start "$HOME/agent.pub"
 SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
 tok=$(pkcs11-tool --module "$SO" -L 2>/dev/null | sed -n 's/^ *token label *: *\(fs-[0-9a-f]* OpenPGP\).*/\1/p' | head -1)
 [ -n "$tok" ] || fail "no PKCS#11 token"
 
 ssh_login_check "$SSH_AUTH_SOCK" || fail "ssh login through the skinkey agent failed"
 wait_for 60 pstate_is present || fail "no presence session after the unlock"
-retries0=$(skinkey status | grep -o 'PW1 [0-9]*' | head -1)
+chip=$(sed -n 's/^chip=//p' "$PSTATE")
+tries() { skd "P11PINSTATUS $chip" | sed -n 's/^S P11PIN //p'; }
+retries0=$(tries)
+[ -n "$retries0" ] || fail "no PIN status for $chip"
+note "PIN status before: $retries0"
 
 # 1. 60 s of checks beside a load; zero EEPROM writes, zero retries spent, no failure
 sim reset-stats > /dev/null
@@ -71,7 +48,7 @@ note "60 s: $((p1 - p0)) liveness proofs beside $ops load operations"
 if grep -q 'presence: chip .*: liveness' "$SKNS_LOG/guard.log"; then fail "a liveness check failed under load: $(grep 'liveness:' "$SKNS_LOG/guard.log" | head -3)"; fi
 expect_eq "$(stat_of state_writes)" 0 "EEPROM writes during 60 s of checks and the load"
 if sim stats | grep -q '^writes_'; then fail "per-command EEPROM writes: $(sim stats | grep '^writes_')"; fi
-expect_eq "$(skinkey status | grep -o 'PW1 [0-9]*' | head -1)" "$retries0" "PW1 retries"
+expect_eq "$(tries)" "$retries0" "PIN retry counters (P11PINSTATUS)"
 expect_eq "$(login1_locks)" 0 "Lock calls while the chip stayed"
 note "liveness APDUs per check (openpgp, last minute): $(stat_of apdus_openpgp) APDUs for $((p1 - p0)) checks and $ops operations"
 

@@ -11,35 +11,10 @@
 . "$SK_SRC/tests/lib/gpgcard.sh"
 . "$SK_SRC/tests/lib/sshd.sh"
 . "$SK_SRC/tests/lib/sysbus.sh"
+. "$SK_SRC/tests/lib/presence.sh"
 need ssh ssh-add gpg /usr/sbin/sshd /usr/bin/python3 dbus-daemon pkcs11-tool
 
-sysbus_start
-trap 'rc=$?; skd_kill; kill $LOGIN1_PID $SYSBUS_PID 2>/dev/null; exit $rc' EXIT
-mkdir -p "$XDG_CONFIG_HOME/skinkey"
-printf 'user=123456\nadmin=12345678\n' > "$HOME/.test-pins"
-cat > "$XDG_CONFIG_HOME/skinkey/skinkey.conf" <<CONF
-pinentry-program = $SK_SRC/tests/lib/pinentry-test
-presence-interval = 1s
-presence-grace = 2s
-presence-actions = lock-session lock-agents drop-pins end-ssh
-CONF
-GPGCARD_SCD=gnupg gpgcard_setup_agent
-gpgcard_generate_ed25519 "Presence User" presence@example.org
-gpgconf --kill scdaemon; gpgconf --kill gpg-agent
-
-PSTATE=$XDG_RUNTIME_DIR/skinkey/presence.state
-pstate() { sed -n 's/^state=//p' "$PSTATE" 2>/dev/null; }
-pstate_is() { [ "$(pstate)" = "$1" ]; }
-locks_ge() { [ "$(login1_locks)" -ge "$1" ]; }
-skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start"
-wait_for 10 pgrep -x skinkey-guard || fail "skinkeyd did not start skinkey-guard"
-# the same guard with its log in the test's log directory
-g=$(pgrep -x skinkey-guard); kill "$g"; wait_for 10 sh -c "! kill -0 $g 2>/dev/null"
-skinkey-guard --daemon --log-file "$SKNS_LOG/guard.log" -v || fail "skinkey-guard --daemon"
-export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
-wait_for 5 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket"
-ssh-add -L > "$HOME/agent.pub" || fail "ssh-add -L"
-sshd_start "$HOME/agent.pub"
+presence_setup "lock-session lock-agents drop-pins end-ssh"
 
 # 1. unlock: an ssh login through the agent (the PIN from pinentry-program) starts the session
 ssh_login_check "$SSH_AUTH_SOCK" || fail "ssh login through the skinkey agent failed"
