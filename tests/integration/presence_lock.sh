@@ -19,6 +19,7 @@ presence_setup "lock-session lock-agents drop-pins end-ssh"
 # 1. unlock: an ssh login through the agent (the PIN from pinentry-program) starts the session
 ssh_login_check "$SSH_AUTH_SOCK" || fail "ssh login through the skinkey agent failed"
 wait_for 60 pstate_is present || fail "no presence session after the unlock (state: $(pstate))"
+expect_match "$(skinkey presence status)" '^presence: present' "skinkey presence status while unlocked"
 out=$(skinkey presence test) || fail "skinkey presence test: $out"
 expect_match "$out" 'proved itself' "presence test"
 expect_eq "$(login1_locks)" 0 "Lock calls while the chip is present"
@@ -36,6 +37,7 @@ wait_for 60 locks_ge 1 || fail "no Session.Lock after the chip left"
 t1=$(sed -n 's/^LOCK //p' "$LOGIN1_LOG" | head -1)
 note "lock latency after removal (grace 2 s): $(echo "$t1 - $t0" | bc) s"
 wait_for 60 sh -c "! kill -0 $ssh_pid 2>/dev/null" || fail "the ssh session that used the chip still runs"
+expect_match "$(skinkey presence status)" '^presence: idle \(chip-left\)' "skinkey presence status after the lock"
 sim_in
 wait_for 60 skd_sees_card || fail "skinkeyd does not see the chip again"
 if ssh_login_check "$SSH_AUTH_SOCK"; then fail "the ssh-agent door answered while locked"; fi
