@@ -27,7 +27,10 @@ gpgcard_generate_ed25519 "Crash User" crash@example.org
 gpgconf --kill scdaemon; gpgconf --kill gpg-agent
 GPGCARD_SCD=skinkey gpgcard_setup_agent
 
-skd_start() { pgrep -x skinkeyd >/dev/null || skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || true; }
+# (a SIGKILLed daemon may linger as a zombie for a moment: only a live one counts)
+skd_start() { pgrep -x -r R,S,D,T skinkeyd >/dev/null || skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || true; }
+# skd_agent_back: a daemon runs (started again if needed) and its ssh-agent lists the key
+skd_agent_back() { skd_start; ssh-add -L 2>/dev/null | grep_all ssh-ed25519; }
 skd_start
 wait_for 60 pgrep -x skinkey-guard || fail "skinkeyd did not start skinkey-guard"
 skinkey audit init > "$S/init.txt" || fail "skinkey audit init"
@@ -117,8 +120,7 @@ for ((i = 1; i <= OPS; i++)); do
 		if ((i % 12 == 0)); then
 			# (skinkey-scd reconnects under gpg-agent by itself; the ssh-agent socket needs a
 			# daemon, gpg and PKCS#11 start one themselves)
-			skd_start
-			wait_for 60 sh -c 'ssh-add -L | grep -q ssh-ed25519' || fail "skinkeyd's ssh-agent did not come back"
+			wait_for 60 skd_agent_back || fail "skinkeyd's ssh-agent did not come back"
 		fi
 	elif op "$i" "$door"; then
 		record_ok "$i" "$door"; ok=$((ok + 1))
