@@ -26,7 +26,7 @@ static __thread const char *peer_door;
 
 static const char *const kind_names[SKD_EV__COUNT] = {
 	"chip-seen", "chip-left", "tap-wanted", "key-op", "pin-fail", "pin-change", "keygen",
-	"vault", "provision", "config-error", "unlock", "liveness", "presence",
+	"vault", "provision", "config-error", "unlock", "liveness", "presence", "context",
 };
 
 int skd_event_subscribe(unsigned mask, skd_event_fn fn, void *arg)
@@ -129,7 +129,7 @@ const char *skd_event_kind_name(enum skd_ev_kind k)
 
 int skd_event_recorded(enum skd_ev_kind k)
 {
-	return k < SKD_EV__COUNT && k != SKD_EV_TAP_WANTED;
+	return k < SKD_EV__COUNT && k != SKD_EV_TAP_WANTED && k != SKD_EV_CONTEXT;
 }
 
 /* ---- text form ---- */

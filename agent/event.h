@@ -32,6 +32,9 @@ enum skd_ev_kind {
 	SKD_EV_UNLOCK,          /* the chip accepted PW1 for other uses (82): a session begins */
 	SKD_EV_LIVENESS,        /* a liveness check failed (successes are not recorded) */
 	SKD_EV_PRESENCE,        /* skinkey-guard's presence state changed (op: its new state) */
+	SKD_EV_CONTEXT,         /* a duress context began (ctx_secret set) or ended (ctx_secret
+	                           NULL: lock, removal, PIN drop). In memory only: never recorded,
+	                           never serialized, never in a log line */
 	SKD_EV__COUNT
 };
 
@@ -59,6 +62,12 @@ struct skd_event {
 	const uint8_t *signed_data; /* KEY_OP: what went to the chip (its SHA-256 is recorded) */
 	size_t signed_len;
 	const char *detail;         /* free text, no secrets */
+	int context;                /* CONTEXT: the DuressApplet's context id (-1: none) */
+	const uint8_t *ctx_secret;  /* CONTEXT: the context's secret, the applet's CHALLENGE answer
+	                               over skinkey's fixed nonce (32 bytes), or NULL when the context
+	                               ended. Subscribers derive their own keys from it (HKDF with
+	                               their own label) and wipe what they keep when it ends. */
+	size_t ctx_secret_len;
 };
 
 typedef int (*skd_event_fn)(const struct skd_event *ev, void *arg);
