@@ -98,8 +98,9 @@ static void exclusive_holder(struct doctor *d, const char *reader)
 		    "scdaemon (skinkey setup gpg; gpgconf --kill scdaemon), or add the line pcsc-shared to "
 		    "~/.gnupg/scdaemon.conf and run gpgconf --kill scdaemon");
 	else if (opensc)
-		snprintf(fix, sizeof(fix), "a program with OpenSC's module holds the card: close it, or set "
-		    "lock_login = false in /etc/opensc.conf");
+		snprintf(fix, sizeof(fix), "a program with OpenSC's module holds the card: close it, or in "
+		    "/etc/opensc.conf (reader_driver pcsc) set connect_exclusive = false and "
+		    "lock_login = false");
 	else
 		snprintf(fix, sizeof(fix), "close the program that holds it, or configure it to share the reader");
 	doc_fail(d, "reader", fix, "'%s' is held exclusively by another program; PC/SC clients now: %s",

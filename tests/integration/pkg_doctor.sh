@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pkg_doctor.sh — `skinkey doctor` (installed tree laid over /usr): with every door set up it
 # finds nothing (exit 0); then each fault is made for real and doctor must name it, print its
-# fix and exit 1: GnuPG's scdaemon holding the reader exclusively, gpg-agent without
+# fix and exit 1: GnuPG's scdaemon holding the reader exclusively, a program with OpenSC's module
+# holding it (connect_exclusive), gpg-agent without
 # skinkey-scd, SSH_AUTH_SOCK unset or elsewhere, no p11-kit module file, a browser database
 # without the module, pcscd.socket not enabled, skinkey-guard not running, /dev/uhid missing or
 # not accessible, pcscd gone, a dead socket, no reader, and pcscd dropping this user the way
@@ -39,6 +40,32 @@ expect_fault reader "'$SK_READER0' is held exclusively by another program.*scdae
 expect_fault gpg "gpg-agent does not use skinkey-scd" "skinkey setup gpg"
 gpgconf --kill gpg-agent
 wait_for 10 sh -c '! pgrep -x scdaemon' || fail "GnuPG's scdaemon did not exit"
+
+# 1b. a program with OpenSC's module (connect_exclusive = true in its opensc.conf) holds the reader
+pkill -x skinkeyd || true
+wait_for 60 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not exit"
+cat > "$SKNS_SCRATCH/opensc.conf" <<'EOF2'
+app default {
+	reader_driver pcsc {
+		connect_exclusive = true;
+	}
+}
+EOF2
+OPENSC_CONF=$SKNS_SCRATCH/opensc.conf /usr/bin/python3 - /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so \
+    "$SKNS_SCRATCH/osc.ready" > "$SKNS_LOG/opensc-holder.out" 2>&1 <<'PY' &
+import sys, time, PyKCS11
+lib = PyKCS11.PyKCS11Lib(); lib.load(sys.argv[1])
+slots = lib.getSlotList(tokenPresent=True)
+session = lib.openSession(slots[0])
+open(sys.argv[2], "w").write("%d slots\n" % len(slots))
+while True:
+    time.sleep(3600)
+PY
+osc=$!
+wait_for 60 test -s "$SKNS_SCRATCH/osc.ready" || fail "the OpenSC holder did not open a session: $(cat "$SKNS_LOG/opensc-holder.out")"
+doctor
+expect_fault reader "'$SK_READER0' is held exclusively by another program.*python3 \(pid $osc, OpenSC\)" "connect_exclusive = false"
+kill $osc; wait $osc 2>/dev/null || true
 sim remove && sim tap   # skinkeyd found the reader taken: a new tap lets it read the chip
 
 # 2. every door set up: nothing to report
