@@ -43,6 +43,18 @@ int sim_fido_keepalive(void)
 	return keepalive_polls;
 }
 
+static int cp_spec;   /* 0: the flexSecure applet (any credProtect request gets level 3) */
+
+void sim_fido_set_credprotect_spec(int spec)
+{
+	cp_spec = spec != 0;
+}
+
+int sim_fido_credprotect_spec(void)
+{
+	return cp_spec;
+}
+
 static void drop_pending(struct fido *f)
 {
 	sim_rbuf_free(&f->pend);
@@ -373,7 +385,8 @@ static uint8_t make_credential(struct fido *f, const uint8_t *p, size_t n, struc
 	st = ST_OTHER;
 	if (fido_key_generate(&k) != 0)
 		goto out;
-	k.protect = (uint8_t)(q.protect ? q.protect : 1);
+	/* the flexSecure applet applies level 3 whenever the extension is asked for (APPLETS.md) */
+	k.protect = (uint8_t)(q.protect == 0 ? 1 : cp_spec ? q.protect : 3);
 	if (fido_cred_wrap(f->master, rp_hash, &k, cred_id) != 0)
 		goto out;
 	f->counter++;

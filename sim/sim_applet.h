@@ -76,6 +76,11 @@ struct sim_applet_ops {
  * 0 (the default, the flexSecure applet): answer at once, INS 11 is 6D00. */
 void sim_fido_set_keepalive(int n);
 int sim_fido_keepalive(void);
+/* credProtect (`ctl credprotect applet|spec`): the flexSecure applet (the default) gives level 3
+ * to every credential made with the extension, whatever level was asked; `spec` keeps the level
+ * asked for, as CTAP 2.1 describes and other authenticators do. */
+void sim_fido_set_credprotect_spec(int spec);
+int sim_fido_credprotect_spec(void);
 
 enum sim_encoding { SIM_ENC_MINIMAL = 0, SIM_ENC_REAL, SIM_ENC_PADDED };
 enum sim_encoding sim_encoding(void);

@@ -305,12 +305,13 @@ static void fmt_status(const struct sim_rt *rt, char *out, size_t len)
 	fmt_applets(rt, applets, sizeof(applets));
 	snprintf(out, len,
 	    "present=%d\nconnected=%d\ntapped=%d\ncard=%s\napplets=%s\nvpcd=%s:%s\nlatency=%ld\n"
-	    "trace=%s\nmalformed=%s\nencoding=%s\ncut_after=%ld\nstate=%s\nkeepalive=%d\n",
+	    "trace=%s\nmalformed=%s\nencoding=%s\ncut_after=%ld\nstate=%s\nkeepalive=%d\ncredprotect=%s\n",
 	    rt->tapped && connected && rt->seen, connected, rt->tapped,
 	    sim_card_personality(rt->card)->name, applets, rt->vpcd.host, rt->vpcd.port,
 	    rt->latency_ms, rt->trace ? "on" : "off",
 	    sim_malformed_name(sim_card_malformed(rt->card)), sim_encoding_name(sim_encoding()),
-	    rt->cut_left, rt->state_path, sim_fido_keepalive());
+	    rt->cut_left, rt->state_path, sim_fido_keepalive(),
+	    sim_fido_credprotect_spec() ? "spec" : "applet");
 }
 
 static void fmt_stats(const struct sim_rt *rt, char *out, size_t len)
@@ -435,12 +436,19 @@ static void handle_command(struct sim_rt *rt, char *line, char *out, size_t len)
 			snprintf(out, len, "error: keepalive takes a count of 9100 answers 0..100\n");
 		else
 			sim_fido_set_keepalive((int)v);
+	} else if (strcmp(cmd, "credprotect") == 0) {
+		if (arg != NULL && strcmp(arg, "applet") == 0)
+			sim_fido_set_credprotect_spec(0);
+		else if (arg != NULL && strcmp(arg, "spec") == 0)
+			sim_fido_set_credprotect_spec(1);
+		else
+			snprintf(out, len, "error: credprotect applet|spec\n");
 	} else if (strcmp(cmd, "quit") == 0) {
 		rt->quit = 1;
 	} else {
 		snprintf(out, len, "error: unknown command '%s' (tap, remove, status, stats, "
 		    "reset-stats, latency MS, trace on|off, cut-after N, malformed KIND, "
-		    "encoding KIND, keepalive N, dropout MS, swap STATEFILE, quit)\n", cmd);
+		    "encoding KIND, keepalive N, credprotect applet|spec, dropout MS, swap STATEFILE, quit)\n", cmd);
 	}
 	if (strncmp(out, "error", 5) != 0 && cmd != NULL && strcmp(cmd, "status") != 0 &&
 	    strcmp(cmd, "stats") != 0)

@@ -3,9 +3,13 @@
 # applet over PC/SC: getInfo, makeCredential with packed self attestation verified by the
 # library, assertions verified against the attested key, RP binding of credential IDs, resident
 # keys with getNextAssertion, excludeList, reset; long messages use chaining and 61xx.
+# credProtect both ways: as CTAP 2.1 describes (`credprotect spec`) and as the flexSecure applet
+# does (the default: level 3 for every credential made with the extension).
 . "$SK_SRC/tests/lib/common.sh"
 need skinkey-sim /usr/bin/python3
 
+expect_match "$(sim status)" '^credprotect=applet$' "the simulator's default credProtect mode"
+sim credprotect spec >/dev/null
 sim trace on >/dev/null
 /usr/bin/python3 - "$SK_READER0" <<'PY'
 import hashlib, sys
@@ -219,6 +223,41 @@ if Ctap2(dev).info.options.get("clientPin") is not False:
 print("fido2 ok")
 PY
 sim trace off >/dev/null
+sim credprotect applet >/dev/null
+/usr/bin/python3 - "$SK_READER0" <<'PY'
+import hashlib, sys
+from smartcard.System import readers
+from fido2.pcsc import CtapPcscDevice
+from fido2.ctap import CtapError
+from fido2.ctap2 import Ctap2
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+reader = [r for r in readers() if str(r) == sys.argv[1]][0]
+ctap = Ctap2(CtapPcscDevice(reader.createConnection(), str(reader)))
+ES256 = [{"type": "public-key", "alg": -7}]
+cdh = hashlib.sha256(b"client data applet").digest()
+def make(ext, uid):
+    att = ctap.make_credential(cdh, {"id": "cpa.example"}, {"id": uid}, ES256, extensions=ext)
+    return att.auth_data
+plain, asked2 = make(None, b"a1"), make({"credProtect": 2}, b"a2")
+if plain.extensions and "credProtect" in plain.extensions:
+    fail("a credential without the extension got credProtect %r" % plain.extensions)
+if (asked2.extensions or {}).get("credProtect") != 3:
+    fail("the applet's answer to a level-2 request is not level 3: %r" % asked2.extensions)
+def by_id(ad):
+    return ctap.get_assertion("cpa.example", cdh, [{"type": "public-key", "id": ad.credential_data.credential_id}])
+by_id(plain).verify(cdh, plain.credential_data.public_key)
+try:
+    by_id(asked2)
+    fail("a level-2 request made a credential usable by id without UV (the applet gives 3)")
+except CtapError as e:
+    if e.code != CtapError.ERR.NO_CREDENTIALS:
+        fail("level 3 by id: %r" % e.code)
+print("credprotect applet ok")
+PY
 log=$(cat "$SKNS_LOG/sim-flexsecure.log")
 expect_match "$log" '> 90 10 80 00'        # chained NFCCTAP_MSG
 expect_match "$log" '< .* 61 [0-9A-F]{2}$'   # long answer split
