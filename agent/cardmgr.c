@@ -242,11 +242,27 @@ static void chip_left(const char *chip, const char *reader, const char *why)
 	skd_event_publish(&ev);
 }
 
+/* duress = on and the chip has a DuressApplet: it is listed locked, under a chip id no context
+ * shares, and nothing of any OpenPGP instance is read until an unlock picks one (doc/DURESS.md). */
+static int identify_locked(int idx, uint64_t seq, const char *name, struct sk_card *sc)
+{
+	set_identified(idx, seq, SKD_LOCKED_CHIP, SKD_LOCKED_APPLETS);
+	sk_info("chip %s in %s (applets %s)", SKD_LOCKED_CHIP, name, SKD_LOCKED_APPLETS);
+	chip_seen(sc, SKD_LOCKED_CHIP, name, "duress", NULL);   /* no OpenPGP cache for it */
+	return 0;
+}
+
 static int identify_with(int idx, uint64_t seq, const char *name, struct sk_card *sc,
     struct sk_buf *app, char *chip, size_t clen, char *applets, size_t alen)
 {
 	int r;
 
+	if (skd_config.duress) {
+		if ((r = skd_duress_probe(sc)) == 1)
+			return identify_locked(idx, seq, name, sc);
+		if (r == SK_ERR_CARD_REMOVED)
+			return r;
+	}
 	if ((r = quick_id(sc, chip, clen, app)) != 0) {
 		if (r != SK_ERR_CARD_REMOVED && desfire_id(sc, chip, clen) == 0) {
 			skd_state_chip_seen(chip, "desfire", now_s());
@@ -740,6 +756,47 @@ struct sk_card *skd_card_raw(struct skd_card *h)
 const char *skd_card_chip(const struct skd_card *h)
 {
 	return h->chip;
+}
+
+int skd_card_become(struct skd_card *h, const char *chip)
+{
+	char applets[96], reader[128], old[SKD_CHIPID_MAX];
+	int locked = strcmp(chip, SKD_LOCKED_CHIP) == 0, same, r = 0;
+
+	pthread_mutex_lock(&mgr_mu);
+	same = readers[h->idx].card && readers[h->idx].seq == h->seq;
+	snprintf(reader, sizeof(reader), "%s", readers[h->idx].name);
+	pthread_mutex_unlock(&mgr_mu);
+	if (!same)
+		return SK_ERR_CARD_REMOVED;
+	if (locked)
+		snprintf(applets, sizeof(applets), "%s", SKD_LOCKED_APPLETS);
+	else if ((r = probe_applets(h->sc, chip, applets, sizeof(applets))) != 0)
+		return r;
+	pthread_mutex_lock(&mgr_mu);
+	if (readers[h->idx].card && readers[h->idx].seq == h->seq) {
+		snprintf(readers[h->idx].chip, sizeof(readers[h->idx].chip), "%s", chip);
+		snprintf(readers[h->idx].applets, sizeof(readers[h->idx].applets), "%s", applets);
+		changed_locked();
+	} else {
+		r = SK_ERR_CARD_REMOVED;
+	}
+	pthread_mutex_unlock(&mgr_mu);
+	if (r != 0)
+		return r;
+	snprintf(old, sizeof(old), "%s", h->chip);
+	snprintf(h->chip, sizeof(h->chip), "%s", chip);
+	if (old[0] != '\0' && strcmp(old, chip) != 0 && strcmp(old, SKD_LOCKED_CHIP) != 0)
+		chip_left(old, reader, "context ended");
+	sk_info("chip %s in %s (applets %s)", chip, reader, applets);
+	if (locked) {
+		chip_seen(h->sc, chip, reader, "duress", NULL);
+		return 0;
+	}
+	skd_state_chip_seen(chip, applets, now_s());
+	skd_cache_put(chip, "reader", (const uint8_t *)reader, strlen(reader));
+	chip_seen(h->sc, chip, reader, applets, NULL);   /* the OpenPGP glue caches the public data */
+	return 0;
 }
 
 void skd_card_lost(struct skd_card *h)

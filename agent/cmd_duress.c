@@ -1,13 +1,16 @@
 /* cmd_duress.c — skinkeyd commands for the DuressApplet (duress/duress.h): probe it and let the
  * user administer it. The admin key and the PINs come by INQUIRE from the client that asked
  * (`skinkey duress`), are used in one transaction and wiped; skinkeyd never stores them.
- * Using the contexts at unlock is not here yet (doc/DURESS.md).
  *
  *   DURESS STATUS <chip>   S DURESS <present 0|1> <version or ->
  *   DURESS SETUP <chip>    INQUIRE ADMINKEY (32 bytes), INQUIRE PIN0, PIN1, PIN2 (each the PIN as
  *                          typed, 1..127 bytes); every context reset (new random key on the
  *                          chip) and given its PIN; INQUIRE NEWADMIN (empty: keep, else 32 bytes)
- *   DURESS ROTATE <chip>   INQUIRE ADMINKEY; every context gets a new random key (PINs kept) */
+ *   DURESS ROTATE <chip>   INQUIRE ADMINKEY; every context gets a new random key (PINs kept)
+ *   DURESS UNLOCK          (duress = on) the chip in the field is locked: INQUIRE NEEDPIN, the
+ *                          DuressApplet picks the context, the instance VERIFYs the same PIN;
+ *                          S DURESS-CHIP <chip id of the context>. Already unlocked: that id.
+ *   DURESS LOCK            end the active context: the chip shows locked again */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +22,7 @@
 #include "common/sk_err.h"
 #include "duress.h"
 #include "event.h"
-#include "skd.h"
+#include "skd_int.h"
 
 /* An INQUIRE answer of min..max bytes into out. */
 static int inquire_into(assuan_context_t ctx, const char *kw, size_t min, size_t max,
@@ -116,6 +119,8 @@ static gpg_error_t do_admin(assuan_context_t ctx, const char *chip, int setup)
 	if ((r = skd_guard_gate()) != 0)
 		goto out;
 	r = on_card(ctx, chip, NULL, admin, s, nn == DURESS_KEY_LEN ? next : NULL);
+	if (r == 0 && setup)
+		skd_config.duress = 1;   /* (skinkey duress setup also writes duress = on) */
 	r = skd_guard_record(SKD_EV_PROVISION, chip, setup ? "duress-setup" : "duress-rotate",
 	    "duress", r);
 out:
@@ -127,10 +132,28 @@ out:
 	return r == 0 ? 0 : skd_fail(ctx, r, setup ? "DURESS SETUP" : "DURESS ROTATE");
 }
 
+static gpg_error_t do_unlock(assuan_context_t ctx)
+{
+	char chip[SKD_CHIPID_MAX];
+	int r;
+
+	if (!skd_config.duress)
+		return skd_fail(ctx, SK_ERR_UNSUPPORTED, "DURESS UNLOCK: duress = off");
+	if ((r = skd_duress_unlock(skd_conn_get(ctx), chip, sizeof(chip))) != 0)
+		return skd_fail(ctx, r, "DURESS UNLOCK");
+	return skd_status(ctx, "DURESS-CHIP", "%s", chip);
+}
+
 static gpg_error_t cmd_duress(assuan_context_t ctx, char *line)
 {
 	char sub[16], chip[SKD_CHIPID_MAX];
 
+	if (strcmp(line, "UNLOCK") == 0)
+		return do_unlock(ctx);
+	if (strcmp(line, "LOCK") == 0) {
+		skd_duress_lock("DURESS LOCK");
+		return 0;
+	}
 	if (sscanf(line, "%15s %47s", sub, chip) != 2)
 		return skd_fail(ctx, SK_ERR_ARG, "DURESS STATUS|SETUP|ROTATE <chip>");
 	if (strcmp(sub, "STATUS") == 0)
@@ -143,6 +166,6 @@ static gpg_error_t cmd_duress(assuan_context_t ctx, char *line)
 }
 
 const struct skd_cmd skd_cmds_duress[] = {
-	{ "DURESS", cmd_duress, "DURESS STATUS|SETUP|ROTATE <chip>: the DuressApplet (doc/DURESS.md)" },
+	{ "DURESS", cmd_duress, "DURESS STATUS|SETUP|ROTATE <chip>, DURESS UNLOCK|LOCK: the DuressApplet (doc/DURESS.md)" },
 	{ NULL, NULL, NULL }
 };

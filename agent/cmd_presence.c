@@ -90,6 +90,7 @@ static gpg_error_t cmd_droppins(assuan_context_t ctx, char *line)
 	(void)line;
 	skd_pincache_clear_all();
 	skd_liveness_forget(NULL);
+	skd_duress_lock("pins-dropped");   /* a duress context ends with its PIN */
 	/* The chip's PIN state: a SELECT of the applet resets it (no PIN, no write). A chip that
 	 * is away has lost it already. */
 	if (skd_cardmgr_current(chip, sizeof(chip)) == 0 && skd_cardmgr_present(chip, NULL, 0) &&
@@ -109,6 +110,7 @@ static gpg_error_t cmd_lockagents(assuan_context_t ctx, char *line)
 	(void)line;
 	skd_agents_lock(1);
 	skd_pincache_clear_all();
+	skd_duress_lock("lock");
 	sk_info("presence: ssh-agent and PKCS#11 locked until the next PIN");
 	return 0;
 }

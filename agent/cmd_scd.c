@@ -74,11 +74,17 @@ int scd_chip(struct skd_conn *c, char *chip, size_t n)
 
 	if (skd_conn_chip(c)[0] != '\0') {
 		snprintf(chip, n, "%s", skd_conn_chip(c));
-		return 0;
+	} else {
+		if ((r = skd_chip_find(NULL, &ci)) != 0)
+			return r == SK_ERR_NOT_FOUND ? SK_ERR_NO_CARD : r;
+		snprintf(chip, n, "%s", ci.id);
 	}
-	if ((r = skd_chip_find(NULL, &ci)) != 0)
-		return r == SK_ERR_NOT_FOUND ? SK_ERR_NO_CARD : r;
-	snprintf(chip, n, "%s", ci.id);
+	/* the locked chip of a DuressApplet: its PIN picks the context this connection sees */
+	if (strcmp(chip, SKD_LOCKED_CHIP) == 0) {
+		if ((r = skd_duress_unlock(c, chip, n)) != 0)
+			return r;
+		skd_conn_set_chip(c, chip);
+	}
 	return 0;
 }
 
@@ -170,7 +176,7 @@ static gpg_error_t cmd_serialno(assuan_context_t ctx, char *line)
 	struct skd_conn *c = skd_conn_get(ctx);
 	struct skd_chip_info ci;
 	struct opgp_info info;
-	char demand[80], want[SKD_CHIPID_MAX], sn[33];
+	char demand[80], want[SKD_CHIPID_MAX], sn[33], unlocked[SKD_CHIPID_MAX];
 	const char *want_p = NULL;
 	int r;
 
@@ -178,6 +184,15 @@ static gpg_error_t cmd_serialno(assuan_context_t ctx, char *line)
 		if (skd_pgp_chip_from_serialno(demand, want, sizeof(want)) != 0)
 			return skd_fail(ctx, SK_ERR_NO_CARD, "SERIALNO: no chip with that serial number");
 		want_p = want;
+	}
+	/* A chip with a DuressApplet shows no serial until its PIN picked a context. gpg sends
+	 * SERIALNO where it cannot answer an INQUIRE (its early card test; gpg-agent's own
+	 * SERIALNO before a signature), so skinkeyd's pinentry asks this PIN. */
+	if (skd_duress_locked_present()) {
+		if ((r = skd_duress_unlock(NULL, unlocked, sizeof(unlocked))) != 0)
+			return skd_fail(ctx, r, "SERIALNO: the chip stays locked");
+		if (want_p == NULL)
+			want_p = unlocked;
 	}
 	if ((r = skd_chip_find(want_p, &ci)) != 0)
 		return skd_fail(ctx, r == SK_ERR_NOT_FOUND ? SK_ERR_NO_CARD : r,

@@ -7,7 +7,10 @@
  *   reader-deny = SUBSTRING[,SUBSTRING...]
  *   pinentry-program = /usr/bin/pinentry   asks PINs no client can supply (ssh-agent socket)
  *   vault-originality = nxp | sim | off   DESFire chips the vault provisions (default nxp)
- *   idle-exit = 0                     exit after this long without clients (0 = never) */
+ *   idle-exit = 0                     exit after this long without clients (0 = never)
+ *   duress = off | on                 the first PIN for a chip with a DuressApplet goes to the
+ *                                     applet, whose context picks the OpenPGP instance
+ *                                     (doc/DURESS.md; `skinkey duress setup` writes it) */
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,7 +28,7 @@ struct skd_conf skd_config = { .tap_timeout_ms = 30000, .inquire_timeout_ms = 30
 static const char *const known_keys[] = {
 	"tap-timeout", "inquire-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", "vault-originality",
 	"audit", "audit-deadline", "anchor-command",
-	"presence-interval", "presence-grace", "presence-actions", NULL
+	"presence-interval", "presence-grace", "presence-actions", "duress", NULL
 };
 
 void skd_conf_defaults(struct skd_conf *c)
@@ -128,6 +131,14 @@ static int from_config(struct skd_conf *c, const struct sk_config *cf)
 		c->vault_originality = SKD_ORIG_OFF;
 	else {
 		sk_error("skinkey.conf: vault-originality: expected nxp, sim or off, not '%s'", s);
+		return SK_ERR_CONFIG;
+	}
+	if ((r = sk_config_get_string(cf, NULL, "duress", "off", &s)) != 0)
+		return r;
+	if (strcmp(s, "on") == 0) {
+		c->duress = 1;
+	} else if (strcmp(s, "off") != 0) {
+		sk_error("skinkey.conf: duress: expected on or off, not '%s'", s);
 		return SK_ERR_CONFIG;
 	}
 	if ((r = sk_config_get_string(cf, NULL, "audit", "required", &s)) != 0)

@@ -86,7 +86,7 @@ static int wire_events(void)
 	int r;
 
 	if ((r = skd_server_events_init()) != 0 || (r = skd_pincache_events_init()) != 0 ||
-	    (r = skd_pgp_events_init()) != 0)
+	    (r = skd_pgp_events_init()) != 0 || (r = skd_duress_events_init()) != 0)
 		sk_error("cannot subscribe to events: %s", sk_strerror(r));
 	return r;
 }

@@ -27,6 +27,7 @@ struct skd_conf {
 	int vault_originality;          /* SKD_ORIG_*: which DESFire chips the vault provisions */
 	int audit;                      /* SKD_AUDIT_*: key operations need skinkey-guard */
 	int audit_deadline_ms;          /* how long the guard may leave an event unacknowledged */
+	int duress;                     /* duress = on: chips with a DuressApplet unlock through it */
 };
 extern struct skd_conf skd_config;
 void skd_conf_defaults(struct skd_conf *c);
@@ -48,6 +49,8 @@ int skd_state_chip_list(struct skd_chip_info **out, size_t *n);
 int skd_state_chip_get(const char *chipid, struct skd_chip_info *out);
 /* A name the user gives a chip (shown by CHIPS); SK_ERR_NOT_FOUND for an unknown chip. */
 int skd_state_chip_label(const char *chipid, const char *label);
+/* Delete a chip's row and every cached value of it (a duress context that ended). */
+int skd_state_chip_forget(const char *chipid);
 
 /* ---- outbox (outbox.c): recorded events in state.db until skinkey-guard acknowledges ---- */
 int skd_outbox_open(void);               /* after skd_state_open(); subscribes to the events */
@@ -84,6 +87,30 @@ int skd_cardmgr_present(const char *chipid, char *reader, size_t rlen);
 int skd_cardmgr_current(char *chipid, size_t n);
 /* Bumped on every reader/card change. */
 uint64_t skd_cardmgr_generation(void);
+
+/* ---- duress contexts (duress_ctx.c, doc/DURESS.md) ---- */
+/* The id of a chip whose DuressApplet has chosen no context yet (duress = on): it names no
+ * context, and nothing of any OpenPGP instance is cached or listed under it. */
+#define SKD_LOCKED_CHIP "fs-locked"
+#define SKD_LOCKED_APPLETS "openpgp,duress"
+/* The card manager at insertion (duress = on): 1 when the chip has a DuressApplet, 0 when not,
+ * SK_ERR_CARD_REMOVED. */
+int skd_duress_probe(struct sk_card *sc);
+/* The held chip takes another id (a context's, or SKD_LOCKED_CHIP again): its reader lists it,
+ * its applets are probed and recorded (not for the locked id) and chip-seen is published. */
+int skd_card_become(struct skd_card *h, const char *chip);
+/* A locked chip is in the field. */
+int skd_duress_locked_present(void);
+/* A context is active: 1 and its chip id in chip (may be NULL). */
+int skd_duress_active(char *chip, size_t n);
+/* A door met the locked chip: ask the PIN (INQUIRE NEEDPIN, or pinentry when c is NULL), give it
+ * to the DuressApplet, take the context's OpenPGP instance and VERIFY PW1 there with the same
+ * PIN. chip receives the context's chip id. Never retried. 0 too when another door unlocked
+ * it meanwhile. */
+int skd_duress_unlock(struct skd_conn *c, char *chip, size_t n);
+/* End the active context (why: "lock", "pins-dropped", ...): the chip shows locked again. */
+void skd_duress_lock(const char *why);
+int skd_duress_events_init(void);
 
 /* ---- event subscribers (event.h), wired once at start-up by main.c ---- */
 int skd_pincache_events_init(void);

@@ -197,6 +197,13 @@ static int card_list(void *arg, struct sshag_key **keys, size_t *n)
 	(void)arg;
 	*keys = NULL;
 	*n = 0;
+	/* a chip with a DuressApplet lists no key until its PIN picked a context (pinentry) */
+	if (skd_duress_locked_present()) {
+		char unlocked[SKD_CHIPID_MAX];
+
+		if ((r = skd_duress_unlock(NULL, unlocked, sizeof(unlocked))) != 0)
+			sk_info("ssh-agent: the chip stays locked (%s)", sk_strerror(r));
+	}
 	if ((r = skd_chip_list(&chips, &nchips)) != 0)
 		return r;
 	if (nchips > 0 && (out = calloc(nchips, sizeof(*out))) == NULL) {

@@ -352,3 +352,34 @@ out:
 	pthread_mutex_unlock(&db_mu);
 	return r;
 }
+
+int skd_state_chip_forget(const char *chipid)
+{
+	static const char sql[] =
+	    "DELETE FROM cache WHERE chip = ?1; DELETE FROM chips WHERE id = ?1";
+	const char *tail = sql;
+	sqlite3_stmt *st = NULL;
+	int r = SK_ERR_DB;
+
+	pthread_mutex_lock(&db_mu);
+	if (db == NULL)
+		goto out;
+	while (tail != NULL && *tail != '\0') {
+		if (sqlite3_prepare_v2(db, tail, -1, &st, &tail) != SQLITE_OK)
+			goto out;
+		if (st == NULL)
+			break;
+		sqlite3_bind_text(st, 1, chipid, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	r = 0;
+out:
+	if (r != 0)
+		sk_error("state.db: forgetting chip %s: %s", chipid, db ? sqlite3_errmsg(db) : "not open");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db_mu);
+	return r;
+}

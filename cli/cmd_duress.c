@@ -4,8 +4,10 @@
  * the user will type them at unlock (primary, decoy, burn), one line each, and resets every
  * context (new random key on the chip) before giving it its PIN; --new-admin-key reads one more
  * line, the next admin key. rotate gives every context a new random key, PINs kept. Both write
- * the chip's EEPROM: only on this explicit command. Not done yet: skinkeyd does not use the
- * contexts at unlock (doc/DURESS.md). */
+ * the chip's EEPROM: only on this explicit command. setup also writes `duress = on` into
+ * skinkey.conf (skinkeyd then unlocks through the applet: doc/DURESS.md).
+ *   skinkey duress unlock   the chip in the field: one PIN picks the context (DURESS UNLOCK)
+ *   skinkey duress lock     end the active context: the chip shows locked again */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,9 @@ static void usage(void)
 	    "usage: skinkey duress [--chip ID] status\n"
 	    "       skinkey duress [--chip ID] setup [--new-admin-key]   (stdin: admin key hex, then\n"
 	    "                      the primary, decoy and burn PINs, [then the new admin key hex])\n"
-	    "       skinkey duress [--chip ID] rotate                    (stdin: admin key hex)\n");
+	    "       skinkey duress [--chip ID] rotate                    (stdin: admin key hex)\n"
+	    "       skinkey duress unlock                (stdin: the PIN; picks the context)\n"
+	    "       skinkey duress lock                  (end the context: the chip shows locked)\n");
 }
 
 static int read_key(const char *prompt, uint8_t key[KEY_LEN])
@@ -105,6 +109,39 @@ out:
 	return r;
 }
 
+/* setup turns duress on for skinkeyd (skinkey.conf `duress = on`), unless the file already
+ * says duress = something: the line is the same whatever number of contexts was set up. */
+static int conf_enable(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char path[4096], line[512];
+	FILE *f;
+	int have = 0;
+
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(path, sizeof(path), "%s/skinkey/skinkey.conf", xdg);
+	else if (home != NULL && home[0] == '/')
+		snprintf(path, sizeof(path), "%s/.config/skinkey/skinkey.conf", home);
+	else
+		return -1;
+	if ((f = fopen(path, "r")) != NULL) {
+		while (!have && fgets(line, sizeof(line), f) != NULL) {
+			const char *p = line + strspn(line, " \t");
+			if (strncmp(p, "duress", 6) == 0 && strchr(" \t=", p[6]) != NULL)
+				have = 1;
+		}
+		fclose(f);
+	}
+	if (have)
+		return 0;
+	if ((f = fopen(path, "a")) == NULL) {
+		fprintf(stderr, "skinkey: duress setup: cannot add 'duress = on' to %s\n", path);
+		return -1;
+	}
+	fprintf(f, "duress = on\n");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 static int do_admin(assuan_context_t ctx, const char *chip, int setup, int new_admin)
 {
 	static const char *const prompts[3] = { "primary PIN: ", "decoy PIN: ", "burn PIN: " };
@@ -147,10 +184,51 @@ static int do_admin(assuan_context_t ctx, const char *chip, int setup, int new_a
 	}
 	printf(setup ? "duress contexts set up on %s\n" : "duress context keys rotated on %s\n",
 	    chip);
+	if (setup && conf_enable() != 0)
+		goto out;
 	r = 0;
 out:
 	sk_wipe(a, sizeof(*a));
 	sk_secure_free(a);
+	return r;
+}
+
+/* INQUIRE NEEDPIN of DURESS UNLOCK: one line from stdin (no echo on a terminal). */
+static int answer_pin(void *arg, const char *line, uint8_t **buf, size_t *n)
+{
+	char pin[PIN_MAX + 2];
+	size_t len = 0;
+
+	(void)arg;
+	if (strncmp(line, "NEEDPIN", 7) != 0 || cli_read_secret("PIN: ", pin, sizeof(pin), &len) != 0 ||
+	    len == 0 || len > PIN_MAX) {
+		sk_wipe(pin, sizeof(pin));
+		return -1;
+	}
+	if ((*buf = malloc(len)) != NULL)
+		memcpy(*buf, pin, len);
+	*n = len;
+	sk_wipe(pin, sizeof(pin));
+	return *buf != NULL ? 0 : -1;
+}
+
+static int do_unlock(assuan_context_t ctx, int lock)
+{
+	struct cli_lines st = { 0 };
+	struct cli_xact x = { .ctx = ctx, .inquire = answer_pin, .status = &st,
+		.what = lock ? "duress lock" : "duress unlock" };
+	int r = CLI_ERR;
+
+	if (cli_xact_run(&x, lock ? "DURESS LOCK" : "DURESS UNLOCK") != 0)
+		goto out;
+	for (size_t i = 0; i < st.n; i++)
+		if (strncmp(st.v[i], "DURESS-CHIP ", 12) == 0)
+			printf("%s: unlocked\n", st.v[i] + 12);
+	if (lock)
+		printf("locked: the next PIN goes to the DuressApplet again\n");
+	r = 0;
+out:
+	cli_lines_free(&st);
 	return r;
 }
 
@@ -179,13 +257,16 @@ static int run_duress(const struct cli_opts *co, int argc, char **argv)
 		return CLI_USAGE;
 	}
 	sub = argv[optind];
-	if (strcmp(sub, "status") != 0 && strcmp(sub, "setup") != 0 && strcmp(sub, "rotate") != 0) {
+	if (strcmp(sub, "status") != 0 && strcmp(sub, "setup") != 0 && strcmp(sub, "rotate") != 0 &&
+	    strcmp(sub, "unlock") != 0 && strcmp(sub, "lock") != 0) {
 		usage();
 		return CLI_USAGE;
 	}
 	if ((r = cli_connect(&ctx)) != 0)
 		return r;
-	if ((r = cli_pick_chip(ctx, want, "openpgp", chip, sizeof(chip))) == 0) {
+	if (strcmp(sub, "unlock") == 0 || strcmp(sub, "lock") == 0)
+		r = do_unlock(ctx, strcmp(sub, "lock") == 0);
+	else if ((r = cli_pick_chip(ctx, want, "openpgp", chip, sizeof(chip))) == 0) {
 		if (strcmp(sub, "status") == 0)
 			r = do_status(ctx, co, chip);
 		else
@@ -196,4 +277,4 @@ static int run_duress(const struct cli_opts *co, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_duress = { "duress", run_duress,
-	"duress status | setup [--new-admin-key] | rotate   (the DuressApplet; admin key on stdin)" };
+	"duress status | setup [--new-admin-key] | rotate | unlock | lock   (the DuressApplet)" };
