@@ -139,7 +139,7 @@ static gpg_error_t do_unlock(assuan_context_t ctx)
 
 	if (!skd_config.duress)
 		return skd_fail(ctx, SK_ERR_UNSUPPORTED, "DURESS UNLOCK: duress = off");
-	if ((r = skd_duress_unlock(skd_conn_get(ctx), chip, sizeof(chip))) != 0)
+	if ((r = skd_duress_unlock(skd_conn_get(ctx), NULL, chip, sizeof(chip))) != 0)
 		return skd_fail(ctx, r, "DURESS UNLOCK");
 	return skd_status(ctx, "DURESS-CHIP", "%s", chip);
 }

@@ -44,6 +44,7 @@ parse_args(char *line, char *chip, size_t clen, int *num, char *word, size_t wle
 	if (got < 1 || (num != NULL && got < 2))
 		return SK_ERR_ARG;
 	snprintf(chip, clen, "%s", c);
+	skd_duress_alias(chip, clen);
 	if (num != NULL)
 		*num = n;
 	if (word != NULL)
@@ -287,6 +288,7 @@ parse_who(char *line, char *chip, size_t clen, int *so, int *cached)
 	if (strcmp(w, "user") != 0 && strcmp(w, "so") != 0)
 		return SK_ERR_ARG;
 	snprintf(chip, clen, "%s", c);
+	skd_duress_alias(chip, clen);
 	*so = strcmp(w, "so") == 0;
 	if (cached != NULL)
 		*cached = strcmp(opt, "--cached") == 0;
@@ -358,6 +360,16 @@ cmd_login(assuan_context_t ctx, char *line)
 		return pin_held(chip, ref) ? 0 : skd_fail(ctx, SK_ERR_PIN_REQUIRED, "P11LOGIN");
 	r = inquire_pin(ctx, so ? "NEEDPIN |A|Admin PIN (PKCS#11 SO)" :
 	    "NEEDPIN ||PIN (PKCS#11 user)", &pin);
+	/* the locked chip of a DuressApplet: this PIN picks the context the token shows */
+	if (r == 0 && strcmp(chip, SKD_LOCKED_CHIP) == 0) {
+		char unlocked[SKD_CHIPID_MAX];
+
+		skd_event_set_door("pkcs11");
+		r = so ? SK_ERR_PIN_REQUIRED : skd_duress_unlock(skd_conn_get(ctx), pin, unlocked,
+		    sizeof(unlocked));
+		sk_secure_free(pin);
+		return r == 0 ? 0 : skd_fail(ctx, r, "P11LOGIN");
+	}
 	if (r == 0 && same_as_cached(chip, ref, pin))
 		sk_debug("%s: PKCS#11 login with the PIN the chip accepted in this presence", chip);
 	else if (r == 0)

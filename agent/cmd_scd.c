@@ -81,7 +81,7 @@ int scd_chip(struct skd_conn *c, char *chip, size_t n)
 	}
 	/* the locked chip of a DuressApplet: its PIN picks the context this connection sees */
 	if (strcmp(chip, SKD_LOCKED_CHIP) == 0) {
-		if ((r = skd_duress_unlock(c, chip, n)) != 0)
+		if ((r = skd_duress_unlock(c, NULL, chip, n)) != 0)
 			return r;
 		skd_conn_set_chip(c, chip);
 	}
@@ -189,7 +189,7 @@ static gpg_error_t cmd_serialno(assuan_context_t ctx, char *line)
 	 * SERIALNO where it cannot answer an INQUIRE (its early card test; gpg-agent's own
 	 * SERIALNO before a signature), so skinkeyd's pinentry asks this PIN. */
 	if (skd_duress_locked_present()) {
-		if ((r = skd_duress_unlock(NULL, unlocked, sizeof(unlocked))) != 0)
+		if ((r = skd_duress_unlock(NULL, NULL, unlocked, sizeof(unlocked))) != 0)
 			return skd_fail(ctx, r, "SERIALNO: the chip stays locked");
 		if (want_p == NULL)
 			want_p = unlocked;

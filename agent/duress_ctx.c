@@ -184,7 +184,7 @@ out:
 	return r;
 }
 
-int skd_duress_unlock(struct skd_conn *c, char *chip, size_t n)
+int skd_duress_unlock(struct skd_conn *c, const char *given, char *chip, size_t n)
 {
 	struct skd_card *h = NULL;
 	char *pin = NULL;
@@ -197,9 +197,16 @@ int skd_duress_unlock(struct skd_conn *c, char *chip, size_t n)
 		goto out;
 	}
 	/* asked before the card is taken: no client answer is awaited with the card held */
-	if ((r = skd_pin_obtain(c, SKD_LOCKED_CHIP, OPGP_PW1_OTHER,
-	    "||Please unlock the card", &pin, &cached)) != 0)
+	if (given != NULL) {
+		if ((pin = sk_secure_alloc(strlen(given) + 1)) == NULL) {
+			r = SK_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(pin, given, strlen(given) + 1);
+	} else if ((r = skd_pin_obtain(c, SKD_LOCKED_CHIP, OPGP_PW1_OTHER,
+	    "||Please unlock the card", &pin, &cached)) != 0) {
 		goto out;
+	}
 	if ((r = skd_card_acquire(c, SKD_LOCKED_CHIP, &h)) != 0)
 		goto out;
 	r = unlock_held(c, h, pin, chip, n);
@@ -210,6 +217,14 @@ out:
 	skd_pin_free(&pin);
 	pthread_mutex_unlock(&unlock_mu);
 	return r;
+}
+
+void skd_duress_alias(char *chip, size_t n)
+{
+	char active[SKD_CHIPID_MAX];
+
+	if (strcmp(chip, SKD_LOCKED_CHIP) == 0 && skd_duress_active(active, sizeof(active)))
+		snprintf(chip, n, "%s", active);
 }
 
 void skd_duress_lock(const char *why)

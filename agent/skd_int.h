@@ -103,11 +103,14 @@ int skd_card_become(struct skd_card *h, const char *chip);
 int skd_duress_locked_present(void);
 /* A context is active: 1 and its chip id in chip (may be NULL). */
 int skd_duress_active(char *chip, size_t n);
-/* A door met the locked chip: ask the PIN (INQUIRE NEEDPIN, or pinentry when c is NULL), give it
- * to the DuressApplet, take the context's OpenPGP instance and VERIFY PW1 there with the same
- * PIN. chip receives the context's chip id. Never retried. 0 too when another door unlocked
- * it meanwhile. */
-int skd_duress_unlock(struct skd_conn *c, char *chip, size_t n);
+/* A door met the locked chip: the PIN (given, else asked: INQUIRE NEEDPIN, or pinentry when c
+ * is NULL) goes to the DuressApplet, the context's OpenPGP instance is taken and VERIFYs PW1
+ * with the same PIN. chip receives the context's chip id. Never retried. 0 too when another
+ * door unlocked it meanwhile (given is then not used). */
+int skd_duress_unlock(struct skd_conn *c, const char *given, char *chip, size_t n);
+/* PKCS#11 keeps naming the locked chip's slot SKD_LOCKED_CHIP: while a context is active that
+ * name stands for the context's chip (chip rewritten in place). */
+void skd_duress_alias(char *chip, size_t n);
 /* End the active context (why: "lock", "pins-dropped", ...): the chip shows locked again. */
 void skd_duress_lock(const char *why);
 int skd_duress_events_init(void);

@@ -201,7 +201,7 @@ static int card_list(void *arg, struct sshag_key **keys, size_t *n)
 	if (skd_duress_locked_present()) {
 		char unlocked[SKD_CHIPID_MAX];
 
-		if ((r = skd_duress_unlock(NULL, unlocked, sizeof(unlocked))) != 0)
+		if ((r = skd_duress_unlock(NULL, NULL, unlocked, sizeof(unlocked))) != 0)
 			sk_info("ssh-agent: the chip stays locked (%s)", sk_strerror(r));
 	}
 	if ((r = skd_chip_list(&chips, &nchips)) != 0)

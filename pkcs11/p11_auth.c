@@ -21,6 +21,10 @@ login_user(struct p11_slot *slot, void *h, char *pin)
 	slot->user_in = 1;
 	p11_pin_free(&slot->user_pin);
 	slot->user_pin = pin;
+	/* a chip with a DuressApplet lists no key until this PIN picked its context: the token's
+	 * objects are that context's from now on (doc/DURESS.md) */
+	if (strcmp(slot->chip, "fs-locked") == 0)
+		return p11_objects_load(slot);
 	return CKR_OK;
 }
 
