@@ -192,8 +192,10 @@ int skd_duress_unlock(struct skd_conn *c, const char *given, char *chip, size_t 
 
 	chip[0] = '\0';
 	pthread_mutex_lock(&unlock_mu);
-	if (!skd_duress_locked_present()) {   /* another door unlocked it meanwhile */
-		r = skd_duress_active(chip, n) ? 0 : SK_ERR_NO_CARD;
+	/* another door unlocked it meanwhile; or a context of another chip is active: one at a
+	 * time, that one (a second chip with the applet stays locked until it ends) */
+	if (skd_duress_active(chip, n) || !skd_duress_locked_present()) {
+		r = chip[0] != '\0' ? 0 : SK_ERR_NO_CARD;
 		goto out;
 	}
 	/* asked before the card is taken: no client answer is awaited with the card held */
