@@ -86,7 +86,8 @@ static int wire_events(void)
 	int r;
 
 	if ((r = skd_server_events_init()) != 0 || (r = skd_pincache_events_init()) != 0 ||
-	    (r = skd_pgp_events_init()) != 0 || (r = skd_duress_events_init()) != 0)
+	    (r = skd_pgp_events_init()) != 0 || (r = skd_duress_events_init()) != 0 ||
+	    (r = skd_ctxrec_events_init()) != 0)
 		sk_error("cannot subscribe to events: %s", sk_strerror(r));
 	return r;
 }
@@ -254,7 +255,8 @@ static int run_socket(const struct opts *o)
 	if (o->mode == MODE_DAEMON && (r = daemonize(&ready)) != 0)
 		goto out;
 	/* state.db opened after the fork: an sqlite handle must not cross fork() */
-	if ((r = skd_state_open(NULL)) != 0 || (r = start_audit(1)) != 0)
+	if ((r = skd_state_open(NULL)) != 0 || (r = skd_ctxrec_open(NULL)) != 0 ||
+	    (r = start_audit(1)) != 0)
 		goto out;
 	if ((r = skd_cardmgr_start()) != 0)
 		goto out;
@@ -304,7 +306,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (o.mode == MODE_SERVER || o.mode == MODE_MULTI) {
 		/* no guard started here: one starts with the socket daemon, or for a key operation */
-		if ((r = skd_state_open(NULL)) == 0 && (r = start_audit(0)) == 0 &&
+		if ((r = skd_state_open(NULL)) == 0 && (r = skd_ctxrec_open(NULL)) == 0 &&
+		    (r = start_audit(0)) == 0 &&
 		    (r = skd_cardmgr_start()) == 0)
 			r = run_pipe(o.mode == MODE_MULTI);
 	} else {
@@ -312,6 +315,7 @@ int main(int argc, char **argv)
 	}
 	skd_cardmgr_stop();
 	skd_pincache_clear_all();
+	skd_ctxrec_close();
 	skd_outbox_close();
 	skd_state_close();
 	return r == 0 ? 0 : 1;

@@ -52,6 +52,27 @@ int skd_state_chip_label(const char *chipid, const char *label);
 /* Delete a chip's row and every cached value of it (a duress context that ended). */
 int skd_state_chip_forget(const char *chipid);
 
+/* ---- per-context records (ctxrec_skd.c, ctxrec.h, doc/DURESS.md "Disk") ---- */
+/* contexts.rec next to state.db (path NULL) made when missing, on every install. Never fatal. */
+int skd_ctxrec_open(const char *path_or_null);
+void skd_ctxrec_close(void);               /* the active context's record sealed, key wiped */
+const char *skd_ctxrec_path(void);         /* "" when unusable */
+int skd_ctxrec_events_init(void);          /* SKD_EV_CONTEXT: open / seal the context's record */
+/* chip is the active context's: state.c sends its rows and cache here, never to state.db. */
+int skd_ctxrec_owns(const char *chip);
+int skd_ctxrec_get(const char *chip, const char *key, uint8_t **val, size_t *len);
+int skd_ctxrec_put(const char *chip, const char *key, const uint8_t *val, size_t len);
+int skd_ctxrec_del(const char *chip, const char *prefix);
+/* The chips row of the active context (chip NULL: whichever is active). SK_ERR_NOT_FOUND when
+ * chip is not the active context's. */
+int skd_ctxrec_chip_seen(const char *chip, const char *applets, int64_t now);
+int skd_ctxrec_chip_get(const char *chip, struct skd_chip_info *out);
+int skd_ctxrec_chip_label(const char *chip, const char *label);
+/* The OpenPGP instance recorded in context ctx's record (opened with its CHALLENGE answer):
+ * 0 and the full AID, or SK_ERR_NOT_FOUND. _store records it (written before it returns). */
+int skd_ctxrec_instance(int ctx, const uint8_t *secret, size_t len, uint8_t aid[16]);
+int skd_ctxrec_instance_store(int ctx, const uint8_t *secret, size_t len, const uint8_t aid[16]);
+
 /* ---- outbox (outbox.c): recorded events in state.db until skinkey-guard acknowledges ---- */
 int skd_outbox_open(void);               /* after skd_state_open(); subscribes to the events */
 void skd_outbox_close(void);

@@ -1,5 +1,8 @@
 /* state.c — state.db: the chips skinkeyd has seen and a cache of their public data.
- * $XDG_DATA_HOME/skinkey/state.db, WAL, synchronous=FULL. One connection, one mutex. */
+ * $XDG_DATA_HOME/skinkey/state.db, WAL, synchronous=FULL, secure_delete (a deleted row's bytes
+ * are overwritten, not left in free pages). One connection, one mutex.
+ * The chip of an active duress context is never written here: its row and its cache go to the
+ * context's own record (ctxrec_skd.c, doc/DURESS.md "Disk"). */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -22,6 +25,7 @@ static int db_exclusive;
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
+    "PRAGMA secure_delete=ON;"
     "CREATE TABLE IF NOT EXISTS chips ("
     "  id TEXT PRIMARY KEY, label TEXT NOT NULL DEFAULT '', applets TEXT NOT NULL DEFAULT '',"
     "  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
@@ -153,6 +157,8 @@ int skd_state_chip_seen(const char *chipid, const char *applets, int64_t now)
 	sqlite3_stmt *st = NULL;
 	int r = SK_ERR_DB;
 
+	if (skd_ctxrec_chip_seen(chipid, applets, now) == 0)
+		return 0;
 	pthread_mutex_lock(&db_mu);
 	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -213,6 +219,13 @@ int skd_state_chip_list(struct skd_chip_info **out, size_t *n)
 	}
 	if (s != SQLITE_DONE)
 		goto out;
+	if ((nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL) {
+		r = SK_ERR_NOMEM;
+		goto out;
+	}
+	v = nv;
+	if (skd_ctxrec_chip_get(NULL, &v[cnt]) == 0)   /* the active context's chip */
+		cnt++;
 	*out = v;
 	*n = cnt;
 	v = NULL;
@@ -232,6 +245,8 @@ int skd_state_chip_get(const char *chipid, struct skd_chip_info *out)
 	int r = SK_ERR_DB, s;
 
 	memset(out, 0, sizeof(*out));
+	if (skd_ctxrec_chip_get(chipid, out) == 0)
+		return 0;
 	pthread_mutex_lock(&db_mu);
 	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -254,6 +269,8 @@ int skd_state_chip_label(const char *chipid, const char *label)
 	sqlite3_stmt *st = NULL;
 	int r = SK_ERR_DB;
 
+	if (skd_ctxrec_owns(chipid))
+		return skd_ctxrec_chip_label(chipid, label);
 	pthread_mutex_lock(&db_mu);
 	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -277,6 +294,8 @@ int skd_cache_get(const char *chipid, const char *key, uint8_t **val, size_t *le
 
 	*val = NULL;
 	*len = 0;
+	if (skd_ctxrec_owns(chipid))
+		return skd_ctxrec_get(chipid, key, val, len);
 	pthread_mutex_lock(&db_mu);
 	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -314,6 +333,8 @@ int skd_cache_put(const char *chipid, const char *key, const uint8_t *val, size_
 
 	if (len > 1u << 20)
 		return SK_ERR_TOOBIG;
+	if (skd_ctxrec_owns(chipid))
+		return skd_ctxrec_put(chipid, key, val, len);
 	pthread_mutex_lock(&db_mu);
 	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -339,6 +360,8 @@ int skd_cache_del(const char *chipid, const char *prefix)
 	sqlite3_stmt *st = NULL;
 	int r = SK_ERR_DB;
 
+	if (skd_ctxrec_owns(chipid))
+		return skd_ctxrec_del(chipid, prefix);
 	pthread_mutex_lock(&db_mu);
 	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
