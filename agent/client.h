@@ -52,5 +52,8 @@ int skc_conn_lost(gpg_error_t e);
 /* SK_ERR_* <-> gpg_error_t (source SCD), the mapping skinkeyd uses on the wire. */
 gpg_error_t skc_err_to_gpg(int sk_err);
 int skc_err_from_gpg(gpg_error_t e);
+/* What a client prints for skinkeyd's ERR e: gpg_strerror(e), but the audit refusal says why
+ * ("skinkey-guard is not running: operation not recorded", not "Not operational"). */
+const char *skc_gpg_strerror(gpg_error_t e);
 
 #endif

@@ -231,7 +231,7 @@ static int record_op(const struct ctap_req *q, const char *op, const struct sk_b
 		sk_warn("fido: the operation's event was not recorded (%s): answer withheld", sk_strerror(e));
 		return skd_config.audit == SKD_AUDIT_OFF ? 0 : SK_ERR_UNRECORDED;
 	}
-	return 0;
+	return r == 0 ? skd_guard_confirm(0, SKD_EV_KEY_OP, q->chip, op, ev.object) : 0;
 }
 
 static void after_answer(const struct ctap_req *q, const struct sk_buf *rsp)

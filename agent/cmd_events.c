@@ -2,6 +2,8 @@
  *   EVENTS [--wait] [--after=SEQ]  S OUTBOX <stream id>, then S EVENT <seq> <ts_ms> <kind>
  *                                  <details> for up to 64 waiting events, oldest first; --wait
  *                                  blocks until there is at least one
+ *   SEEN SEQ                       the guard received every event up to SEQ: the answers of the
+ *                                  operations that wait for their event's receipt go out
  *   ACK SEQ                        every event up to SEQ is recorded: delete it from the outbox
  * Rows are copied out under the outbox lock and written to the client after it is released,
  * so a slow reader never holds up an operation that publishes. */
@@ -100,8 +102,20 @@ static gpg_error_t cmd_ack(assuan_context_t ctx, char *line)
 	return 0;
 }
 
+static gpg_error_t cmd_seen(assuan_context_t ctx, char *line)
+{
+	uint64_t seq;
+	int ok;
+
+	seq = parse_seq(line, &ok);
+	if (!ok)
+		return skd_fail(ctx, SK_ERR_ARG, "SEEN SEQ");
+	return skd_outbox_seen(seq) == 0 ? 0 : skd_fail(ctx, SK_ERR_INTERNAL, "SEEN");
+}
+
 const struct skd_cmd skd_cmds_events[] = {
 	{ "EVENTS", cmd_events, "EVENTS [--wait] [--after=SEQ]: recorded events not yet acknowledged" },
+	{ "SEEN", cmd_seen, "SEEN SEQ: skinkey-guard received the events up to SEQ (not yet recorded)" },
 	{ "ACK", cmd_ack, "ACK SEQ: events up to SEQ are recorded (skinkey-guard)" },
 	{ NULL, NULL, NULL }
 };

@@ -69,3 +69,10 @@ int skc_err_from_gpg(gpg_error_t e)
 		return SK_ERR_PROTO;
 	}
 }
+
+const char *skc_gpg_strerror(gpg_error_t e)
+{
+	if (e != 0 && skc_err_from_gpg(e) == SK_ERR_UNRECORDED)
+		return sk_strerror(SK_ERR_UNRECORDED);
+	return gpg_strerror(e);
+}

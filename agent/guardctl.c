@@ -107,6 +107,48 @@ int skd_guard_gate(void)
 	return SK_ERR_UNRECORDED;
 }
 
+#define CONFIRM_SLICE_MS 200
+
+/* The answer of an operation whose event was just written waits for the guard's receipt of that
+ * event (SEEN, sent as soon as it read the batch; the event is durable in the outbox already and
+ * leaves it only with the ACK after the guard's commit): a guard that is stopped (SIGSTOP), hung
+ * or gone refuses this operation, not only the next one. The guard's own fsync stays off the
+ * client's path; the next operation's gate waits for the ACK. While it waits, a guard that died
+ * is started again (once per slice). */
+int skd_guard_confirm(int r, int kind, const char *chip, const char *op, const char *object)
+{
+	struct skd_event ev = { .kind = (enum skd_ev_kind)kind, .chip = chip, .op = op,
+		.object = object, .result = SK_ERR_UNRECORDED, .retries = -1, .counter = -1,
+		.detail = "answer withheld: skinkey-guard did not acknowledge" };
+	uint64_t seq;
+	int left = skd_config.audit_deadline_ms, e = SK_ERR_TIMEOUT, slice;
+
+	if (r != 0 || skd_config.audit == SKD_AUDIT_OFF)
+		return r;
+	if ((seq = skd_outbox_last_seq()) == 0) {
+		sk_warn("%s: no event of this operation in the outbox: answer withheld",
+		    op != NULL ? op : "operation");
+		return SK_ERR_UNRECORDED;
+	}
+	while (left > 0) {
+		slice = left < CONFIRM_SLICE_MS ? left : CONFIRM_SLICE_MS;
+		if ((e = skd_outbox_wait_seq_seen(seq, slice)) != SK_ERR_TIMEOUT)
+			break;
+		left -= slice;
+		if (left > 0 && !skd_guard_running())
+			skd_guard_spawn();
+	}
+	if (e == 0)
+		return 0;
+	sk_warn("skinkey-guard is not running or does not acknowledge events within %d ms: %s "
+	    "answer withheld (audit = required)", skd_config.audit_deadline_ms,
+	    op != NULL ? op : "operation");
+	/* the chip did it; the chain says so (the row above) and that its answer was withheld */
+	if (skd_event_publish(&ev) != 0)
+		sk_warn("the withheld answer's event was not written");
+	return SK_ERR_UNRECORDED;
+}
+
 int skd_guard_record(int kind, const char *chip, const char *op, const char *object, int r)
 {
 	int e = skd_event_note((enum skd_ev_kind)kind, chip, op, object, 0, -1, r);
@@ -116,5 +158,5 @@ int skd_guard_record(int kind, const char *chip, const char *op, const char *obj
 		    skd_event_kind_name((enum skd_ev_kind)kind), op != NULL ? op : "", sk_strerror(e));
 		return SK_ERR_UNRECORDED;
 	}
-	return r;
+	return skd_guard_confirm(r, kind, chip, op, object);
 }

@@ -22,6 +22,8 @@ static pthread_mutex_t ob_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ob_cv = PTHREAD_COND_INITIALIZER;
 static uint64_t ob_gen;          /* bumped on every insert */
 static char stream_id[33];
+static uint64_t ob_seen;         /* the guard has received every event up to this seq (SEEN) */
+static __thread uint64_t ob_last_seq;   /* the newest row this thread wrote (0: none yet) */
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -101,6 +103,7 @@ static int insert(const char *kind, const char *details)
 	sqlite3_bind_text(st, 3, details, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto out;
+	ob_last_seq = (uint64_t)sqlite3_last_insert_rowid(ob);
 	ob_gen++;
 	pthread_cond_broadcast(&ob_cv);
 	r = 0;
@@ -287,38 +290,90 @@ static int pending_upto_locked(int64_t upto)
 	return r;
 }
 
+static void deadline_after(struct timespec *dl, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, dl);
+	dl->tv_sec += ms / 1000;
+	dl->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (dl->tv_nsec >= 1000000000L) {
+		dl->tv_sec++;
+		dl->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Wait until no row <= upto is left (acknowledged), at most until dl. Under ob_mu. */
+static int wait_gone_locked(int64_t upto, const struct timespec *dl)
+{
+	int p;
+
+	for (;;) {
+		if ((p = pending_upto_locked(upto)) < 0)
+			return SK_ERR_DB;
+		if (p == 0)
+			return 0;
+		/* woken by ACK (or any insert); the timer exists only while an operation waits */
+		if (pthread_cond_timedwait(&ob_cv, &ob_mu, dl) == ETIMEDOUT)
+			return pending_upto_locked(upto) == 0 ? 0 : SK_ERR_TIMEOUT;
+	}
+}
+
 int skd_outbox_wait_acked(int ms)
 {
 	struct timespec dl;
 	int64_t upto;
+	int r;
+
+	deadline_after(&dl, ms);
+	pthread_mutex_lock(&ob_mu);
+	if ((upto = max_seq_locked()) < 0)
+		r = SK_ERR_DB;
+	else
+		r = wait_gone_locked(upto, &dl);
+	pthread_mutex_unlock(&ob_mu);
+	return r;
+}
+
+uint64_t skd_outbox_last_seq(void)
+{
+	return ob_last_seq;
+}
+
+int skd_outbox_seen(uint64_t upto)
+{
+	pthread_mutex_lock(&ob_mu);
+	if (upto > ob_seen)
+		ob_seen = upto;
+	pthread_cond_broadcast(&ob_cv);   /* answers waiting for their event's receipt */
+	pthread_mutex_unlock(&ob_mu);
+	return 0;
+}
+
+int skd_outbox_wait_seq_seen(uint64_t seq, int ms)
+{
+	struct timespec dl;
 	int r = SK_ERR_TIMEOUT, p;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	deadline_after(&dl, ms);
 	pthread_mutex_lock(&ob_mu);
-	if ((upto = max_seq_locked()) < 0) {
-		r = SK_ERR_DB;
-		goto out;
-	}
 	for (;;) {
-		if ((p = pending_upto_locked(upto)) < 0) {
-			r = SK_ERR_DB;
+		if (ob == NULL) {
+			r = SK_ERR_CANCELED;
 			break;
 		}
-		if (p == 0) {
+		if (ob_seen >= seq) {
 			r = 0;
 			break;
 		}
-		/* woken by ACK (or any insert); the timer exists only while an operation waits */
-		if (pthread_cond_timedwait(&ob_cv, &ob_mu, &dl) == ETIMEDOUT)
+		/* an older guard ACKs without SEEN: the row gone is a receipt too */
+		if ((p = pending_upto_locked((int64_t)seq)) <= 0) {
+			r = p < 0 ? SK_ERR_DB : 0;
 			break;
+		}
+		if (pthread_cond_timedwait(&ob_cv, &ob_mu, &dl) == ETIMEDOUT) {
+			r = ob_seen >= seq ? 0 : SK_ERR_TIMEOUT;
+			break;
+		}
 	}
-out:
 	pthread_mutex_unlock(&ob_mu);
 	return r;
 }

@@ -63,7 +63,7 @@ static int record(const char *chip, const struct opgp_info *info, int ref, int r
 		    sk_strerror(e));
 		return skd_config.audit == SKD_AUDIT_OFF ? 0 : SK_ERR_UNRECORDED;
 	}
-	return r;
+	return skd_guard_confirm(r, SKD_EV_KEY_OP, chip, ev.op, ev.object);
 }
 
 int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_info *info, int ref,

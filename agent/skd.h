@@ -136,5 +136,9 @@ int skd_guard_gate(void);
 /* Publish an operation's event (kind: enum skd_ev_kind) before its answer: r, or
  * SK_ERR_UNRECORDED when r == 0 but the event could not be written (audit = required). */
 int skd_guard_record(int kind, const char *chip, const char *op, const char *object, int r);
+/* After an operation's event was written (r == 0): its answer waits until skinkey-guard
+ * acknowledged that event, at most audit-deadline; SK_ERR_UNRECORDED (and a row saying the
+ * answer was withheld) when it did not. r unchanged when r != 0 or audit = off. */
+int skd_guard_confirm(int r, int kind, const char *chip, const char *op, const char *object);
 
 #endif

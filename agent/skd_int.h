@@ -87,6 +87,12 @@ int skd_outbox_wait(uint64_t after);
 int skd_outbox_ack(uint64_t upto);
 /* Wait up to ms until every event written so far is acknowledged: 0, or SK_ERR_TIMEOUT. */
 int skd_outbox_wait_acked(int ms);
+/* The seq of the newest event this thread wrote to the outbox (0: none). */
+uint64_t skd_outbox_last_seq(void);
+/* SEEN: the guard holds every event up to upto (in memory; they stay in the outbox until ACK). */
+int skd_outbox_seen(uint64_t upto);
+/* Wait up to ms until the guard received event seq (SEEN or ACK): 0, SK_ERR_TIMEOUT. */
+int skd_outbox_wait_seq_seen(uint64_t seq, int ms);
 int64_t skd_outbox_pending(void);
 
 /* ---- skinkey-guard (guardctl.c) ---- */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "common/secmem.h"
 #include "xact.h"
 
@@ -179,7 +180,7 @@ static int do_admin(assuan_context_t ctx, const char *chip, int setup, int new_a
 	snprintf(cmd, sizeof(cmd), "DURESS %s %s", setup ? "SETUP" : "ROTATE", chip);
 	if (cli_xact_run(&x, cmd) != 0) {
 		fprintf(stderr, "skinkey: duress %s: %s\n", setup ? "setup" : "rotate",
-		    gpg_strerror(x.err));
+		    skc_gpg_strerror(x.err));
 		goto out;
 	}
 	printf(setup ? "duress contexts set up on %s\n" : "duress context keys rotated on %s\n",

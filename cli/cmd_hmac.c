@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "client.h"
 #include "common/secmem.h"
 #include "xact.h"
 
@@ -102,7 +103,7 @@ static int do_program(assuan_context_t ctx, const struct hmac_opts *o, const cha
 			fprintf(stderr, "skinkey: slot %d is already programmed; not overwritten (its "
 			    "key would be lost: give --force %d to replace it)\n", o->slot, o->slot);
 		else
-			fprintf(stderr, "skinkey: hmac program: %s\n", gpg_strerror(x.err));
+			fprintf(stderr, "skinkey: hmac program: %s\n", skc_gpg_strerror(x.err));
 		goto out;
 	}
 	if (o->generate) {
@@ -155,7 +156,7 @@ static int do_calculate(assuan_context_t ctx, const struct cli_opts *co, const s
 			fprintf(stderr, "skinkey: hmac calculate: slot %d is not programmed "
 			    "(skinkey hmac program %d)\n", o->slot, o->slot);
 		else
-			fprintf(stderr, "skinkey: hmac calculate: %s\n", gpg_strerror(x.err));
+			fprintf(stderr, "skinkey: hmac calculate: %s\n", skc_gpg_strerror(x.err));
 		goto out;
 	}
 	if (x.data_len != HMAC_KEY_LEN) {

@@ -44,10 +44,10 @@ int cli_transact(assuan_context_t ctx, const char *cmd, struct cli_lines *status
 		return 0;
 	if (skc_conn_lost(e)) {
 		fprintf(stderr, "skinkey: %.*s: skinkeyd stopped (the connection ended: %s)\n",
-		    (int)strcspn(cmd, " "), cmd, gpg_strerror(e));
+		    (int)strcspn(cmd, " "), cmd, skc_gpg_strerror(e));
 		return CLI_NODAEMON;
 	}
-	fprintf(stderr, "skinkey: %s: %s\n", cmd, e ? gpg_strerror(e) : sk_strerror(r));
+	fprintf(stderr, "skinkey: %s: %s\n", cmd, e ? skc_gpg_strerror(e) : sk_strerror(r));
 	return CLI_ERR;
 }
 

@@ -122,7 +122,7 @@ static int transact(const char *cmd, struct reply *r)
 		return 0;
 	if (skc_conn_lost(e)) {
 		fprintf(stderr, "skinkey vault: %.*s: skinkeyd stopped (the connection ended: %s)\n",
-		    (int)strcspn(cmd, " "), cmd, gpg_strerror(e));
+		    (int)strcspn(cmd, " "), cmd, skc_gpg_strerror(e));
 		return SK_ERR_IO;
 	}
 	err = skc_err_from_gpg(e);

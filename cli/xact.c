@@ -65,7 +65,7 @@ int cli_xact_run(struct cli_xact *x, const char *cmd)
 	if (e == 0)
 		return 0;
 	if (!x->quiet)
-		fprintf(stderr, "skinkey: %s: %s\n", x->what ? x->what : cmd, gpg_strerror(e));
+		fprintf(stderr, "skinkey: %s: %s\n", x->what ? x->what : cmd, skc_gpg_strerror(e));
 	return CLI_ERR;
 }
 

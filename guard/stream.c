@@ -97,6 +97,12 @@ static void serve(assuan_context_t ctx)
 		}
 		if (b.n == 0)
 			continue;
+		/* the receipt first: the operations waiting for it are answered while we write */
+		snprintf(cmd, sizeof(cmd), "SEEN %llu", (unsigned long long)b.ev[b.n - 1].seq);
+		if ((r = skc_transact(ctx, cmd, NULL, NULL, NULL, NULL)) != 0) {
+			sk_info("stream: SEEN: %s", sk_strerror(r));
+			break;
+		}
 		if (apply_all(&b) != 0) {
 			sleep_ms(1000);   /* a failing disk: do not spin on the same batch */
 			continue;
