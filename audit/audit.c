@@ -29,6 +29,13 @@ static const char schema[] =
 
 #define exec audit_exec
 
+/* A new audit.db gets 16 KiB pages: verification reads the file through one read() per page,
+ * and 4 KiB pages made those system calls a fifth of its time; a commit writes a few pages to
+ * the WAL either way. (An existing file keeps its page size.) */
+#ifndef AUDIT_PAGE_SIZE_PRAGMA
+#define AUDIT_PAGE_SIZE_PRAGMA "PRAGMA page_size=16384"
+#endif
+
 int audit_exec(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;
@@ -199,6 +206,7 @@ int audit_open(const char *dir, struct audit_log **out)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return SK_ERR_NOMEM;
 	if ((r = log_crypto_init(l)) != 0 || (r = open_path(dir, &l->db)) != 0 ||
+	    (r = exec(l->db, AUDIT_PAGE_SIZE_PRAGMA)) != 0 ||
 	    (r = exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    " PRAGMA secure_delete=ON")) != 0 ||
 	    (r = exec(l->db, schema)) != 0) {
@@ -228,8 +236,11 @@ int audit_open_ro(const char *path, struct audit_log **out)
 		audit_close(&l);
 		return r;
 	}
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) !=
-	    SQLITE_OK || exec(l->db, "SELECT 1 FROM audit LIMIT 1") != 0) {
+	/* one thread reads (verification, listing): no connection mutex taken on every column
+	 * call (a tenth of a hash-only verification's time) */
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK || exec(l->db, "PRAGMA cache_size=-16384") != 0 ||
+	    exec(l->db, "SELECT 1 FROM audit LIMIT 1") != 0) {
 		sk_warn("audit: %s: cannot open an audit log there", path);
 		audit_close(&l);
 		return SK_ERR_NOT_FOUND;

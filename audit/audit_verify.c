@@ -128,7 +128,8 @@ static int check_row(struct walk *w, sqlite3_stmt *st)
 		if (audit_hash_fields(w->l, ph, seq, ts, f, len, h) != 0)
 			return SK_ERR_CRYPTO;
 	}
-	if (CRYPTO_memcmp(h, rh, AUDIT_HASH_LEN) != 0) {
+	/* row hashes are public: plain memcmp (seals below are compared in constant time) */
+	if (memcmp(h, rh, AUDIT_HASH_LEN) != 0) {
 		uint64_t kidx = sqlite3_column_type(st, 7) == SQLITE_INTEGER ?
 		    (uint64_t)sqlite3_column_int64(st, 7) : 0;
 		if (kidx != 0 && kidx != seq &&
@@ -139,7 +140,7 @@ static int check_row(struct walk *w, sqlite3_stmt *st)
 		return fault(w->rep, AUDIT_EDITED, seq, "row %llu was edited (its content does not "
 		    "match its hash)", (unsigned long long)seq);
 	}
-	if (CRYPTO_memcmp(ph, w->prev, AUDIT_HASH_LEN) != 0)
+	if (memcmp(ph, w->prev, AUDIT_HASH_LEN) != 0)
 		return fault(w->rep, AUDIT_LINK, seq, "row %llu does not follow row %llu (a row was "
 		    "replaced or inserted)", (unsigned long long)seq, (unsigned long long)(seq - 1));
 	if (w->chain_sealed) {

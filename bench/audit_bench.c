@@ -1,7 +1,8 @@
 /* audit_bench.c — the audit chain's library-level costs (bench/audit_bench.sh prints them):
  * append rate with synchronous=FULL (one transaction per row, and 64 rows per transaction as
  * skinkey-guard applies a batch), and verify rate over N rows, hashes only and with every seal.
- *   audit-bench [ROWS]      (default 200000) */
+ *   audit-bench [ROWS]      (default 200000)
+ *   audit-bench --verify PATH [TIMES]   verify an existing audit.db TIMES times (profiling) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,15 @@ int main(int argc, char **argv)
 	double t;
 
 	sk_log_set_level(SK_LOG_ERROR);
+	if (argc > 2 && strcmp(argv[1], "--verify") == 0) {
+		long times = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
+		if (audit_open_ro(argv[2], &l) != 0)
+			return 1;
+		for (long i = 0; i < times; i++)
+			verify_figure(l, NULL, "hashes only");
+		audit_close(&l);
+		return 0;
+	}
 	if (mkdtemp(dir) == NULL || audit_open(dir, &l) != 0 || audit_seal_start(l) != 0 ||
 	    audit_take_recovery(l, key) != 0)
 		return 1;
@@ -105,6 +115,10 @@ int main(int argc, char **argv)
 	verify_figure(l, NULL, "hashes only");
 	verify_figure(l, key, "hashes and seals");
 	audit_close(&l);
+	if (getenv("AUDIT_BENCH_KEEP") != NULL) {
+		printf("kept %s\n", path);
+		return 0;
+	}
 	rm_db(dir);
 	rmdir(dir);
 	return 0;
