@@ -201,14 +201,36 @@ static int vault_event(int kind, const char *op, uint64_t id, const char *chip, 
 
 /* ---- provisioning --------------------------------------------------------------------------- */
 
+/* The journal's context: the store, and the chip whose provisioning steps it records. */
+struct jr_ctx {
+	struct vault_store *st;
+	const char *chip;
+};
+
 static int jr_load(void *ctx, struct desfire_prov_record *rec)
 {
-	return vault_prov_record_load(ctx, (uint8_t *)rec, sizeof(*rec));
+	return vault_prov_record_load(((struct jr_ctx *)ctx)->st, (uint8_t *)rec, sizeof(*rec));
 }
 
+/* Each provisioning step is journaled before the next key goes onto the chip, and is an event
+ * (provision:desfire-keys, -picc-key, -app, -done; no key in it). An event that cannot be
+ * written stops provisioning here (a later run resumes). */
 static int jr_store(void *ctx, const struct desfire_prov_record *rec)
 {
-	return vault_prov_record_store(ctx, (const uint8_t *)rec, sizeof(*rec));
+	static const char *const step[] = { "desfire-step", "desfire-keys", "desfire-picc-key",
+		"desfire-app", "desfire-done" };
+	struct jr_ctx *jc = ctx;
+	int r;
+
+	if ((r = vault_prov_record_store(jc->st, (const uint8_t *)rec, sizeof(*rec))) != 0)
+		return r;
+	r = skd_event_note(SKD_EV_PROVISION, jc->chip, rec->state < 5 ? step[rec->state] :
+	    step[0], NULL, 0, -1, 0);
+	if (r != 0) {   /* (audit = off: the outbox writes nothing and fails nothing) */
+		sk_warn("vault: provisioning step not recorded (%s): stopped", sk_strerror(r));
+		return SK_ERR_UNRECORDED;
+	}
+	return 0;
 }
 
 /* NXP originality signature over the UID (Read_Sig, unauthenticated, one APDU): 1 = verified
@@ -241,7 +263,8 @@ static int originality(struct desfire *df, const uint8_t *uid, size_t uid_len)
 static int provision(struct skd_conn *c, struct vault_store *st, const char *id, int role,
     const uint8_t *kv_in, uint8_t *kv_out)
 {
-	struct desfire_journal j = { st, jr_load, jr_store };
+	struct jr_ctx jc = { st, id };
+	struct desfire_journal j = { &jc, jr_load, jr_store };
 	struct desfire_prov_params p;
 	struct desfire_prov_record *rec = NULL;
 	struct skd_card *h = NULL;
@@ -275,7 +298,7 @@ static int provision(struct skd_conn *c, struct vault_store *st, const char *id,
 		    sk_strerror(r));
 		goto out;
 	}
-	if ((r = jr_load(st, rec)) != 0 ||
+	if ((r = jr_load(&jc, rec)) != 0 ||
 	    (r = vault_journal_record(st, id, 0x80, DESFIRE_PROV_KEY_VERSION, rec->picc_key, 16,
 	    &e)) != 0 || (r = vault_journal_commit(st, e)) != 0)
 		goto out;
@@ -334,7 +357,7 @@ static gpg_error_t cmd_vault_backup(assuan_context_t ctx, char *line)
 	struct vault_store *st = NULL;
 	struct vault_chip chip;
 	uint8_t *kv = NULL;
-	char id[64];
+	char id[64] = "";
 	int r;
 
 	pthread_mutex_lock(&vault_mu);
@@ -348,8 +371,10 @@ static gpg_error_t cmd_vault_backup(assuan_context_t ctx, char *line)
 	    (r = provision(c, st, id, VAULT_ROLE_BACKUP, kv, NULL)) != 0)
 		goto out;
 	sk_info("vault: chip %s provisioned as backup", id);
-	skd_status(ctx, "VAULT_CHIP", "%s backup", id);
 out:
+	r = vault_event(SKD_EV_PROVISION, "vault-backup", 0, id[0] ? id : NULL, r);
+	if (r == 0)
+		skd_status(ctx, "VAULT_CHIP", "%s backup", id);
 	pthread_mutex_unlock(&vault_mu);
 	sk_secure_free(kv);
 	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_BACKUP");
@@ -667,12 +692,17 @@ static gpg_error_t cmd_vault_split(assuan_context_t ctx, char *line)
 	if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0 ||
 	    (r = vault_recovery_split(st, kv, sh)) != 0)
 		goto out;
+	/* K_vault leaves as shares: recorded (and acknowledged) before the first one is sent */
+	if ((r = vault_event(SKD_EV_PROVISION, "vault-split", 0, NULL, 0)) != 0)
+		goto out;
 	for (int i = 0; i < VAULT_SHARES_N && e == 0; i++) {
 		if ((r = vault_share_format(&sh[i], text)) != 0)
 			goto out;
 		e = skd_status(ctx, "VAULT_SHARE", "%s", text);
 	}
 out:
+	if (r != 0 && r != SK_ERR_UNRECORDED)
+		vault_event(SKD_EV_PROVISION, "vault-split", 0, NULL, r);
 	pthread_mutex_unlock(&vault_mu);
 	sk_wipe(text, sizeof(text));
 	sk_secure_free(kv);
@@ -706,7 +736,7 @@ static gpg_error_t cmd_vault_recover_shares(assuan_context_t ctx, char *line)
 	size_t len = 0;
 	struct vault_chip known;
 	uint8_t *kv = NULL;
-	char id[64], text[2 * VAULT_SHARE_TEXT_MAX];
+	char id[64] = "", text[2 * VAULT_SHARE_TEXT_MAX];
 	int i, r = SK_ERR_NOMEM;
 
 	pthread_mutex_lock(&vault_mu);
@@ -738,8 +768,10 @@ static gpg_error_t cmd_vault_recover_shares(assuan_context_t ctx, char *line)
 	if ((r = make_primary(st, id)) != 0)
 		goto out;
 	sk_info("vault: recovered from shares onto chip %s", id);
-	skd_status(ctx, "VAULT_CHIP", "%s primary", id);
 out:
+	r = vault_event(SKD_EV_PROVISION, "vault-recover-shares", 0, id[0] ? id : NULL, r);
+	if (r == 0)
+		skd_status(ctx, "VAULT_CHIP", "%s primary", id);
 	pthread_mutex_unlock(&vault_mu);
 	inquired_free(ctx, &buf, len);
 	sk_wipe(text, sizeof(text));
@@ -756,7 +788,7 @@ static gpg_error_t cmd_vault_recover_backup(assuan_context_t ctx, char *line)
 	struct vault_store *st = NULL;
 	struct vault_chip chip;
 	uint8_t *kv = NULL;
-	char *tok[2], id[64];
+	char *tok[2], id[64] = "";
 	const char *want;
 	size_t n = tokens(line, tok, 2);
 	int r = SK_ERR_NOMEM;
@@ -780,8 +812,10 @@ static gpg_error_t cmd_vault_recover_backup(assuan_context_t ctx, char *line)
 	    (r = vault_chip_promote(st, id)) != 0)
 		goto out;
 	sk_info("vault: backup chip %s is now primary", id);
-	skd_status(ctx, "VAULT_CHIP", "%s primary", id);
 out:
+	r = vault_event(SKD_EV_PROVISION, "vault-recover-backup", 0, id[0] ? id : NULL, r);
+	if (r == 0)
+		skd_status(ctx, "VAULT_CHIP", "%s primary", id);
 	pthread_mutex_unlock(&vault_mu);
 	sk_secure_free(kv);
 	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_RECOVER_BACKUP");

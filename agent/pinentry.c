@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "pinentry.h"
 
 #define PIN_MAX 128
@@ -64,8 +65,13 @@ int skd_pinentry_getpin(const char *program, const char *desc, const char *promp
 	if (program == NULL || *program == '\0')
 		program = "/usr/bin/pinentry";
 	if (access(program, X_OK) != 0) {
+		struct skd_event ev = { .kind = SKD_EV_CONFIG_ERROR, .op = "pinentry-program",
+			.object = program, .result = SK_ERR_CONFIG, .retries = -1, .counter = -1,
+			.detail = "the pinentry program is not there: no PIN can be asked" };
 		sk_warn("no PIN can be asked: pinentry program %s is not there (pinentry-program in "
 		    "skinkey.conf)", program);
+		if (skd_event_publish(&ev) != 0)
+			sk_warn("the configuration error was not recorded");
 		return SK_ERR_PIN_REQUIRED;
 	}
 	if ((acc.buf = sk_secure_alloc(PIN_MAX + 1)) == NULL)

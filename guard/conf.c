@@ -55,6 +55,12 @@ bad:
 	return SK_ERR_CONFIG;
 }
 
+/* The setting being read when loading failed: the guard records it (config-error). */
+static void refused(const char *what)
+{
+	snprintf(guard_config.refused, sizeof(guard_config.refused), "%s", what);
+}
+
 int guard_conf_load(const char *path)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *s = NULL;
@@ -72,8 +78,10 @@ int guard_conf_load(const char *path)
 	}
 	if ((r = sk_config_load(path, &cf)) == SK_ERR_NOT_FOUND)
 		return 0;
+	refused("skinkey.conf");
 	if (r != 0)
 		goto out;
+	refused("anchor-command");
 	if ((r = sk_config_get_string(cf, NULL, "anchor-command", "", &s)) != 0)
 		goto out;
 	if (strlen(s) >= sizeof(guard_config.anchor_command)) {
@@ -82,6 +90,7 @@ int guard_conf_load(const char *path)
 		goto out;
 	}
 	snprintf(guard_config.anchor_command, sizeof(guard_config.anchor_command), "%s", s);
+	refused("presence-interval");
 	if ((r = sk_config_get_duration(cf, NULL, "presence-interval", 0, 0, 3600000,
 	    &guard_config.presence_interval_ms)) != 0)
 		goto out;
@@ -90,9 +99,11 @@ int guard_conf_load(const char *path)
 		r = SK_ERR_CONFIG;
 		goto out;
 	}
+	refused("presence-grace");
 	if ((r = sk_config_get_duration(cf, NULL, "presence-grace", 2000, 0, 3600000,
 	    &guard_config.presence_grace_ms)) != 0)
 		goto out;
+	refused("presence-actions");
 	if ((r = sk_config_get_string(cf, NULL, "presence-actions", "lock-session drop-pins", &s)) != 0)
 		goto out;
 	if ((r = guard_conf_parse_actions(s, &guard_config.presence_actions,
@@ -101,6 +112,8 @@ int guard_conf_load(const char *path)
 		goto out;
 	}
 out:
+	if (r == 0)
+		guard_config.refused[0] = '\0';
 	sk_config_free(&cf);
 	return r;
 }

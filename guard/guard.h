@@ -60,6 +60,7 @@ struct guard_conf {
 	uint64_t presence_grace_ms;
 	unsigned presence_actions;       /* GUARD_ACT_* */
 	char presence_exec[1024];        /* the PROGRAM of `exec PROGRAM` */
+	char refused[64];                /* the setting that was refused ("" = none): recorded */
 };
 /* "lock-session drop-pins ... [exec PROGRAM...]" (exec takes the rest of the line). */
 int guard_conf_parse_actions(const char *s, unsigned *acts, char *exec, size_t exec_len);

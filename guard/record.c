@@ -55,6 +55,22 @@ static int append_event(const struct guard_event *ev)
 	return r;
 }
 
+static int record_config_error(void)
+{
+	char *details = NULL;
+	int r;
+
+	for (char *p = guard_config.refused; *p != '\0'; p++)
+		if (*p <= ' ' || *p == '%' || *p == '=' || *p >= 0x7f)
+			*p = '?';
+	if (asprintf(&details, "op=%s detail=skinkey-guard%%20did%%20not%%20use%%20it "
+	    "result=bad%%20configuration", guard_config.refused) < 0)
+		return SK_ERR_NOMEM;
+	r = audit_append(log_, 0, "skinkey-guard", "config-error", details, NULL);
+	free(details);
+	return r;
+}
+
 static int record_apply(const struct guard_batch *b)
 {
 	char stream[40], last[32], val[32];
@@ -107,6 +123,9 @@ static int record_start(void)
 			sk_warn("audit.db holds an unsealed chain: rows are hash-chained only");
 		}
 	}
+	/* a setting of the guard's own that skinkey.conf got wrong is in the chain too */
+	if (guard_config.refused[0] != '\0' && (r = record_config_error()) != 0)
+		sk_warn("the configuration error was not recorded: %s", sk_strerror(r));
 	return 0;
 }
 

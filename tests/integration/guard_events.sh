@@ -3,7 +3,8 @@
 # sealed audit chain through the outbox (ssh-agent and gpg doors); the outbox empties once the
 # guard acknowledged; `skinkey-guard init` prints the recovery code once; a stopped guard
 # (alive, not acknowledging) makes key operations fail closed after audit-deadline with the
-# documented error, and they work again once it acknowledges.
+# documented error, and they work again once it acknowledges; configuration errors (a refused
+# skinkey.conf, a missing pinentry-program, a setting the guard refuses) are rows.
 . "$SK_SRC/tests/lib/common.sh"
 . "$SK_SRC/tests/integration/agent_lib.inc"
 . "$SK_SRC/tests/lib/gpgcard.sh"
@@ -130,3 +131,23 @@ kill -KILL "$g"
 ssh_login_check "$SSH_AUTH_SOCK" || fail "no new guard after SIGKILL"
 wait_for 5 pgrep -x skinkey-guard || fail "no guard running"
 [ "$(guard_pid)" != "$g" ] || fail "the same guard?"
+
+# configuration errors beyond a refused skinkey.conf: a pinentry-program that is not there (when
+# a PIN must be asked) and a setting of the guard's own that it refuses
+d=$(pgrep -x skinkeyd | head -1); g=$(guard_pid)
+kill -TERM "$d"; wait_for 60 sh -c "! kill -0 $d 2>/dev/null" || fail "skinkeyd did not stop"
+kill -TERM "$g"; wait_for 60 sh -c "! kill -0 $g 2>/dev/null" || fail "the guard did not stop"
+printf 'pinentry-program = /nonexistent/pinentry\naudit-deadline = 1s\npresence-actions = lock-session teleport\n' \
+	> "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
+skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not start"
+wait_for 60 pgrep -x skinkey-guard || fail "no guard"
+sim_out; sim_in   # the PIN cache goes with the chip: the next signature must ask for the PIN
+if ssh_login_check "$SSH_AUTH_SOCK"; then fail "a login without a PIN to ask"; fi
+wait_for 60 sh -c "skinkey audit tail -n 20 | grep -Eq 'config-error:pinentry-program +ssh-agent:ssh\[[0-9]+\] .*/nonexistent/pinentry +FAILED: bad configuration'" ||
+	fail "no config-error row for the missing pinentry: $(skinkey audit tail -n 5)"
+wait_for 60 sh -c "skinkey audit tail -n 20 | grep -Eq 'config-error +skinkey-guard .*FAILED: bad configuration'" ||
+	fail "no config-error row for the guard's refused setting: $(skinkey audit tail -n 5)"
+skinkey --json audit export | /usr/bin/python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["action"] == "config-error" and r["actor"] == "skinkey-guard"]
+assert rows and rows[-1]["details"]["op"] == "presence-actions", rows' || fail "the guard did not name presence-actions"

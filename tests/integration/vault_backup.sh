@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vault_backup.sh — recovery path A: a second DESFire chip provisioned with the same K_vault;
 # the primary is lost; tapping the backup makes it primary, the lost chip is retired and its
-# K_chip forgotten, and every credential still decrypts.
+# K_chip forgotten, and every credential still decrypts; the provisioning steps, the backup and
+# the recovery are in the audit chain.
 . "$SK_SRC/tests/lib/common.sh"
 need skinkey-sim skinkeyd skinkey sqlite3
 # the simulated DESFire chips carry skinkey-sim's originality key, not NXP's
@@ -46,3 +47,20 @@ expect_eq "$(sqlite3 "$XDG_DATA_HOME/skinkey/vault.db" \
 	"SELECT kchip IS NULL FROM chips WHERE chip_id = '$primary'")" 1 "K_chip erased"
 for i in 1 2 3; do expect_eq "$(skv get "site$i" me)" "pw$i" "credential $i via the backup"; done
 note "vault_backup: ok ($primary retired, $backup primary)"
+
+# the audit chain (issue 10): every DESFire provisioning step of both chips, the backup and the
+# recovery, each once, with its chip; no key in any row
+wait_for 60 sh -c "[ \"\$(sqlite3 '$XDG_DATA_HOME/skinkey/state.db' 'select count(*) from outbox')\" = 0 ]" ||
+	fail "the outbox did not empty"
+skinkey --json audit export > "$SKNS_SCRATCH/audit.json" || fail "audit export"
+/usr/bin/python3 - "$SKNS_SCRATCH/audit.json" "$primary" "$backup" <<'PY' || fail "the vault's provisioning, backup and recovery are not in the chain"
+import collections, json, sys
+rows, primary, backup = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+got = collections.Counter((r["action"], r["details"].get("chip"), r["details"].get("result")) for r in rows)
+for chip in (primary, backup):
+    for step in ("keys", "picc-key", "done"):   # (desfire-app only on a resumed run)
+        assert got[("provision:desfire-" + step, chip, "ok")] == 1, f"desfire-{step} of {chip}: {got}"
+assert got[("provision:vault-init", primary, "ok")] == 1, "vault-init"
+assert got[("provision:vault-backup", backup, "ok")] == 1, "vault-backup"
+assert got[("provision:vault-recover-backup", backup, "ok")] == 1, "vault-recover-backup"
+PY

@@ -3,7 +3,8 @@
 # provision a simulated DESFire EV3, add 1,000 credentials, fetch every one back through the CLI
 # (export, and `get` for every 7th),
 # check one fetch costs exactly the 4 APDUs of the every-use path, list/search/rm, then recovery
-# path B: split, lose the chip, rebuild from 3 printed shares onto a factory-fresh chip.
+# path B: split, lose the chip, rebuild from 3 printed shares onto a factory-fresh chip; the
+# split, the recoveries and the provisioning steps are in the audit chain.
 . "$SK_SRC/tests/lib/common.sh"
 need skinkey-sim skinkeyd skinkey sqlite3 pkcs11-tool
 
@@ -116,3 +117,20 @@ skv chips > "$SKNS_SCRATCH/chips"
 grep -q "^CHIP $chip retired 0 " "$SKNS_SCRATCH/chips" || fail "lost chip not retired: $(cat "$SKNS_SCRATCH/chips")"
 expect_eq "$(skv get site999.example user999)" "pw-999-s3cret" "credential after recovery"
 note "vault_basic: ok ($n credentials, chip $chip -> $newchip)"
+
+# the audit chain (issue 10): the split (K_vault left as shares), the refused and the good
+# recovery, and the new chip's provisioning steps, each once
+wait_for 60 sh -c "[ \"\$(sqlite3 '$XDG_DATA_HOME/skinkey/state.db' 'select count(*) from outbox')\" = 0 ]" ||
+	fail "the outbox did not empty"
+skinkey --json audit export > "$SKNS_SCRATCH/audit.json" || fail "audit export"
+/usr/bin/python3 - "$SKNS_SCRATCH/audit.json" "$chip" "$newchip" <<'PY' || fail "the vault's split and recovery are not in the chain"
+import collections, json, sys
+rows, old, new = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+got = collections.Counter((r["action"], r["details"].get("chip"), r["details"].get("result")) for r in rows)
+assert got[("provision:vault-split", None, "ok")] == 1, f"vault-split: {got}"
+assert got[("provision:vault-recover-shares", new, "ok")] == 1, "vault-recover-shares"
+assert sum(n for (a, c, res), n in got.items() if a == "provision:vault-recover-shares" and res != "ok") == 1, "the mistyped share's refusal"
+for chip in (old, new):
+    for step in ("keys", "picc-key", "done"):   # (desfire-app only on a resumed run)
+        assert got[("provision:desfire-" + step, chip, "ok")] == 1, f"desfire-{step} of {chip}"
+PY
