@@ -385,7 +385,8 @@ int skd_state_chip_forget(const char *chipid)
 	int r = SK_ERR_DB;
 
 	pthread_mutex_lock(&db_mu);
-	if (db == NULL)
+	/* overwrite what is deleted (not just unlink it) */
+	if (db == NULL || sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	while (tail != NULL && *tail != '\0') {
 		if (sqlite3_prepare_v2(db, tail, -1, &st, &tail) != SQLITE_OK)
@@ -398,6 +399,9 @@ int skd_state_chip_forget(const char *chipid)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
+	/* the WAL still holds the pages as they were: copy back and empty it */
+	if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+		sk_warn("state.db: checkpoint after forgetting a chip: %s", sqlite3_errmsg(db));
 	r = 0;
 out:
 	if (r != 0)

@@ -28,6 +28,10 @@ int main(void)
 	CHECK(c.tap_timeout_ms == 30000 && c.pin_policy == SKD_PIN_PRESENCE && c.pin_minutes == 0);
 	CHECK(c.log_level == -1 && c.n_allow == 0 && c.n_deny == 0 && c.idle_exit_s == 0);
 	CHECK(c.inquire_timeout_ms == 300000);
+	CHECK(c.duress == 0);   /* never a PIN to a DuressApplet nobody set up */
+	CHECK(parse(&c, "duress = on\n") == 0 && c.duress == 1);
+	CHECK(parse(&c, "duress = off\n") == 0 && c.duress == 0);
+	CHECK(parse(&c, "duress = yes\n") == SK_ERR_CONFIG);
 	CHECK(parse(&c, "inquire-timeout = 6s\n") == 0 && c.inquire_timeout_ms == 6000);
 	CHECK(parse(&c, "inquire-timeout = 10ms\n") == SK_ERR_CONFIG);   /* at least 1 s */
 	CHECK(parse(&c, "inquire-timeout = 2h\n") == SK_ERR_CONFIG);

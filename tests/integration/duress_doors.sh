@@ -4,7 +4,8 @@
 # (skinkeyd's pinentry) ssh-add -L lists only the decoy's key and ssh logs in only where the
 # decoy key is authorized; PKCS#11 before a PIN shows a locked token without objects, and a
 # C_Login with the decoy PIN lists the decoy's key only; skinkey status and chips name the decoy
-# only; the same for the primary. The set of skinkeyd log lines (times and ids masked) of a
+# only; the same for the primary; no file of skinkey's holds the other context's id, AID or
+# key (and none holds either once locked). The set of skinkeyd log lines (times and ids masked) of a
 # primary unlock equals a decoy unlock's.
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
@@ -73,6 +74,14 @@ out=$(ssh-keygen -D "$SO" 2>&1) || fail "ssh-keygen -D: $out"
 expect_eq "$(awk '{print $2}' <<< "$out")" "$(cut -d' ' -f2 "$S/222222.pub")" "PKCS#11 key = decoy's"
 duress_shows_only "$DECOY_CHIP" "skinkey status (decoy)" "$(skinkey status 2>&1)"
 duress_shows_only "$DECOY_CHIP" "skinkey chips (decoy)" "$(skinkey chips 2>&1)"
+# disk, with the decoy unlocked: no file of skinkey's holds the primary's id, AID or key
+disk_clean() {  # WHAT NEEDLE...
+	local what=$1; shift
+	out=$(/usr/bin/python3 "$SK_SRC/tests/integration/duress_disk.py" "$XDG_DATA_HOME/skinkey" \
+		"$XDG_CONFIG_HOME/skinkey" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR/skinkey" -- "$@") ||
+		fail "$what: $out"
+}
+disk_clean "decoy unlocked" "${PRIMARY_CHIP#fs-}" "$PRIMARY_AID" "$(cut -d' ' -f2 "$S/123456.pub")"
 
 # C_Login door: the locked token's login picks the context, its objects follow
 lock; wait_locked
@@ -86,6 +95,7 @@ out=$(ssh_try) && fail "primary context logged in where only the decoy is author
 cp "$S/123456.pub" "$SSHD_DIR/authorized_keys"
 out=$(ssh_try) || fail "primary context did not log in: $out"
 duress_shows_only "$PRIMARY_CHIP" "skinkey status (primary)" "$(skinkey status 2>&1)"
+disk_clean "primary unlocked" "${DECOY_CHIP#fs-}" "$DECOY_AID" "$(cut -d' ' -f2 "$S/222222.pub")"
 
 # logs: one unlock + lock of each context, twice over (a context's first unlock probes its
 # applets); the sets of lines, times and ids masked, are equal
@@ -102,4 +112,6 @@ done
 diff -u "$S/log-123456.txt" "$S/log-222222.txt" >&2 || fail "a primary and a decoy unlock log different lines"
 [ -s "$S/log-222222.txt" ] || fail "no log lines captured for an unlock"
 note "log lines of an unlock + lock: $(wc -l < "$S/log-222222.txt") distinct, equal for both contexts"
+disk_clean "locked" "${PRIMARY_CHIP#fs-}" "$PRIMARY_AID" "$(cut -d' ' -f2 "$S/123456.pub")" \
+	"${DECOY_CHIP#fs-}" "$DECOY_AID" "$(cut -d' ' -f2 "$S/222222.pub")"
 echo ok
