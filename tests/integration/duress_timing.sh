@@ -4,7 +4,7 @@
 # the DuressApplet, the instance's AID, the SELECT redirect, the instance's public data and its
 # VERIFY), interleaved in random order; the means are within 1 ms and the two-sample
 # Kolmogorov-Smirnov statistic is under 0.1. An inconclusive block of 200 is followed by
-# another, pooled (up to 3: see duress_timing.py). Both instances hold the same kind of key, as
+# another, pooled (up to 4: see duress_timing.py). Both instances hold the same kind of key, as
 # a user's decoy should.
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
@@ -22,7 +22,7 @@ for pin in 123456 222222; do
 	skinkey duress lock > /dev/null || fail "lock"
 done
 out=$(/usr/bin/python3 "$SK_SRC/tests/integration/duress_timing.py" \
-	"$XDG_RUNTIME_DIR/skinkey/S.skinkeyd" "${DURESS_TIMING_N:-200}" 3 123456 222222)
+	"$XDG_RUNTIME_DIR/skinkey/S.skinkeyd" "${DURESS_TIMING_N:-200}" 4 123456 222222)
 rc=$?
 while read -r l; do note "$l"; done <<< "$out"
 [ "$rc" = 0 ] || fail "unlock timing tells the context apart (or failed): $(tail -1 <<< "$out")"
