@@ -28,6 +28,7 @@ static __thread uint64_t ob_last_seq;   /* the newest row this thread wrote (0: 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
+    "PRAGMA secure_delete=ON;"   /* acknowledged rows overwritten, not left in free pages */
     "CREATE TABLE IF NOT EXISTS outbox ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
     "  details TEXT NOT NULL);"
