@@ -8,8 +8,17 @@
  * connection's state was made of (OPTIONs, the last SERIALNO, pending SETDATA), so gpg never sees
  * a broken pipe. A command in flight is sent again only when it is a read or a signature and
  * skinkeyd had answered nothing for it (no INQUIRE: no PIN was given, none is given twice);
- * otherwise gpg-agent gets an ERR that says skinkeyd stopped. */
+ * otherwise gpg-agent gets an ERR that says skinkeyd stopped.
+ *
+ * gpg-agent opens more connections to its scdaemon while the first is busy (two gpg clients at
+ * once, or the first one's cleanup not done yet): it asks GETINFO socket_name once and connects
+ * there. That socket is the relay's own, S.scd.<pid> beside skinkeyd's, and each connection to
+ * it is relayed by a forked copy of the relay with the same reconnect rules. Naming skinkeyd's
+ * socket instead would fail those connections whenever skinkeyd is not running (idle exit, a
+ * restart), since nothing would start it. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +26,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +48,7 @@ struct lbuf {
 };
 
 struct relay {
+	int in_fd, out_fd;         /* gpg-agent's side: stdin/stdout, or an extra connection */
 	int sock;                  /* -1: no connection; the next command connects again */
 	struct lbuf in, out;       /* partial lines from gpg-agent / from skinkeyd */
 	char cmd[LINE_CAP];        /* the command in flight */
@@ -51,6 +64,12 @@ struct relay {
 	char *setdata[MAX_SETDATA];
 	int nsetdata;
 };
+
+/* The extra-connection socket (GETINFO socket_name): its path ("" when there is none), and
+ * the listening fd in the first relay (-1 in the forked ones). */
+static char extra_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static int extra_fd = -1;
+static volatile sig_atomic_t child_exited;
 
 static void line_free(char **p)
 {
@@ -226,13 +245,28 @@ fail:
 	return -1;
 }
 
-static void say_err(const char *why)
+static void say_err(int out_fd, const char *why)
 {
 	char line[200];
 
 	snprintf(line, sizeof(line), "ERR %u %s <SCD>\n",
 	    (unsigned)gpg_err_make(GPG_ERR_SOURCE_SCD, GPG_ERR_NO_SCDAEMON), why);
-	write_all(STDOUT_FILENO, line, strlen(line));
+	write_all(out_fd, line, strlen(line));
+}
+
+/* GETINFO socket_name: answered here with the relay's own socket (see the top of the file). */
+static int answer_socket_name(struct relay *rl)
+{
+	char line[sizeof(extra_path) * 3 + 8];
+	size_t n = 0;
+
+	n += (size_t)snprintf(line, sizeof(line), "D ");
+	for (const char *c = extra_path; *c != '\0'; c++)   /* Assuan escapes %, CR and LF */
+		n += (size_t)(*c == '%' || *c == '\r' || *c == '\n' ?
+		    snprintf(line + n, sizeof(line) - n, "%%%02X", (unsigned char)*c) :
+		    snprintf(line + n, sizeof(line) - n, "%c", *c));
+	snprintf(line + n, sizeof(line) - n, "\nOK\n");
+	return write_all(rl->out_fd, line, strlen(line)) != 0 ? 1 : 0;
 }
 
 static void end_cmd(struct relay *rl)
@@ -294,7 +328,7 @@ static int daemon_lost(struct relay *rl)
 		close(rl->sock);
 		rl->sock = -1;
 	}
-	say_err("skinkeyd stopped during this command");
+	say_err(rl->out_fd, "skinkeyd stopped during this command");
 	rl->drop_inquiry = rl->inquiring;
 	end_cmd(rl);
 	return 0;
@@ -316,11 +350,14 @@ static int from_agent(struct relay *rl, const char *line, size_t n)
 		return 0;
 	}
 	if (rl->sock < 0 && is_verb(line, n, "BYE")) {
-		write_all(STDOUT_FILENO, "OK closing connection\n", 22);
+		write_all(rl->out_fd, "OK closing connection\n", 22);
 		return 1;
 	}
+	if (extra_path[0] != '\0' && is_verb(line, n, "GETINFO") && n > 8 &&
+	    strncmp(line + 8, "socket_name", 11) == 0 && (n == 19 || line[19] == '\n' || line[19] == '\r'))
+		return answer_socket_name(rl);
 	if (rl->sock < 0 && reconnect(rl) != 0) {
-		say_err("skinkeyd not reachable");
+		say_err(rl->out_fd, "skinkeyd not reachable");
 		return 0;
 	}
 	memcpy(rl->cmd, line, n);
@@ -347,7 +384,7 @@ static int from_daemon(struct relay *rl, const char *line, size_t n)
 			remember(rl);
 		end_cmd(rl);
 	}
-	return write_all(STDOUT_FILENO, line, n) != 0 ? 1 : 0;
+	return write_all(rl->out_fd, line, n) != 0 ? 1 : 0;
 }
 
 /* Read what is there and hand every complete line on. -1: fd at EOF or failed (or a line too
@@ -379,18 +416,59 @@ static int take_lines(int fd, struct lbuf *lb, struct relay *rl,
 	return r;
 }
 
+static void serve_extra(int conn);
+
+/* Reap forked relays that ended (SIGCHLD only sets a flag). */
+static void reap(void)
+{
+	child_exited = 0;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* A connection on the extra socket: refused unless it is our own uid's; else a forked relay. */
+static void accept_extra(void)
+{
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	pid_t pid;
+	int conn;
+
+	if ((conn = accept4(extra_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return;
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 || cr.uid != getuid()) {
+		fprintf(stderr, "skinkey-scd: refused a connection from uid %ld on %s\n",
+		    cl == sizeof(cr) ? (long)cr.uid : -1L, extra_path);
+		close(conn);
+		return;
+	}
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "skinkey-scd: cannot fork for an extra connection: %s\n", strerror(errno));
+		close(conn);
+		return;
+	}
+	if (pid == 0)
+		serve_extra(conn);   /* does not return */
+	close(conn);
+}
+
 static int relay_run(struct relay *rl)
 {
 	for (;;) {
-		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { rl->sock, POLLIN, 0 } };
-		nfds_t np = rl->sock >= 0 ? 2 : 1;
+		struct pollfd p[3] = { { rl->in_fd, POLLIN, 0 }, { extra_fd, POLLIN, 0 },
+			{ rl->sock, POLLIN, 0 } };
+		nfds_t np = rl->sock >= 0 ? 3 : 2;
 
+		if (child_exited)
+			reap();
 		if (poll(p, np, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		if (np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (p[1].revents & POLLIN)
+			accept_extra();
+		if (np == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			int k = take_lines(rl->sock, &rl->out, rl, from_daemon);
 			if (k > 0)
 				return 0;   /* gpg-agent's end of the pipe is gone */
@@ -399,7 +477,7 @@ static int relay_run(struct relay *rl)
 			continue;
 		}
 		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    take_lines(STDIN_FILENO, &rl->in, rl, from_agent) != 0)
+		    take_lines(rl->in_fd, &rl->in, rl, from_agent) != 0)
 			break;
 	}
 	/* gpg-agent is gone (or said BYE): let skinkeyd finish its last answer, then stop */
@@ -409,6 +487,103 @@ static int relay_run(struct relay *rl)
 			;
 	}
 	return 0;
+}
+
+static void relay_free(struct relay *rl)
+{
+	if (rl->sock >= 0)
+		close(rl->sock);
+	for (int i = 0; i < rl->nopts; i++)
+		line_free(&rl->opts[i]);
+	line_free(&rl->serialno);
+	setdata_clear(rl);
+	sk_wipe(rl, sizeof(*rl));
+}
+
+/* The forked relay of one extra connection: its own skinkeyd connection, the same rules. */
+static void serve_extra(int conn)
+{
+	static struct relay x;
+	char greet[LINE_CAP];
+	int r = 1;
+
+	close(extra_fd);
+	extra_fd = -1;
+	signal(SIGCHLD, SIG_DFL);
+	x.in_fd = x.out_fd = conn;
+	x.sock = -1;
+	if (connect_greeted(&x, greet, sizeof(greet)) != 0)
+		say_err(conn, "skinkeyd not reachable");
+	else if (write_all(conn, greet, strlen(greet)) == 0)
+		r = relay_run(&x) == 0 ? 0 : 1;
+	relay_free(&x);
+	close(conn);
+	_exit(r);
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	child_exited = 1;
+}
+
+/* Remove S.scd.<pid> sockets whose relay is gone (killed: it could not remove its own). */
+static void sweep_stale(const char *dir)
+{
+	char path[PATH_MAX];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, "S.scd.", 6) != 0)
+			continue;
+		pid = strtol(e->d_name + 6, &end, 10);
+		if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;   /* not ours, or its relay still runs */
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+}
+
+/* The extra-connection socket; without it (no directory, path too long) gpg-agent is told no
+ * socket and uses the first connection only. */
+static void extra_listen(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	struct sigaction sc;
+	int fd;
+
+	if (skc_socket_dir(dir, sizeof(dir)) != 0 || skc_socket_dir_make() != 0)
+		return;
+	sweep_stale(dir);
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/S.scd.%ld", dir, (long)getpid()) >=
+	    sizeof(sa.sun_path))
+		return;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(sa.sun_path, 0600) != 0 ||
+	    listen(fd, 16) != 0) {
+		fprintf(stderr, "skinkey-scd: no socket for extra connections (%s): %s\n", sa.sun_path,
+		    strerror(errno));
+		unlink(sa.sun_path);
+		close(fd);
+		return;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.sa_handler = on_sigchld;
+	sigemptyset(&sc.sa_mask);
+	sc.sa_flags = SA_NOCLDSTOP;   /* no SA_RESTART: poll wakes up to reap */
+	sigaction(SIGCHLD, &sc, NULL);
+	memcpy(extra_path, sa.sun_path, sizeof(extra_path));
+	extra_fd = fd;
 }
 
 int main(int argc, char **argv)
@@ -428,21 +603,22 @@ int main(int argc, char **argv)
 	if (sk_process_harden() != 0)   /* no core dump, no ptrace: PINs pass through here */
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	rl.in_fd = STDIN_FILENO;
+	rl.out_fd = STDOUT_FILENO;
 	rl.sock = -1;
 	if (connect_greeted(&rl, greet, sizeof(greet)) != 0) {
 		/* speak Assuan so gpg-agent shows a reason instead of a broken pipe */
-		say_err("skinkeyd not reachable");
+		say_err(STDOUT_FILENO, "skinkeyd not reachable");
 		return 1;
 	}
 	if (write_all(STDOUT_FILENO, greet, strlen(greet)) != 0)
 		return 1;
+	extra_listen();
 	r = relay_run(&rl);
-	if (rl.sock >= 0)
-		close(rl.sock);
-	for (int i = 0; i < rl.nopts; i++)
-		line_free(&rl.opts[i]);
-	line_free(&rl.serialno);
-	setdata_clear(&rl);
-	sk_wipe(&rl, sizeof(rl));
+	if (extra_fd >= 0) {
+		close(extra_fd);
+		unlink(extra_path);
+	}
+	relay_free(&rl);
 	return r == 0 ? 0 : 1;
 }

@@ -12,6 +12,8 @@ source "$SK_SRC/tests/integration/agent_lib.inc"
 source "$SK_SRC/tests/integration/scd_lib.inc"
 need gpg gpgconf gpg-connect-agent script
 S=$SKNS_SCRATCH
+# gpg-agent's skinkey-scd (its forked copies serving extra connections are its children, not gpg-agent's)
+relay_pid() { pgrep -x -P "$(pgrep -d, -x gpg-agent)" skinkey-scd; }
 
 use_skinkey
 # the relay's own messages (gpg-agent drops its scdaemon's stderr) and gpg-agent's side
@@ -37,7 +39,7 @@ gsign() {  # gsign: one gpg --sign that must succeed and verify
 	gpg --verify "$S/msg$n.gpg" 2> "$S/verify$n.txt" || fail "verify #$n: $(cat "$S/verify$n.txt")"
 }
 gsign
-relay=$(pgrep -x skinkey-scd)
+relay=$(relay_pid)
 [ -n "$relay" ] || fail "no skinkey-scd running under gpg-agent"
 old=$(skd_pids); [ -n "$old" ] || fail "no skinkeyd"
 
@@ -46,7 +48,7 @@ kill $old
 wait_for 10 sh -c "! kill -0 $old 2>/dev/null" || fail "skinkeyd did not stop on SIGTERM"
 gsign
 new=$(skd_pids); [ -n "$new" ] && [ "$new" != "$old" ] || fail "no fresh skinkeyd ($old -> $new)"
-expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd after a SIGTERM restart"
+expect_eq "$(relay_pid)" "$relay" "gpg-agent's skinkey-scd after a SIGTERM restart"
 
 # 2a. kill -9 while PKSIGN waits for the tap after gpg-agent gave the PIN: the relay does not
 #     send a PIN-bearing command twice; gpg fails cleanly (no broken pipe), the next sign works
@@ -68,7 +70,7 @@ kill_when_waiting "$SKNS_LOG/skd-tap.log"
 wait_for 60 test -s "$S/sign-tap.rc" || fail "gpg --sign hung after skinkeyd died"
 [ "$(cat "$S/sign-tap.rc")" != 0 ] || fail "gpg --sign succeeded though its PIN went to a dead daemon"
 grep_all -i 'broken pipe' "$S/sign-tap.err" && fail "gpg saw a broken pipe: $(cat "$S/sign-tap.err")"
-expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-PKSIGN"
+expect_eq "$(relay_pid)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-PKSIGN"
 sim tap >/dev/null
 gsign
 
@@ -86,7 +88,7 @@ sim tap >/dev/null
 wait_for 60 test -s "$S/rnd.rc" || fail "RANDOM did not finish after the tap"
 expect_match "$(cat "$S/rnd.out")" '^D ' "RANDOM answered across a kill -9"
 grep_all '^ERR' "$S/rnd.out" && fail "RANDOM across a kill -9: $(cat "$S/rnd.out")"
-expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-RANDOM"
+expect_eq "$(relay_pid)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-RANDOM"
 
 # 3. skinkeyd killed while gpg-agent is answering the PIN inquiry: the PIN must go nowhere
 skd_kill
@@ -108,7 +110,7 @@ SLOW
 chmod +x "$slow"
 sed -i "s|^pinentry-program .*|pinentry-program $slow|" "$GNUPGHOME/gpg-agent.conf"
 gpg-connect-agent reloadagent /bye >/dev/null
-relay=$(pgrep -x skinkey-scd)
+relay=$(relay_pid)
 rm -f "$S/pin-asked" "$S/pin-go"
 { r=0; timeout 120 gpg --batch -u restart@example.org --sign -o "$S/msg-pin.gpg" "$S/msg" \
 	2> "$S/sign-pin.err" || r=$?; echo $r > "$S/sign-pin.rc"; } &
@@ -121,8 +123,8 @@ wait_for 60 test -s "$S/sign-pin.rc" || fail "gpg --sign hung after skinkeyd die
 rc=$(cat "$S/sign-pin.rc")
 [ "$rc" != 0 ] || fail "gpg --sign succeeded though skinkeyd died during its PIN inquiry"
 grep_all -i 'broken pipe' "$S/sign-pin.err" && fail "gpg saw a broken pipe: $(cat "$S/sign-pin.err")"
-expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-inquiry"
+expect_eq "$(relay_pid)" "$relay" "gpg-agent's skinkey-scd after a kill -9 mid-inquiry"
 gsign
-expect_eq "$(pgrep -x skinkey-scd)" "$relay" "gpg-agent's skinkey-scd at the end"
+expect_eq "$(relay_pid)" "$relay" "gpg-agent's skinkey-scd at the end"
 gpgconf --kill gpg-agent
 echo "scd_restart: ok"
