@@ -307,14 +307,16 @@ static int64_t i64_of(const char *key)
 
 int skd_ctxrec_chip_seen(const char *chip, const char *applets, int64_t now)
 {
-	int r = SK_ERR_NOT_FOUND;
+	int r = SK_ERR_NOT_FOUND, was;
 
 	pthread_mutex_lock(&mu);
 	if (!owns_held(chip))
 		goto out;
 	if (i64_of(FIRST_KEY) == 0)
 		put_held(FIRST_KEY, 1, (const uint8_t *)&now, sizeof(now), 0);
+	was = act.dirty;   /* last-seen alone is no reason to write the record (an fsync) */
 	put_held(LAST_KEY, 1, (const uint8_t *)&now, sizeof(now), 0);
+	act.dirty = was;
 	if (applets != NULL)
 		put_held(APPLETS_KEY, 1, (const uint8_t *)applets, strlen(applets), 0);
 	r = 0;

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # duress_disk.sh — nothing on disk tells (issue 13, "Disk"). The primary gets a key (PKCS#11
 # keygen), a label, its public data read (LEARN, ssh-keygen -D); it is locked; the decoy does
-# the same and stays unlocked. Then every file skinkey has (data and config directories, raw
-# bytes, and the sqlite .dump of every database among them) holds none of the primary's serial
-# (text, BE/LE bytes), AID, fingerprints, public key or label. The decoy's label comes back
-# after a restart of skinkeyd (its record, opened with its chip answer, is what holds it), the
-# primary's after its own unlock. contexts.rec is the same size with 3 slots whatever happened.
+# the same and stays unlocked. Then every file skinkey has (data, config, cache and runtime
+# directories, raw bytes, and the sqlite .dump of every database among them) holds none of the
+# primary's serial (text, BE/LE bytes), AID, fingerprints, public key or label (duress_disk.py,
+# checked on planted copies first). The decoy's label comes back after a restart of skinkeyd
+# (its record, opened with its chip answer, is what holds it), the primary's after its own
+# unlock. contexts.rec keeps its size and 3 slots whatever happened.
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
 source "$SK_SRC/tests/integration/duress_lib.inc"
-need pkcs11-tool ssh-keygen skinkey skinkeyd skinkey-sim sqlite3 sha256sum od base64
+need pkcs11-tool ssh-keygen skinkey skinkeyd skinkey-sim sqlite3 sha256sum od
 S=$SKNS_SCRATCH
 SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
 [ -f "$SO" ] || fail "module not built: $SO"
@@ -49,34 +50,29 @@ use_context 123456 "Primary-Label-q7Zx" "$PRIMARY_CHIP"
 lock; wait_locked
 use_context 222222 "Decoy-Label-m3Kp" "$DECOY_CHIP"
 
-# the primary's identity, as text and as bytes
-{
-	printf 'text:%s\n' "Primary-Label-q7Zx" "${PRIMARY_CHIP#fs-}" "$PRIMARY_AID"
-	printf 'hex:%s\n' "${PRIMARY_AID:20:8}" "${PRIMARY_AID:16:12}" "$PRIMARY_AID"
-	sed 's/^/hex:/' "$S/123456.fpr"
-	printf 'text:%s\n' "$(cut -d' ' -f2 "$S/123456.pub")"
-	# the EC point (65 bytes) at the end of the ssh key blob
-	printf 'hex:%s\n' "$(cut -d' ' -f2 "$S/123456.pub" | base64 -d | tail -c 65 | od -An -tx1 |
-		tr -d ' \n')"
-} > "$S/primary.pat"
-note "primary patterns: $(wc -l < "$S/primary.pat") (serial ${PRIMARY_AID:20:8}, $(wc -l < "$S/123456.fpr") fingerprints)"
+# the primary's identity: label, chip id, AID, serial (text, bytes both ways), manufacturer and
+# serial, fingerprints, public key (ssh blob and EC point)
+needles=("Primary-Label-q7Zx" "$PRIMARY_AID" "${PRIMARY_AID:20:8}" "${PRIMARY_AID:16:12}"
+	$(cat "$S/123456.fpr") "$(cut -d' ' -f2 "$S/123456.pub")")
+note "primary needles: ${#needles[@]} (serial ${PRIMARY_AID:20:8}, $(wc -l < "$S/123456.fpr") fingerprints)"
+scan() { /usr/bin/python3 "$SK_SRC/tests/integration/duress_disk.py" "$@" -- "${needles[@]}"; }
 
-# the scanner finds what is there: the same patterns planted in a scratch copy
+# the scanner finds what is there: the same needles planted in a scratch directory
 mkdir -p "$S/control"
 cp "$S/123456.learn" "$S/control/learn.txt"
-/usr/bin/python3 -c 'import sys; open(sys.argv[2], "wb").write(b"\0" + bytes.fromhex(sys.argv[1]))' \
-	"${PRIMARY_AID:20:8}" "$S/control/serial.bin"
-sqlite3 "$S/control/c.db" "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('Primary-Label-q7Zx');"
-out=$(/usr/bin/python3 "$SK_SRC/tests/integration/duress_scan.py" "$S/primary.pat" "$S/control") &&
-	fail "scanner control: nothing found in $S/control: $out"
-expect_match "$out" "HIT $S/control/learn.txt" "scanner control: LEARN text"
-expect_match "$out" "HIT $S/control/serial.bin hex:${PRIMARY_AID:20:8}" "scanner control: serial bytes"
-expect_match "$out" "HIT $S/control/c.db" "scanner control: sqlite"
+/usr/bin/python3 -c 'import sys; s = bytes.fromhex(sys.argv[1])
+open(sys.argv[2], "wb").write(b"\0" + s[::-1] + b"\0")' "${PRIMARY_AID:20:8}" "$S/control/le.bin"
+sqlite3 "$S/control/c.db" "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('primary-label-Q7ZX');"
+out=$(scan "$S/control") && fail "scanner control: nothing found in $S/control: $out"
+expect_match "$out" "$S/control/learn.txt holds" "scanner control: LEARN text"
+expect_match "$out" "$S/control/le.bin holds ${PRIMARY_AID:20:8} \\(bytes reversed\\)" \
+	"scanner control: serial bytes, little-endian"
+expect_match "$out" "$S/control/c.db \\(.dump\\) holds Primary-Label-q7Zx" "scanner control: sqlite"
 
 # with the decoy unlocked: every skinkey file, and every database dumped
 ls -la "$data" >&2
-out=$(/usr/bin/python3 "$SK_SRC/tests/integration/duress_scan.py" "$S/primary.pat" \
-	"$data" "$XDG_CONFIG_HOME/skinkey") || fail "the primary's identity is on disk: $out"
+out=$(scan "$data" "$XDG_CONFIG_HOME/skinkey" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR/skinkey") ||
+	fail "the primary's identity is on disk: $out"
 note "decoy unlocked: $out"
 expect_eq "$(rec_shape)" "$REC_LEN 3" "contexts.rec: size and slots with two contexts used"
 [ "$(sha256sum < "$rec")" != "$sum0" ] || fail "contexts.rec never changed: nothing was recorded"
