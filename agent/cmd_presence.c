@@ -1,6 +1,9 @@
 /* cmd_presence.c — the commands skinkey-guard's presence watch uses (doc/PROTOCOL.md,
  * "Presence"):
- *   LIVENESS <chip>            one liveness check (liveness.c): S LIVENESS <why> <us> <apdus>
+ *   LIVENESS <chip>            one liveness check (liveness.c):
+ *                              S LIVENESS <why> <us> <apdus> <proof aut|hmac|->
+ *   PRESENCEENROLL <chip> [<slot 1|2>]   program an empty HMAC slot for the PIN-free proof
+ *                              (liveness_hmac.c; one EEPROM write): S PRESENCEENROLL <slot>
  *   PRESENCE <state> [<chip>] [<detail>]   record the guard's presence change (audit event)
  *   DROPPINS                   forget every cached PIN and pinned key; reset the chip's PIN state
  *   LOCKAGENTS                 the ssh-agent and PKCS#11 doors answer "locked" until an unlock */
@@ -47,7 +50,7 @@ static gpg_error_t cmd_liveness(assuan_context_t ctx, char *line)
 {
 	struct skd_conn *c = skd_conn_get(ctx);
 	char chip[SKD_CHIPID_MAX];
-	const char *why = "";
+	const char *why = "", *proof = "-";
 	long long us = 0;
 	int r, apdus = 0;
 
@@ -55,9 +58,30 @@ static gpg_error_t cmd_liveness(assuan_context_t ctx, char *line)
 	if (!chip_ok(chip))
 		return skd_fail(ctx, SK_ERR_ARG, "LIVENESS <chip>");
 	skd_event_set_door("guard");
-	r = skd_liveness_check(c, chip, &why, &us, &apdus);
-	skd_status(ctx, "LIVENESS", "%s %lld %d", why, us, apdus);
+	r = skd_liveness_check(c, chip, &why, &proof, &us, &apdus);
+	skd_status(ctx, "LIVENESS", "%s %lld %d %s", why, us, apdus, proof);
 	return r == 0 ? 0 : skd_fail(ctx, r, "liveness");
+}
+
+static gpg_error_t cmd_presenceenroll(assuan_context_t ctx, char *line)
+{
+	char chip[SKD_CHIPID_MAX], sl[8];
+	char *rest;
+	int r, slot = 0, got = 0;
+
+	rest = word(line, chip, sizeof(chip));
+	word(rest, sl, sizeof(sl));
+	if (strcmp(sl, "1") == 0 || strcmp(sl, "2") == 0)
+		slot = sl[0] - '0';
+	else if (sl[0] != '\0')
+		return skd_fail(ctx, SK_ERR_ARG, "PRESENCEENROLL <chip> [1|2]");
+	if (!chip_ok(chip))
+		return skd_fail(ctx, SK_ERR_ARG, "PRESENCEENROLL <chip> [1|2]");
+	if ((r = skd_guard_gate()) != 0)
+		return skd_fail(ctx, r, "PRESENCEENROLL");
+	if ((r = skd_presence_enroll(skd_conn_get(ctx), chip, slot, &got)) != 0)
+		return skd_fail(ctx, r, "PRESENCEENROLL");
+	return skd_status(ctx, "PRESENCEENROLL", "%d", got);
 }
 
 static gpg_error_t cmd_presence(assuan_context_t ctx, char *line)
@@ -117,6 +141,8 @@ static gpg_error_t cmd_lockagents(assuan_context_t ctx, char *line)
 
 const struct skd_cmd skd_cmds_presence[] = {
 	{ "LIVENESS", cmd_liveness, "LIVENESS <chip>: S LIVENESS <why> <us> <apdus> (skinkey-guard)" },
+	{ "PRESENCEENROLL", cmd_presenceenroll,
+	  "PRESENCEENROLL <chip> [1|2]: an empty HMAC slot for the PIN-free liveness proof" },
 	{ "PRESENCE", cmd_presence, "PRESENCE <state> [<chip>|-] [<detail>]: record a presence change" },
 	{ "DROPPINS", cmd_droppins, "DROPPINS: forget cached PINs and the chip's PIN state" },
 	{ "LOCKAGENTS", cmd_lockagents, "LOCKAGENTS: ssh-agent and PKCS#11 locked until a PIN" },

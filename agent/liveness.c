@@ -1,13 +1,17 @@
 /* liveness.c — proof that the chip which accepted the PIN is still the one in the field
  * (issue 12, doc/PROTOCOL.md "Presence").
  *
- * At unlock (the chip accepted PW1 for other uses, 82) the AUT public key cached for the chip is
- * pinned here, in memory, for that session. A check sends INTERNAL AUTHENTICATE over a fresh
- * random challenge and verifies the answer with the pinned key: only the chip holding the AUT
- * private key whose PIN state still stands can answer. Never a UID, ATR, label or serial (a
- * clone copies those), never a PIN (a chip whose PIN state is gone, e.g. re-tapped, fails the
- * proof), never a write: INTERNAL AUTHENTICATE moves no counter (PSO:CDS would). The check runs
- * under the card lock like any operation and leaves the applet selected. */
+ * At unlock (the chip accepted PW1 for other uses, 82) a session starts for the chip and the AUT
+ * public key cached for it is pinned here, in memory. A check has two proofs, never a UID, ATR,
+ * label or serial (a clone copies those), never a PIN, never a write:
+ * - while our OpenPGP selection and its PIN state stand: INTERNAL AUTHENTICATE over a fresh
+ *   random challenge, verified with the pinned key (1 APDU, no host secret; INTERNAL
+ *   AUTHENTICATE moves no counter, PSO:CDS would);
+ * - when that PIN state is gone (a field dropout reset the chip, another program selected another
+ *   applet) or there is no AUT key, and the chip is enrolled (`skinkey presence enroll`): the
+ *   HMAC-SHA1 challenge-response of liveness_hmac.c (2 APDUs, a secret the host keeps 0600).
+ * A wrong INTERNAL AUTHENTICATE signature is a failure, never a reason to try the other proof.
+ * The check runs under the card lock like any operation. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +26,10 @@
 
 #include "common/card.h"
 #include "common/log.h"
+#include "common/secmem.h"
 #include "common/sk_err.h"
 #include "event.h"
+#include "otp.h"
 #include "pgp.h"
 #include "skd_int.h"
 #include "sshag.h"
@@ -59,7 +65,8 @@ void skd_liveness_unlocked(const char *chip)
 	if (chip == NULL || chip[0] == '\0')
 		return;
 	if (skd_pgp_cached_sexp(chip, OPGP_KEY_AUT, &sx, &len) != 0)
-		sk_info("%s: no authentication key cached: liveness checks cannot prove this chip", chip);
+		sk_info("%s: no authentication key cached: liveness checks need the enrolled HMAC "
+		    "proof (skinkey presence enroll)", chip);
 	pthread_mutex_lock(&pin_mu);
 	agents_locked = 0;
 	for (int i = 0; i < PINNED_MAX && slot == NULL; i++)
@@ -107,16 +114,21 @@ int skd_agents_locked(void)
 	return v;
 }
 
-static EVP_PKEY *pinned_key(const char *chip)
+/* 1 when a session is unlocked for chip; *pk the pinned AUT key (NULL when none). */
+static int pinned_session(const char *chip, EVP_PKEY **pk)
 {
-	EVP_PKEY *pk = NULL;
+	int found = 0;
 
+	*pk = NULL;
 	pthread_mutex_lock(&pin_mu);
 	for (int i = 0; i < PINNED_MAX; i++)
-		if (pinned[i].sexp != NULL && strcmp(pinned[i].chip, chip) == 0)
-			pk = skd_pkey_from_sexp(pinned[i].sexp, pinned[i].len);
+		if (pinned[i].chip[0] != '\0' && strcmp(pinned[i].chip, chip) == 0) {
+			found = 1;
+			if (pinned[i].sexp != NULL)
+				*pk = skd_pkey_from_sexp(pinned[i].sexp, pinned[i].len);
+		}
 	pthread_mutex_unlock(&pin_mu);
-	return pk;
+	return found;
 }
 
 /* What INTERNAL AUTHENTICATE gets for this key type: RSA the DigestInfo of SHA-256(challenge),
@@ -206,22 +218,29 @@ static void record_failure(const char *chip, const char *why, int r)
 		sk_warn("%s: the liveness failure was not recorded", chip);
 }
 
-int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why, long long *us,
-    int *apdus)
+int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why,
+    const char **proof, long long *us, int *apdus)
 {
 	struct skd_card *h = NULL;
 	struct sk_card *sc;
 	EVP_PKEY *pk = NULL;
-	uint8_t ch[32], in[64], *sig = NULL;
+	uint8_t ch[32], in[64], *sig = NULL, key[OTP_HMAC_KEY_LEN];
 	size_t in_len = 0, sig_len = 0;
 	long long t0 = 0;
-	int r, tries = -1;
+	int r, slot = 0, enrolled;
 
 	*why = "ok";
+	*proof = "-";
 	*us = 0;
 	*apdus = 0;
-	if ((pk = pinned_key(chip)) == NULL) {
+	if (!pinned_session(chip, &pk)) {
 		*why = "no-session";     /* no PIN accepted since skinkeyd started or pins dropped */
+		r = SK_ERR_DENIED;
+		goto out;
+	}
+	enrolled = skd_presence_key_load(chip, &slot, key) == 0;
+	if (pk == NULL && !enrolled) {
+		*why = "no-proof";       /* no AUT key and no enrolment: nothing to prove with */
 		r = SK_ERR_DENIED;
 		goto out;
 	}
@@ -230,7 +249,8 @@ int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why, l
 		r = SK_ERR_NO_CARD;
 		goto out;
 	}
-	if (RAND_bytes(ch, sizeof(ch)) != 1 || (r = make_input(pk, ch, in, &in_len)) != 0) {
+	if (pk != NULL && (RAND_bytes(ch, sizeof(ch)) != 1 ||
+	    (r = make_input(pk, ch, in, &in_len)) != 0)) {
 		*why = "internal";
 		r = SK_ERR_INTERNAL;
 		goto out;
@@ -241,30 +261,43 @@ int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why, l
 	}
 	sc = skd_card_raw(h);
 	t0 = now_us();
-	/* Our SELECT must still stand: a new one would reset the PIN state, and another
-	 * applet's selection already has. Either way the chip cannot prove itself now. */
-	if (!sk_card_is_selected(sc, opgp_aid, sizeof(opgp_aid))) {
+	/* INTERNAL AUTHENTICATE only while our SELECT stands: a new one would reset the PIN state,
+	 * and another applet's selection already has. */
+	if (pk != NULL && sk_card_is_selected(sc, opgp_aid, sizeof(opgp_aid))) {
+		*proof = "aut";
+		(*apdus)++;
+		if ((r = opgp_internal_auth(sc, in, in_len, &sig, &sig_len)) == 0) {
+			if ((r = verify_sig(pk, in, in_len, sig, sig_len)) != 0)
+				*why = "wrong-answer";
+			goto release;
+		}
+		if (r == SK_ERR_CARD_REMOVED) {
+			*why = "absent";
+			goto release;
+		}
+		/* 6982: PW1 not verified in this chip session (a reset, another program) */
+		*why = "refused";
+		if (!enrolled)
+			goto release;
+		sk_debug("liveness: %s: INTERNAL AUTHENTICATE refused (%s): the HMAC proof", chip,
+		    sk_strerror(r));
+	} else if (!enrolled) {
 		*why = "pin-state-gone";
 		r = SK_ERR_DENIED;
 		goto release;
 	}
-	(*apdus)++;
-	if ((r = opgp_internal_auth(sc, in, in_len, &sig, &sig_len)) != 0) {
-		/* 6982: PW1 not verified in this chip session (a reset, another program) */
-		*why = r == SK_ERR_CARD_REMOVED ? "absent" : "refused";
-		if (r == SK_ERR_CARD_REMOVED)
-			skd_card_lost(h);
-		goto release;
-	}
-	if ((r = verify_sig(pk, in, in_len, sig, sig_len)) != 0)
-		*why = "wrong-answer";
+	*proof = "hmac";
+	*why = "ok";
+	r = skd_liveness_hmac(sc, slot, key, apdus, why);
 release:
 	*us = now_us() - t0;
+	if (r == SK_ERR_CARD_REMOVED)
+		skd_card_lost(h);
 	skd_card_release(&h);
 out:
-	(void)tries;
 	if (r != 0 && strcmp(*why, "no-session") != 0)
 		record_failure(chip, *why, r);
+	sk_wipe(key, sizeof(key));
 	free(sig);
 	EVP_PKEY_free(pk);
 	return r;

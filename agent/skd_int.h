@@ -153,10 +153,19 @@ int skd_server_events_init(void);
 void skd_liveness_unlocked(const char *chip);
 /* Forget the pinned key (NULL: every chip): checks fail until the next unlock. */
 void skd_liveness_forget(const char *chip);
-/* One check: 0 = the chip proved itself; why = ok, no-session, absent, pin-state-gone,
- * refused, wrong-answer; us = chip time; apdus = APDUs sent. Failures are recorded. */
-int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why, long long *us,
-    int *apdus);
+/* One check: 0 = the chip proved itself; why = ok, no-session, no-proof, absent,
+ * pin-state-gone, refused, wrong-answer; proof = aut (INTERNAL AUTHENTICATE), hmac (the enrolled
+ * HMAC slot) or -; us = chip time; apdus = APDUs sent. Failures are recorded. */
+int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why,
+    const char **proof, long long *us, int *apdus);
+/* liveness_hmac.c: the enrolled HMAC-SHA1 proof. key_load: SK_ERR_NOT_FOUND when the chip is
+ * not enrolled. enroll: an empty slot (want 0: the first empty one) gets a fresh secret that the
+ * host keeps 0600; SK_ERR_EXISTS when enrolled already or the slot is programmed. */
+struct sk_card;
+int skd_presence_key_load(const char *chip, int *slot, uint8_t key[20]);
+int skd_presence_enroll(struct skd_conn *c, const char *chip, int want, int *slot_out);
+int skd_liveness_hmac(struct sk_card *sc, int slot, const uint8_t key[20], int *apdus,
+    const char **why);
 /* lock-agents: the ssh-agent and PKCS#11 doors answer "locked" until the next unlock. */
 void skd_agents_lock(int on);
 int skd_agents_locked(void);

@@ -1,8 +1,10 @@
 /* presence.c — continuous presence (issue 12): while a session is unlocked (the chip accepted
  * PW1/82 at any door: skinkeyd's `unlock` event), a liveness check every presence-interval
  * (skinkeyd's LIVENESS: INTERNAL AUTHENTICATE over a fresh challenge, verified with the key
- * pinned at unlock). The chip leaving (`chip-left`), a failed proof or skinkeyd's event stream
- * dropping (fail-closed) starts presence-grace; a proof that succeeds within it cancels; when it
+ * pinned at unlock, or the enrolled HMAC proof when the chip's PIN state is gone). The chip
+ * leaving (`chip-left`), a failed proof or skinkeyd's event stream
+ * dropping (fail-closed) starts presence-grace; a proof that succeeds within it cancels (the
+ * chip coming back within grace is checked at once); when it
  * runs out, presence-actions run and the session ends until the next unlock.
  *
  * No timer exists unless a session is unlocked and presence-interval is set: the thread sleeps
@@ -295,6 +297,11 @@ static int presence_apply(const struct guard_batch *b)
 			pthread_cond_broadcast(&cv);
 		} else if (strcmp(ev->kind, "chip-left") == 0 && strcmp(c, chip) == 0) {
 			enter_grace("chip-left", now);
+		} else if (strcmp(ev->kind, "chip-seen") == 0 && strcmp(c, chip) == 0 &&
+		    state == P_GRACE) {
+			/* back within grace (a field dropout): prove it now, not at the next tick */
+			next_check_ms = now;
+			pthread_cond_broadcast(&cv);
 		} else if (strcmp(ev->kind, "key-op") == 0 && state != P_IDLE) {
 			note_ssh(ev->details);
 		}
@@ -313,14 +320,14 @@ void guard_presence_stream_lost(void)
 
 /* ---- the thread: checks and deadlines ---- */
 
-struct live { char why[32]; long long us; int apdus; };
+struct live { char why[32]; long long us; int apdus; char proof[16]; };
 
 static gpg_error_t on_live(void *arg, const char *line)
 {
 	struct live *l = arg;
 
 	if (strncmp(line, "LIVENESS ", 9) == 0 &&
-	    sscanf(line + 9, "%31s %lld %d", l->why, &l->us, &l->apdus) < 1)
+	    sscanf(line + 9, "%31s %lld %d %15s", l->why, &l->us, &l->apdus, l->proof) < 1)
 		l->why[0] = '\0';
 	return 0;
 }
@@ -379,8 +386,8 @@ static void *presence_thread(void *arg)
 				continue;
 			now = mono_ms();
 			if (r == 0)
-				sk_debug("presence: chip %s proved itself (%lld us on the chip, %d APDU)",
-				    chip, l.us, l.apdus);
+				sk_debug("presence: chip %s proved itself (%lld us on the chip, %d APDU, %s)",
+				    chip, l.us, l.apdus, l.proof);
 			if (r == 0 && state == P_GRACE) {
 				sk_info("presence: chip %s proved itself within grace", chip);
 				state = P_PRESENT;
