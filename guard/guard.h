@@ -43,6 +43,12 @@ int guard_record_init(int force_print);
 extern const struct guard_consumer guard_presence;
 /* The stream lost skinkeyd (fail-closed: an unlocked session ends after grace). */
 void guard_presence_stream_lost(void);
+/* logind reports the session idle (presence_idle.c): the watched session ends without grace or
+ * actions; chip receives its id ("" when none). 0: drop the PINs now. */
+int guard_presence_idle(char *chip, size_t n);
+/* presence_idle.c: watch the logind session's IdleHint (a thread blocked on the bus; no timer). */
+int guard_presence_idle_start(void);
+void guard_presence_idle_stop(void);
 
 /* The stream (stream.c): connect, read, hand out, acknowledge; returns when skinkeyd is gone
  * and does not come back within a few seconds. */

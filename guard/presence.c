@@ -318,6 +318,21 @@ void guard_presence_stream_lost(void)
 	pthread_mutex_unlock(&mu);
 }
 
+int guard_presence_idle(char *c, size_t n)
+{
+	pthread_mutex_lock(&mu);
+	snprintf(c, n, "%s", chip);
+	if (state != P_IDLE) {
+		sk_info("presence: session idle: the watch of chip %s ends (no actions)", chip);
+		state = P_IDLE;
+		snprintf(reason, sizeof(reason), "session-idle");
+		write_state_file();
+		pthread_cond_broadcast(&cv);
+	}
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
 /* ---- the thread: checks and deadlines ---- */
 
 struct live { char why[32]; long long us; int apdus; char proof[16]; };
@@ -428,6 +443,7 @@ static int presence_start(void)
 		return SK_ERR_INTERNAL;
 	}
 	thr_started = 1;
+	(void)guard_presence_idle_start();
 	sk_info("presence: interval %lld ms, grace %lld ms", (long long)guard_config.presence_interval_ms,
 	    (long long)guard_config.presence_grace_ms);
 	return 0;
@@ -441,6 +457,7 @@ static void presence_stop(void)
 
 	if (!thr_started)
 		return;
+	guard_presence_idle_stop();
 	pthread_mutex_lock(&mu);
 	stream_down = 1;
 	now = mono_ms();

@@ -2,6 +2,7 @@
 # org.freedesktop.login1 (tests/lib/login1_stub.py) that logs Session.Lock calls with their time.
 # sysbus_start  -> exports DBUS_SYSTEM_BUS_ADDRESS, sets LOGIN1_LOG, SYSBUS_PID, LOGIN1_PID
 # login1_locks  -> how many Lock calls so far
+# login1_idle B -> the stub session's IdleHint set to B (true|false), PropertiesChanged emitted
 sysbus_start() {
 	local dir=$SKNS_SCRATCH/sysbus
 	mkdir -p "$dir"
@@ -32,3 +33,5 @@ CONF
 	wait_for 10 grep -qx READY "$LOGIN1_LOG" || fail "stub login1 did not start"
 }
 login1_locks() { grep -c '^LOCK ' "$LOGIN1_LOG" || true; }
+# login1_idle true|false: the session's IdleHint as logind announces it (PropertiesChanged)
+login1_idle() { dbus-send --system --print-reply --dest=org.freedesktop.login1 /org/freedesktop/login1/session/c1 org.freedesktop.login1.Session.SetIdleHint "boolean:$1" > /dev/null; }
