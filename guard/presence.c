@@ -286,13 +286,23 @@ static int presence_apply(const struct guard_batch *b)
 		const struct guard_event *ev = &b->ev[i];
 
 		audit_detail(ev->details, "chip", c, sizeof(c));
-		if (strcmp(ev->kind, "unlock") == 0 && c[0] != '\0') {
-			if (state != P_PRESENT || strcmp(chip, c) != 0)
+		if (strcmp(ev->kind, "unlock") == 0 && c[0] != '\0' && state == P_GRACE &&
+		    strcmp(chip, c) == 0) {
+			/* a PIN accepted under this chip id (a cached one re-verified after a reset)
+			 * proves nothing: a clone with the same serial accepts it too. Only a proof
+			 * ends the grace; the PIN state is back, so check now. */
+			next_check_ms = now;
+			pthread_cond_broadcast(&cv);
+		} else if (strcmp(ev->kind, "unlock") == 0 && c[0] != '\0') {
+			if (state != P_PRESENT || strcmp(chip, c) != 0) {
 				sk_info("presence: session unlocked with chip %s", c);
+				/* only a new session sets the clock: unlocks arriving faster than the
+				 * interval (every operation re-verifying) must not postpone checks */
+				next_check_ms = now + (int64_t)guard_config.presence_interval_ms;
+			}
 			snprintf(chip, sizeof(chip), "%s", c);
 			state = P_PRESENT;
 			reason[0] = '\0';
-			next_check_ms = now + (int64_t)guard_config.presence_interval_ms;
 			write_state_file();
 			pthread_cond_broadcast(&cv);
 		} else if (strcmp(ev->kind, "chip-left") == 0 && strcmp(c, chip) == 0) {
