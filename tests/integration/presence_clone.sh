@@ -21,15 +21,7 @@ proofs() { grep -c 'proved itself' "$SKNS_LOG/guard.log" || true; }
 proofs_ge() { [ "$(proofs)" -ge "$1" ]; }
 stat_of() { sim stats | sed -n "s/^$1=//p"; }
 
-SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
-tok=$(pkcs11-tool --module "$SO" -L 2>/dev/null | sed -n 's/^ *token label *: *\(fs-[0-9a-f]* OpenPGP\).*/\1/p' | head -1)
-[ -n "$tok" ] || fail "no PKCS#11 token"
-
-# gpg through skinkey-scd from here on (the keys were made with GnuPG's scdaemon)
-GPGCARD_SCD=skinkey gpgcard_setup_agent
-gpg --card-status > /dev/null 2>&1 || fail "gpg --card-status through skinkey-scd"
-gpg_sign() { echo "load $1" | gpg --batch --pinentry-mode ask -u presence@example.org --clearsign 2> /dev/null | gpg --batch --verify 2> /dev/null; }
-gpg_sign 0 || fail "a gpg signature through skinkey-scd before the load"
+presence_load_setup
 
 ssh_login_check "$SSH_AUTH_SOCK" || fail "ssh login through the skinkey agent failed"
 wait_for 60 pstate_is present || fail "no presence session after the unlock"
@@ -43,32 +35,22 @@ retries0=$(tries)
 [ -n "$retries0" ] || fail "no PIN status for $chip"
 note "PIN status before: $retries0"
 
-# 1. 60 s of checks beside a load; zero EEPROM writes, zero retries spent, no failure
+# 1. 60 s of checks beside a load: no EEPROM write by the checks, no retry spent, no failure
 sim reset-stats > /dev/null
 p0=$(proofs)
-end=$(( $(date +%s) + 60 ))
-ops=0
-while [ "$(date +%s)" -lt "$end" ]; do
-	# three clients at once on the one daemon that owns the chip, beside the guard's checks
-	gpg_sign "$ops" & g=$!
-	pkcs11-tool --module "$SO" --token-label "$tok" -O > /dev/null 2>&1 & k=$!
-	ssh_login_check "$SSH_AUTH_SOCK" || fail "an ssh login of the load failed beside the checks"
-	wait "$g" || fail "a gpg signature of the load failed beside the checks"
-	wait "$k" || fail "a PKCS#11 listing of the load failed"
-	ops=$((ops + 3))
-done
+presence_load 60
+ops=$LOAD_OPS
 p1=$(proofs)
 note "60 s: $((p1 - p0)) liveness proofs beside $ops load operations ($(grep -c 'APDU, aut)' "$SKNS_LOG/guard.log") INTERNAL AUTHENTICATE, $(grep -c 'APDU, hmac)' "$SKNS_LOG/guard.log") HMAC in the whole run)"
 [ $((p1 - p0)) -ge 30 ] || fail "only $((p1 - p0)) liveness proofs in 60 s at a 1 s interval"
 if grep -q 'presence: chip .*: liveness' "$SKNS_LOG/guard.log"; then fail "a liveness check failed under load: $(grep 'liveness:' "$SKNS_LOG/guard.log" | head -3)"; fi
 # the load's own writes: each gpg signature moves the signature counter (PSO:CDS, INS 2A); the
 # checks (INS 88, ykhmac 01 with a challenge) and everything else write nothing
-sigs=$((ops / 3))
+sigs=$LOAD_SIGS
 expect_eq "$(sim stats | grep '^writes_' | tr '\n' ' ')" "writes_openpgp_2A=$sigs " "per-command EEPROM writes during 60 s of checks and the load ($sigs gpg signatures)"
 expect_eq "$(stat_of state_writes)" "$sigs" "EEPROM writes during 60 s of checks and the load"
 expect_eq "$(tries)" "$retries0" "PIN retry counters (P11PINSTATUS)"
 expect_eq "$(login1_locks)" 0 "Lock calls while the chip stayed"
-note "liveness APDUs per check (openpgp, last minute): $(stat_of apdus_openpgp) APDUs for $((p1 - p0)) checks and $ops operations"
 
 # 2. a clone swapped in, the reader never sees the chip leave: the next check fails -> Lock
 t0=$(date +%s.%N)

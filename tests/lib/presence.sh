@@ -34,3 +34,41 @@ presence_setup() {
 	ssh-add -L > "$HOME/agent.pub" || fail "ssh-add -L"
 	sshd_start "$HOME/agent.pub"
 }
+
+# presence_load_setup: after presence_setup, the clients of the load: gpg through skinkey-scd (the
+# keys were made with GnuPG's scdaemon), the PKCS#11 token (SO, TOK), one signature to start.
+presence_load_setup() {
+	SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
+	TOK=$(pkcs11-tool --module "$SO" -L 2>/dev/null | sed -n 's/^ *token label *: *\(fs-[0-9a-f]* OpenPGP\).*/\1/p' | head -1)
+	[ -n "$TOK" ] || fail "no PKCS#11 token"
+	GPGCARD_SCD=skinkey gpgcard_setup_agent
+	gpg --card-status > /dev/null 2>&1 || fail "gpg --card-status through skinkey-scd"
+	presence_gpg_sign 0 || fail "a gpg signature through skinkey-scd before the load"
+}
+presence_gpg_sign() {
+	echo "load $1" | gpg --batch --pinentry-mode ask -u presence@example.org --clearsign 2> /dev/null |
+		gpg --batch --verify 2> /dev/null
+}
+# presence_load SECONDS [count]: rounds of a gpg signature, a PKCS#11 listing and an ssh login at
+# once (three clients of the one daemon that owns the chip) until SECONDS have passed. Sets
+# LOAD_OPS, LOAD_SIGS and LOAD_FAIL_GPG/_P11/_SSH; without "count" the first failure fails the test.
+presence_load() {
+	local end=$(( $(date +%s) + $1 )) g k rg rk rs
+	LOAD_OPS=0 LOAD_SIGS=0 LOAD_FAIL_GPG=0 LOAD_FAIL_P11=0 LOAD_FAIL_SSH=0
+	while [ "$(date +%s)" -lt "$end" ]; do
+		presence_gpg_sign "$LOAD_OPS" & g=$!
+		pkcs11-tool --module "$SO" --token-label "$TOK" -O > /dev/null 2>&1 & k=$!
+		ssh_login_check "$SSH_AUTH_SOCK"; rs=$?
+		wait "$g"; rg=$?
+		wait "$k"; rk=$?
+		LOAD_OPS=$((LOAD_OPS + 3)); LOAD_SIGS=$((LOAD_SIGS + 1))
+		[ "$rg" = 0 ] || LOAD_FAIL_GPG=$((LOAD_FAIL_GPG + 1))
+		[ "$rk" = 0 ] || LOAD_FAIL_P11=$((LOAD_FAIL_P11 + 1))
+		[ "$rs" = 0 ] || LOAD_FAIL_SSH=$((LOAD_FAIL_SSH + 1))
+		if [ "${2:-}" != count ]; then
+			[ "$rg" = 0 ] || fail "a gpg signature of the load failed beside the checks"
+			[ "$rk" = 0 ] || fail "a PKCS#11 listing of the load failed beside the checks"
+			[ "$rs" = 0 ] || fail "an ssh login of the load failed beside the checks"
+		fi
+	done
+}
