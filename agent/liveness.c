@@ -287,7 +287,6 @@ int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why,
 		goto release;
 	}
 	*proof = "hmac";
-	*why = "ok";
 	r = skd_liveness_hmac(sc, slot, key, apdus, why);
 release:
 	*us = now_us() - t0;

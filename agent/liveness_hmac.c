@@ -162,6 +162,7 @@ int skd_liveness_hmac(struct sk_card *sc, int slot, const uint8_t key[OTP_HMAC_K
 	unsigned int wlen = 0;
 	int r;
 
+	*why = "ok";
 	if (RAND_bytes(ch, sizeof(ch)) != 1 ||
 	    HMAC(EVP_sha1(), key, OTP_HMAC_KEY_LEN, ch, sizeof(ch), want, &wlen) == NULL ||
 	    wlen != OTP_HMAC_LEN) {

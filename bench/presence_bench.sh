@@ -3,7 +3,8 @@
 # - idle wake-ups per minute of skinkeyd and skinkey-guard with presence-interval set and no
 #   session unlocked (context switches of all threads over 60 s);
 # - APDUs and time on the chip per liveness check (`skinkey presence test`, and the simulator's
-#   APDU count over the checks of 10 quiet seconds);
+#   APDU count over the checks of 10 quiet seconds), for INTERNAL AUTHENTICATE and, after
+#   `skinkey presence enroll` (its APDUs and EEPROM writes), for the enrolled HMAC proof;
 # - lock latency (stub logind's Session.Lock time) after the chip leaves and after a failed check
 #   (a clone swapped in without the reader seeing a removal: at most one interval + grace), p50/p99
 #   over RUNS each. interval 1 s, grace 2 s.
@@ -45,7 +46,17 @@ unlock
 for _ in $(seq 20); do skinkey presence test; done | sed -n 's/.*itself: \([0-9]*\) APDU, \([0-9.]*\) ms.*/\1 \2/p' > "$SKNS_SCRATCH/checks"
 echo "per check (skinkey presence test x20): APDUs $(awk '{s+=$1} END {printf "%.1f", s/NR}' "$SKNS_SCRATCH/checks"), ms on the chip p50 $(awk '{print $2}' "$SKNS_SCRATCH/checks" | pct 50) p99 $(awk '{print $2}' "$SKNS_SCRATCH/checks" | pct 99)"
 sim reset-stats > /dev/null; sleep 10
-echo "quiet session, 10 s at 1 s interval: $(sim stats | sed -n 's/^apdus=//p') APDUs, $(sim stats | sed -n 's/^state_writes=//p') EEPROM writes"
+echo "quiet session, 10 s at 1 s interval (INTERNAL AUTHENTICATE): $(sim stats | sed -n 's/^apdus=//p') APDUs, $(sim stats | sed -n 's/^state_writes=//p') EEPROM writes"
+# the PIN-free proof: enrolled, and the OpenPGP selection taken by another program
+sim reset-stats > /dev/null
+skinkey presence enroll > /dev/null || fail "skinkey presence enroll"
+echo "enrolment (skinkey presence enroll): $(sim stats | sed -n 's/^apdus=//p') APDUs, $(sim stats | sed -n 's/^state_writes=//p') EEPROM write ($(sim stats | grep '^writes_' | tr '\n' ' '))"
+apdu 00A4040007A0000005272101 > /dev/null || fail "SELECT OATH"
+for _ in $(seq 20); do skinkey presence test; done > "$SKNS_SCRATCH/hchecks"
+sed -n 's/.*itself: \([0-9]*\) APDU, \([0-9.]*\) ms.*HMAC.*/\1 \2/p' "$SKNS_SCRATCH/hchecks" > "$SKNS_SCRATCH/hmac"
+echo "per check, enrolled HMAC proof (x20 after another program selected OATH; the first one is INTERNAL AUTHENTICATE refused + HMAC): $(wc -l < "$SKNS_SCRATCH/hmac") HMAC proofs, APDUs $(awk '{s+=$1} END {printf "%.2f", s/NR}' "$SKNS_SCRATCH/hmac") (first $(head -1 "$SKNS_SCRATCH/hmac" | cut -d' ' -f1), then $(sed -n 2p "$SKNS_SCRATCH/hmac" | cut -d' ' -f1)), ms on the chip p50 $(awk '{print $2}' "$SKNS_SCRATCH/hmac" | pct 50) p99 $(awk '{print $2}' "$SKNS_SCRATCH/hmac" | pct 99)"
+sim reset-stats > /dev/null; sleep 10
+echo "quiet session, 10 s at 1 s interval (HMAC proof): $(sim stats | sed -n 's/^apdus=//p') APDUs, $(sim stats | sed -n 's/^state_writes=//p') EEPROM writes"
 a=$(switches "$pid"); ga=$(switches "$gpid"); sleep 60; b=$(switches "$pid"); gb=$(switches "$gpid")
 echo "wake-ups per minute during a session (1 s interval): skinkeyd $((b - a)), skinkey-guard $((gb - ga))"
 
