@@ -35,6 +35,12 @@ duress_shows_only none "pkcs11-tool -L (locked)" "$out"
 out=$(p11 --token-label "fs-locked OpenPGP" -O 2>&1) || true
 grep -qi 'Public Key Object' <<< "$out" && fail "locked token lists objects: $out"
 
+# a wrong PIN: the applet's SELECT and one SELECT_CONTEXT, never retried; the chip stays locked
+sim reset-stats > /dev/null
+out=$(printf '999999\n' | skinkey duress unlock 2>&1) && fail "a wrong PIN unlocked: $out"
+expect_eq "$(sim_apdus)" 2 "wrong PIN: SELECT + SELECT_CONTEXT, nothing more"
+expect_match "$(skinkey chips 2>&1)" 'fs-locked' "still locked after a wrong PIN"
+
 # each context: a P-256 AUT key on its own instance (PKCS#11 keygen, its Admin PIN)
 for pin in 123456 222222; do
 	chip=$(unlock "$pin")
