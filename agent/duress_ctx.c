@@ -88,8 +88,8 @@ static void end_context(const char *chip)
 	pthread_mutex_unlock(&du_mu);
 	publish_context(was, ctx, NULL);
 	skd_liveness_forget(was);
-	/* Until the per-context records (ctxdisk) hold them: the context's cached public data
-	 * lives in state.db only while the context is active. */
+	/* The context's rows live in its record (ctxrec_skd.c); anything of it state.db got all
+	 * the same (written before the record opened) goes, overwritten. */
 	skd_state_chip_forget(was);
 	sk_info("duress: the chip's context ended: the next PIN goes to the DuressApplet again");
 }
