@@ -41,6 +41,12 @@ static struct {
 	int dirty;
 } act;
 
+/* Chip ids of contexts that ended in this daemon's life: a write for one that comes late (an
+ * operation still running at the lock) is dropped, never sent to state.db in clear. */
+#define ENDED_MAX 8
+static char ended[ENDED_MAX][SKD_CHIPID_MAX];
+static size_t n_ended;
+
 static int default_path(char *buf, size_t n)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
@@ -106,10 +112,25 @@ static int flush_held(void)
 	return r;
 }
 
+static int ended_held(const char *chip)
+{
+	for (size_t i = 0; chip != NULL && i < n_ended; i++)
+		if (strcmp(ended[i], chip) == 0)
+			return 1;
+	return 0;
+}
+
 static void end_held(void)
 {
 	if (act.chip[0] == '\0')
 		return;
+	if (!ended_held(act.chip)) {
+		if (n_ended == ENDED_MAX)
+			memmove(ended[0], ended[1], sizeof(ended[0]) * (ENDED_MAX - 1));
+		else
+			n_ended++;
+		snprintf(ended[n_ended - 1], sizeof(ended[0]), "%s", act.chip);
+	}
 	flush_held();
 	ctxrec_free(&act.rec);
 	sk_secure_free(act.key);
@@ -199,7 +220,7 @@ int skd_ctxrec_owns(const char *chip)
 	int on;
 
 	pthread_mutex_lock(&mu);
-	on = owns_held(chip);
+	on = owns_held(chip) || ended_held(chip);
 	pthread_mutex_unlock(&mu);
 	return on;
 }
@@ -310,8 +331,11 @@ int skd_ctxrec_chip_seen(const char *chip, const char *applets, int64_t now)
 	int r = SK_ERR_NOT_FOUND, was;
 
 	pthread_mutex_lock(&mu);
-	if (!owns_held(chip))
+	if (!owns_held(chip)) {
+		if (ended_held(chip))
+			r = 0;   /* a late chip-seen of an ended context: dropped */
 		goto out;
+	}
 	if (i64_of(FIRST_KEY) == 0)
 		put_held(FIRST_KEY, 1, (const uint8_t *)&now, sizeof(now), 0);
 	was = act.dirty;   /* last-seen alone is no reason to write the record (an fsync) */

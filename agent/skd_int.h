@@ -58,7 +58,9 @@ int skd_ctxrec_open(const char *path_or_null);
 void skd_ctxrec_close(void);               /* the active context's record sealed, key wiped */
 const char *skd_ctxrec_path(void);         /* "" when unusable */
 int skd_ctxrec_events_init(void);          /* SKD_EV_CONTEXT: open / seal the context's record */
-/* chip is the active context's: state.c sends its rows and cache here, never to state.db. */
+/* chip is the active context's, or a context's that ended in this daemon's life: state.c sends
+ * its rows and cache here, never to state.db (for an ended one, reads find nothing and writes
+ * are dropped). */
 int skd_ctxrec_owns(const char *chip);
 int skd_ctxrec_get(const char *chip, const char *key, uint8_t **val, size_t *len);
 int skd_ctxrec_put(const char *chip, const char *key, const uint8_t *val, size_t len);

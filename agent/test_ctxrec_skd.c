@@ -86,6 +86,7 @@ int main(void)
 	CHECK(rows_naming(db, "fs-plain") == 1);
 
 	/* context 1 active: everything for its chip stays out of state.db */
+	CHECK(!skd_ctxrec_owns(chip));
 	context(chip, 1, s1);
 	CHECK(skd_ctxrec_owns(chip) && !skd_ctxrec_owns("fs-plain"));
 	CHECK(skd_state_chip_seen(chip, "openpgp,ykhmac", 100) == 0);
@@ -110,10 +111,16 @@ int main(void)
 
 	/* the end: nothing listed, nothing in state.db, the chip is an unknown one */
 	context(chip, 1, NULL);
-	CHECK(!skd_ctxrec_owns(chip));
 	CHECK(skd_state_chip_get(chip, &ci) == SK_ERR_NOT_FOUND);
 	CHECK(skd_state_chip_list(&v, &n) == 0 && n == 1);
 	free(v);
+	CHECK(rows_naming(db, chip) == 0);
+	/* late writes for the ended context (an operation that outlived the lock): dropped */
+	CHECK(skd_ctxrec_owns(chip));
+	CHECK(skd_state_chip_seen(chip, "openpgp", 200) == 0);
+	CHECK(skd_cache_put(chip, "opgp.grip.3", (const uint8_t *)"LATE", 4) != 0);
+	CHECK(skd_cache_get(chip, "opgp.grip.1", &val, &len) == SK_ERR_NOT_FOUND);
+	CHECK(skd_state_chip_label(chip, "late") == SK_ERR_NOT_FOUND);
 	CHECK(rows_naming(db, chip) == 0);
 
 	/* another secret in the same slot: the record does not open (started empty) */
