@@ -4,7 +4,8 @@
 # (skinkeyd's pinentry), the DuressApplet picks the decoy, and gpg sees the decoy's instance only:
 # keys generated there, a signature and a git commit that verify against the decoy key. A
 # removal forgets the context; the next PIN (the primary's) shows the primary's instance, with
-# none of the decoy's keys. In the simulator's trace every SELECT_CONTEXT follows the
+# none of the decoy's keys (before that, gpg's next signature after a removal asks the PIN again
+# and signs with the decoy). In the simulator's trace every SELECT_CONTEXT follows the
 # DuressApplet's SELECT in the same transaction.
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
@@ -65,7 +66,20 @@ expect_eq "$(grep -c user "$HOME/.test-pins.log")" 1 "no PIN asked again while t
 grep -q 'SETDESC.*unlock the card' "$SKNS_LOG/pinentry.log" 2>/dev/null &&
 	fail "gpg's pinentry was asked for PW1: the unlock's PIN was not reused"
 
-# removal: the context is forgotten, the next unlock asks again
+# removal: the context is forgotten; gpg's next signature (a key stub naming the decoy's
+# serial) has the unlock ask the PIN again, then signs with the decoy key
+asked=$(grep -c user "$HOME/.test-pins.log")
+sim_out
+wait_for 60 bash -c "! skinkey chips 2>/dev/null | grep -q '${DECOY_CHIP}'" ||
+	fail "the decoy context outlived the removal: $(skinkey chips 2>&1)"
+sim_in
+wait_for 60 bash -c "skinkey chips 2>/dev/null | grep -q fs-locked" ||
+	fail "not locked again after the removal: $(skinkey chips 2>&1)"
+gpg --batch -u decoy@example.org --sign -o "$S/msg2.gpg" "$S/msg" || fail "gpg --sign after a removal"
+gpg --verify "$S/msg2.gpg" 2> "$S/verify2.txt" || fail "gpg --verify: $(cat "$S/verify2.txt")"
+expect_match "$(cat "$S/verify2.txt")" 'Good signature from "Decoy User' "decoy signature after a removal"
+expect_eq "$(grep -c user "$HOME/.test-pins.log")" "$((asked + 1))" "the signature after the removal asked the PIN again"
+
 asked=$(grep -c user "$HOME/.test-pins.log")
 sim_out
 wait_for 60 bash -c "! skinkey chips 2>/dev/null | grep -q '${DECOY_CHIP}'" ||
