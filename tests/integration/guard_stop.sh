@@ -53,6 +53,7 @@ op() {  # op DOOR: one key operation; 0 when the client saw success
 	esac > "$S/$1.out" 2>&1
 }
 outbox() { /usr/bin/python3 -c 'import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute("select count(*) from outbox").fetchone()[0])' "$STATE_DB"; }
+outbox_empty() { [ "$(outbox)" = 0 ]; }
 frozen() { [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = T ]; }
 
 doors="gpg ssh p11 fido hmac oath"
@@ -60,7 +61,7 @@ for door in $doors; do op "$door" || fail "$door before the freeze: $(cat "$S/$d
 g=$(pgrep -x skinkey-guard | head -1)
 for door in $doors; do
 	# nothing waits for the guard: the gate before the operation passes
-	wait_for 60 test "$(outbox)" = 0 || fail "the outbox did not empty"
+	wait_for 60 outbox_empty || fail "the outbox did not empty"
 	kill -STOP "$g"; wait_for 60 frozen "$g" || fail "the guard did not stop"
 	if op "$door"; then fail "$door: an answer released while the guard did not acknowledge its event"; fi
 	[ "$(outbox)" -ge 1 ] || fail "$door: its event is not waiting in the outbox"
@@ -79,7 +80,7 @@ n=$(grep -c 'does not acknowledge events within 1000 ms: .* answer withheld' "$S
 
 # SIGCONT: every door works again, and the chain holds each refused operation once
 for door in $doors; do op "$door" || fail "$door after SIGCONT: $(cat "$S/$door.out")"; done
-wait_for 60 test "$(outbox)" = 0 || fail "the outbox did not empty"
+wait_for 60 outbox_empty || fail "the outbox did not empty"
 skinkey --json audit export > "$S/export.json" || fail "export"
 /usr/bin/python3 - "$S/export.json" <<'PY' || fail "the chain does not hold the refused operations exactly once"
 import collections, json, sys
