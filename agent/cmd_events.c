@@ -1,7 +1,12 @@
 /* cmd_events.c — the event stream for skinkey-guard (doc/PROTOCOL.md, "Events"):
- *   EVENTS [--wait] [--after=SEQ]  S OUTBOX <stream id>, then S EVENT <seq> <ts_ms> <kind>
+ *   EVENTS [--wait] [--after=SEQ] [--ctx=GEN]
+ *                                  S OUTBOX <stream id>, then S EVENT <seq> <ts_ms> <kind>
  *                                  <details> for up to 64 waiting events, oldest first; --wait
- *                                  blocks until there is at least one
+ *                                  blocks until there is at least one. --ctx (the guard only):
+ *                                  also when the duress context moved past GEN, then first
+ *                                  S CONTEXT <gen> <id|-> <since seq> <hex key|->
+ *   TESTCONTEXT <id> <64 hex>|end   tests only (skinkeyd started with SKINKEY_TEST_HOOKS=1):
+ *                                  publish SKD_EV_CONTEXT as the duress unlock does
  *   SEEN SEQ                       the guard received every event up to SEQ: the answers of the
  *                                  operations that wait for their event's receipt go out
  *   ACK SEQ                        every event up to SEQ is recorded: delete it from the outbox
@@ -11,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/secmem.h"
 #include "common/sk_err.h"
+#include "event.h"
 #include "skd_int.h"
 
 #define EVENTS_BATCH 64
@@ -61,21 +68,54 @@ static uint64_t parse_seq(const char *s, int *ok)
 	return (uint64_t)v;
 }
 
+/* S CONTEXT: the key only to the process that holds the guard's lock, only over this socket. */
+static gpg_error_t send_context(assuan_context_t ctx)
+{
+	struct skd_ctxkey k;
+	char line[200];
+	int n;
+	gpg_error_t e;
+
+	skd_ctxkey_get(&k);
+	n = snprintf(line, sizeof(line), "%llu ", (unsigned long long)k.gen);
+	if (k.context >= 0)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%d", k.context);
+	else
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "-");
+	n += snprintf(line + n, sizeof(line) - (size_t)n, " %llu ", (unsigned long long)k.since);
+	if (k.has_key)
+		for (int i = 0; i < SKD_CTXKEY_LEN; i++)
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", k.key[i]);
+	else
+		snprintf(line + n, sizeof(line) - (size_t)n, "-");
+	e = assuan_write_status(ctx, "CONTEXT", line);
+	sk_wipe(line, sizeof(line));
+	sk_wipe(&k, sizeof(k));
+	return e;
+}
+
 static gpg_error_t cmd_events(assuan_context_t ctx, char *line)
 {
 	struct batch b = { { NULL }, 0 };
-	const char *after_opt = strstr(line, "--after=");
-	uint64_t after = 0;
+	const char *after_opt = strstr(line, "--after="), *ctx_opt = strstr(line, "--ctx=");
+	uint64_t after = 0, ctx_gen = UINT64_MAX;
 	gpg_error_t e = 0;
 	int r, n = 0, ok = 1;
 
 	if (after_opt != NULL)
 		after = parse_seq(after_opt + 8, &ok);
+	if (ok && ctx_opt != NULL)
+		ctx_gen = parse_seq(ctx_opt + 6, &ok);
 	if (!ok)
-		return skd_fail(ctx, SK_ERR_ARG, "EVENTS --after=SEQ");
+		return skd_fail(ctx, SK_ERR_ARG, "EVENTS --after=SEQ --ctx=GEN");
+	if (ctx_opt != NULL && (skd_event_peer_pid() <= 0 ||
+	    skd_event_peer_pid() != skd_guard_pid()))
+		return skd_fail(ctx, SK_ERR_DENIED, "EVENTS --ctx (skinkey-guard only)");
 	skd_conn_not_idle_counted(skd_conn_get(ctx));
-	if (strstr(line, "--wait") != NULL && (r = skd_outbox_wait(after)) != 0)
+	if (strstr(line, "--wait") != NULL && (r = skd_outbox_wait_ctx(after, ctx_gen)) != 0)
 		return skd_fail(ctx, r, "EVENTS");
+	if (ctx_gen != UINT64_MAX && skd_ctxkey_gen() != ctx_gen && (e = send_context(ctx)) != 0)
+		return e;
 	if ((r = skd_outbox_fetch(after, EVENTS_BATCH, collect, &b, &n)) != 0) {
 		e = skd_fail(ctx, r, "EVENTS");
 		goto out;
@@ -113,8 +153,39 @@ static gpg_error_t cmd_seen(assuan_context_t ctx, char *line)
 	return skd_outbox_seen(seq) == 0 ? 0 : skd_fail(ctx, SK_ERR_INTERNAL, "SEEN");
 }
 
+static gpg_error_t cmd_testcontext(assuan_context_t ctx, char *line)
+{
+	const char *hooks = getenv("SKINKEY_TEST_HOOKS");
+	struct skd_event ev = { .kind = SKD_EV_CONTEXT, .counter = -1, .retries = -1 };
+	uint8_t secret[32];
+	char chip[64];
+	int id = -1, off = 0;
+
+	if (hooks == NULL || strcmp(hooks, "1") != 0)
+		return skd_fail(ctx, SK_ERR_UNSUPPORTED, "TESTCONTEXT (tests only)");
+	if (sscanf(line, "%d %n", &id, &off) != 1 || id < 0 || id > 2)
+		return skd_fail(ctx, SK_ERR_ARG, "TESTCONTEXT <id> <64 hex>|end");
+	snprintf(chip, sizeof(chip), "fs-testcontext%d", id);
+	ev.chip = chip;
+	ev.context = id;
+	if (strcmp(line + off, "end") != 0) {
+		for (int i = 0; i < 32; i++) {
+			unsigned v;
+			if (sscanf(line + off + 2 * i, "%2x", &v) != 1)
+				return skd_fail(ctx, SK_ERR_ARG, "TESTCONTEXT <id> <64 hex>|end");
+			secret[i] = (uint8_t)v;
+		}
+		ev.ctx_secret = secret;
+		ev.ctx_secret_len = sizeof(secret);
+	}
+	skd_event_publish(&ev);
+	sk_wipe(secret, sizeof(secret));
+	return 0;
+}
+
 const struct skd_cmd skd_cmds_events[] = {
 	{ "EVENTS", cmd_events, "EVENTS [--wait] [--after=SEQ]: recorded events not yet acknowledged" },
+	{ "TESTCONTEXT", cmd_testcontext, "TESTCONTEXT <id> <64 hex>|end: tests only" },
 	{ "SEEN", cmd_seen, "SEEN SEQ: skinkey-guard received the events up to SEQ (not yet recorded)" },
 	{ "ACK", cmd_ack, "ACK SEQ: events up to SEQ are recorded (skinkey-guard)" },
 	{ NULL, NULL, NULL }

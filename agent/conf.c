@@ -28,7 +28,7 @@ struct skd_conf skd_config = { .tap_timeout_ms = 30000, .inquire_timeout_ms = 30
 static const char *const known_keys[] = {
 	"tap-timeout", "inquire-timeout", "pin-cache", "log-level", "reader-allow", "reader-deny", "idle-exit", "pinentry-program", "vault-originality",
 	"audit", "audit-deadline", "anchor-command",
-	"presence-interval", "presence-grace", "presence-actions", "duress", NULL
+	"presence-interval", "presence-grace", "presence-actions", "burn-actions", "duress", NULL
 };
 
 void skd_conf_defaults(struct skd_conf *c)

@@ -26,6 +26,25 @@ int skd_guard_running(void)
 	return skc_guard_running();
 }
 
+int skd_guard_pid(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct flock fl;
+	int fd, pid = 0;
+
+	if (skc_socket_dir(dir, sizeof(dir)) != 0 ||
+	    snprintf(path, sizeof(path), "%s/guard.lock", dir) >= (int)sizeof(path) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		pid = (int)fl.l_pid;
+	close(fd);
+	return pid;
+}
+
 static int is_exec(const char *p)
 {
 	return access(p, X_OK) == 0;

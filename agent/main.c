@@ -87,7 +87,7 @@ static int wire_events(void)
 
 	if ((r = skd_server_events_init()) != 0 || (r = skd_pincache_events_init()) != 0 ||
 	    (r = skd_pgp_events_init()) != 0 || (r = skd_duress_events_init()) != 0 ||
-	    (r = skd_ctxrec_events_init()) != 0)
+	    (r = skd_ctxrec_events_init()) != 0 || (r = skd_ctxkey_events_init()) != 0)
 		sk_error("cannot subscribe to events: %s", sk_strerror(r));
 	return r;
 }

@@ -202,6 +202,8 @@ out:
 	return r;
 }
 
+static int64_t max_seq_locked(void);
+
 static int has_after(uint64_t after)
 {
 	sqlite3_stmt *st = NULL;
@@ -218,7 +220,7 @@ static int has_after(uint64_t after)
 	return r;
 }
 
-int skd_outbox_wait(uint64_t after)
+int skd_outbox_wait_ctx(uint64_t after, uint64_t ctx_gen)
 {
 	int r;
 
@@ -231,11 +233,36 @@ int skd_outbox_wait(uint64_t after)
 		}
 		if ((r = has_after(after)) != 0)
 			break;
+		if (ctx_gen != UINT64_MAX && skd_ctxkey_gen() != ctx_gen)
+			break;
 		while (gen == ob_gen && ob != NULL)
 			pthread_cond_wait(&ob_cv, &ob_mu);
 	}
 	pthread_mutex_unlock(&ob_mu);
 	return r < 0 ? r : 0;
+}
+
+int skd_outbox_wait(uint64_t after)
+{
+	return skd_outbox_wait_ctx(after, UINT64_MAX);
+}
+
+void skd_outbox_wake(void)
+{
+	pthread_mutex_lock(&ob_mu);
+	ob_gen++;
+	pthread_cond_broadcast(&ob_cv);
+	pthread_mutex_unlock(&ob_mu);
+}
+
+uint64_t skd_outbox_newest(void)
+{
+	int64_t m;
+
+	pthread_mutex_lock(&ob_mu);
+	m = max_seq_locked();
+	pthread_mutex_unlock(&ob_mu);
+	return m > 0 ? (uint64_t)m : 0;
 }
 
 int skd_outbox_ack(uint64_t upto)

@@ -97,7 +97,29 @@ int skd_outbox_seen(uint64_t upto);
 int skd_outbox_wait_seq_seen(uint64_t seq, int ms);
 int64_t skd_outbox_pending(void);
 
+/* Every row up to the newest is older than what happens next (0: empty and never written). */
+uint64_t skd_outbox_newest(void);
+/* Wake the stream's waits (the guard's context changed). */
+void skd_outbox_wake(void);
+/* skd_outbox_wait, and also return when skd_ctxkey_gen() != ctx_gen. */
+int skd_outbox_wait_ctx(uint64_t after, uint64_t ctx_gen);
+
+/* ---- the guard's share of a duress context (ctxkey.c) ---- */
+#define SKD_CTXKEY_LEN 32
+struct skd_ctxkey {
+	uint64_t gen;            /* moves at every context start and end */
+	int context;             /* the DuressApplet's context id, -1: none */
+	uint64_t since;          /* outbox events after this seq happened in this state */
+	int has_key;
+	uint8_t key[SKD_CTXKEY_LEN];   /* HKDF of the context secret for the guard; wipe it */
+};
+int skd_ctxkey_events_init(void);
+uint64_t skd_ctxkey_gen(void);
+int skd_ctxkey_get(struct skd_ctxkey *out);
+
 /* ---- skinkey-guard (guardctl.c) ---- */
+/* The pid that holds the guard's lock (0: none). */
+int skd_guard_pid(void);
 int skd_guard_running(void);             /* the guard holds its lock */
 int skd_guard_spawn(void);               /* start `skinkey-guard --daemon` when none runs */
 

@@ -12,7 +12,8 @@
 
 struct guard_conf guard_config;
 
-int guard_conf_parse_actions(const char *s, unsigned *acts, char *exec, size_t exec_len)
+int guard_conf_parse_actions(const char *what, const char *s, unsigned *acts, char *exec,
+    size_t exec_len)
 {
 	static const struct { const char *name; unsigned bit; } names[] = {
 		{ "lock-session", GUARD_ACT_LOCK_SESSION }, { "drop-pins", GUARD_ACT_DROP_PINS },
@@ -50,8 +51,8 @@ int guard_conf_parse_actions(const char *s, unsigned *acts, char *exec, size_t e
 	}
 	return 0;
 bad:
-	sk_error("skinkey.conf: presence-actions: expected lock-session, drop-pins, lock-agents, "
-	    "end-ssh, exec PROGRAM");
+	sk_error("skinkey.conf: %s: expected lock-session, drop-pins, lock-agents, end-ssh, "
+	    "exec PROGRAM", what);
 	return SK_ERR_CONFIG;
 }
 
@@ -106,11 +107,16 @@ int guard_conf_load(const char *path)
 	refused("presence-actions");
 	if ((r = sk_config_get_string(cf, NULL, "presence-actions", "lock-session drop-pins", &s)) != 0)
 		goto out;
-	if ((r = guard_conf_parse_actions(s, &guard_config.presence_actions,
+	if ((r = guard_conf_parse_actions("presence-actions", s, &guard_config.presence_actions,
 	    guard_config.presence_exec, sizeof(guard_config.presence_exec))) != 0) {
 		guard_config.presence_interval_ms = 0;   /* no half-configured presence */
 		goto out;
 	}
+	refused("burn-actions");
+	if ((r = sk_config_get_string(cf, NULL, "burn-actions", "", &s)) != 0 ||
+	    (r = guard_conf_parse_actions("burn-actions", s, &guard_config.burn_actions,
+	    guard_config.burn_exec, sizeof(guard_config.burn_exec))) != 0)
+		goto out;
 out:
 	if (r == 0)
 		guard_config.refused[0] = '\0';

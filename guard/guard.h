@@ -22,6 +22,10 @@ struct guard_batch {
 	char stream[33];          /* outbox stream id */
 	struct guard_event ev[GUARD_BATCH_MAX];
 	int n;
+	/* S CONTEXT: the duress context moved (ctx_seen); the key is wiped with the batch */
+	int ctx_seen, ctx_id, ctx_has_key;
+	uint64_t ctx_gen, ctx_since;
+	uint8_t ctx_key[32];
 };
 
 struct guard_consumer {
@@ -50,6 +54,28 @@ int guard_presence_idle(char *chip, size_t n);
 int guard_presence_idle_start(void);
 void guard_presence_idle_stop(void);
 
+/* The duress context as skinkeyd tells it (context.c): its id (-1 none) and the guard's key
+ * for it in locked memory, wiped when it ends; entering the burn context (id 2, the
+ * DuressApplet's) runs burn-actions. The consumer notes the ssh clients for end-ssh. */
+extern const struct guard_consumer guard_burn;
+void guard_context_set(int id, uint64_t since, const uint8_t *key_or_null);
+int guard_context_id(void);
+
+/* Actions (actions.c), shared by presence and the burn context. */
+#define GUARD_SSH_PIDS_MAX 64
+struct guard_ssh_pids {
+	int pid[GUARD_SSH_PIDS_MAX];
+	char prog[GUARD_SSH_PIDS_MAX][32];
+	int n;
+};
+/* Remember the ssh client of a successful key-op event (details) for end-ssh. */
+void guard_ssh_note(struct guard_ssh_pids *t, const char *details);
+/* Run acts (GUARD_ACT_*): exec runs with why_var=why and SKINKEY_CHIP=chip in its environment;
+ * skd_cmd sends LOCKAGENTS/DROPPINS to skinkeyd (0 = done). done: " name" per action done. */
+void guard_actions_run(unsigned acts, const char *exec, const char *why_var, const char *why,
+    const char *chip, int (*skd_cmd)(const char *line), struct guard_ssh_pids *ssh,
+    char *done, size_t n);
+
 /* The stream (stream.c): connect, read, hand out, acknowledge; returns when skinkeyd is gone
  * and does not come back within a few seconds. */
 int guard_stream_run(void);
@@ -66,10 +92,14 @@ struct guard_conf {
 	uint64_t presence_grace_ms;
 	unsigned presence_actions;       /* GUARD_ACT_* */
 	char presence_exec[1024];        /* the PROGRAM of `exec PROGRAM` */
+	unsigned burn_actions;           /* GUARD_ACT_*: when a duress unlock chose the burn context */
+	char burn_exec[1024];
 	char refused[64];                /* the setting that was refused ("" = none): recorded */
 };
-/* "lock-session drop-pins ... [exec PROGRAM...]" (exec takes the rest of the line). */
-int guard_conf_parse_actions(const char *s, unsigned *acts, char *exec, size_t exec_len);
+/* "lock-session drop-pins ... [exec PROGRAM...]" (exec takes the rest of the line); what names
+ * the setting in the error message. */
+int guard_conf_parse_actions(const char *what, const char *s, unsigned *acts, char *exec,
+    size_t exec_len);
 extern struct guard_conf guard_config;
 int guard_conf_load(const char *path_or_null);
 

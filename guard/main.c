@@ -28,6 +28,7 @@
 const struct guard_consumer *const guard_consumers[] = {
 	&guard_record,
 	&guard_presence,
+	&guard_burn,
 	NULL
 };
 

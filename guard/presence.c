@@ -32,8 +32,6 @@
 
 extern char **environ;
 
-#define SSH_PIDS_MAX 64
-
 enum pstate { P_IDLE = 0, P_PRESENT, P_GRACE };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -45,8 +43,7 @@ static char chip[64];
 static char reason[128];
 static int64_t deadline_ms, next_check_ms, left_at_ms;
 static int stream_down, grace_recorded;
-static struct { int pid; char prog[32]; } ssh_pids[SSH_PIDS_MAX];
-static int n_ssh;
+static struct guard_ssh_pids ssh;   /* ssh clients that used the chip in this session */
 static assuan_context_t actx;   /* the presence thread's own connection to skinkeyd */
 
 static int64_t mono_ms(void)
@@ -105,6 +102,11 @@ static int cmd(const char *line, gpg_error_t (*st)(void *, const char *), void *
 	return r;
 }
 
+static int cmd_plain(const char *line)
+{
+	return cmd(line, NULL, NULL);
+}
+
 /* Record a presence change through skinkeyd's outbox (it comes back to us as an event: the
  * audit writer chains it). Without skinkeyd it is only logged. */
 static void record(const char *st, const char *detail)
@@ -129,82 +131,6 @@ static void record(const char *st, const char *detail)
 
 /* ---- actions ---- */
 
-static int act_lock_session(void)
-{
-#ifdef GUARD_HAVE_SDBUS
-	sd_bus *bus = NULL;
-	sd_bus_error err = SD_BUS_ERROR_NULL;
-	int r;
-
-	if ((r = sd_bus_open_system(&bus)) < 0) {
-		sk_error("presence: lock-session: no system bus: %s", strerror(-r));
-		return SK_ERR_IO;
-	}
-	r = sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1/session/auto",
-	    "org.freedesktop.login1.Session", "Lock", &err, NULL, "");
-	if (r < 0)
-		sk_error("presence: lock-session: %s", err.message ? err.message : strerror(-r));
-	sd_bus_error_free(&err);
-	sd_bus_flush_close_unref(bus);
-	return r < 0 ? SK_ERR_IO : 0;
-#else
-	sk_error("presence: lock-session: built without libsystemd");
-	return SK_ERR_UNSUPPORTED;
-#endif
-}
-
-/* ssh clients that used the chip (key-op events of the ssh-agent, PKCS#11 and FIDO doors): a
- * pid is ended only while /proc still names the program the event named. */
-static int act_end_ssh(void)
-{
-	char path[64], comm[64];
-	int ended = 0;
-	FILE *fp;
-
-	for (int i = 0; i < n_ssh; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/comm", ssh_pids[i].pid);
-		comm[0] = '\0';
-		if ((fp = fopen(path, "re")) != NULL) {
-			if (fgets(comm, sizeof(comm), fp) == NULL)
-				comm[0] = '\0';
-			fclose(fp);
-		}
-		comm[strcspn(comm, "\n")] = '\0';
-		if (comm[0] == '\0' || strcmp(comm, ssh_pids[i].prog) != 0)
-			continue;
-		if (kill(ssh_pids[i].pid, SIGTERM) == 0)
-			ended++;
-		else
-			sk_warn("presence: end-ssh: pid %d: %s", ssh_pids[i].pid, strerror(errno));
-	}
-	n_ssh = 0;
-	sk_info("presence: end-ssh: %d ssh client(s) ended", ended);
-	return 0;
-}
-
-static int act_exec(const char *why)
-{
-	char *argv[] = { "/bin/sh", "-c", guard_config.presence_exec, NULL };
-	char envr[200], envc[96];
-	char *envp[64];
-	size_t n = 0;
-	pid_t pid;
-	int r;
-
-	snprintf(envr, sizeof(envr), "SKINKEY_PRESENCE_REASON=%s", why);
-	snprintf(envc, sizeof(envc), "SKINKEY_CHIP=%s", chip);
-	for (char **e = environ; e && *e && n < 60; e++)
-		envp[n++] = *e;
-	envp[n++] = envr;
-	envp[n++] = envc;
-	envp[n] = NULL;
-	if ((r = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, envp)) != 0) {
-		sk_error("presence: exec %s: %s", guard_config.presence_exec, strerror(r));
-		return SK_ERR_IO;
-	}
-	return 0;   /* SIGCHLD is ignored: the child reaps itself */
-}
-
 /* Called with mu released. */
 static void run_actions(const char *why)
 {
@@ -213,16 +139,8 @@ static void run_actions(const char *why)
 	char done[160] = "";
 
 	sk_warn("presence: %s: chip %s gone or unproven: running the absence actions", why, chip);
-	if (a & GUARD_ACT_LOCK_SESSION && act_lock_session() == 0)
-		strcat(done, " lock-session");
-	if (a & GUARD_ACT_LOCK_AGENTS && cmd("LOCKAGENTS", NULL, NULL) == 0)
-		strcat(done, " lock-agents");
-	if (a & GUARD_ACT_DROP_PINS && cmd("DROPPINS", NULL, NULL) == 0)
-		strcat(done, " drop-pins");
-	if (a & GUARD_ACT_END_SSH && act_end_ssh() == 0)
-		strcat(done, " end-ssh");
-	if (a & GUARD_ACT_EXEC && act_exec(why) == 0)
-		strcat(done, " exec");
+	guard_actions_run(a, guard_config.presence_exec, "SKINKEY_PRESENCE_REASON", why, chip,
+	    cmd_plain, &ssh, done, sizeof(done));
 	sk_info("presence: actions done in %lld ms:%s", (long long)(mono_ms() - t0), done);
 	{
 		char d[400];
@@ -244,33 +162,6 @@ static void enter_grace(const char *why, int64_t now)
 	left_at_ms = now;
 	write_state_file();
 	pthread_cond_broadcast(&cv);
-}
-
-static void note_ssh(const char *details)
-{
-	char door[32], prog[32], pid[16], result[16];
-	int p;
-
-	audit_detail(details, "door", door, sizeof(door));
-	audit_detail(details, "prog", prog, sizeof(prog));
-	audit_detail(details, "pid", pid, sizeof(pid));
-	audit_detail(details, "result", result, sizeof(result));
-	if (strcmp(result, "ok") != 0 || strcmp(prog, "ssh") != 0 ||
-	    (strcmp(door, "ssh-agent") != 0 && strcmp(door, "pkcs11") != 0 &&
-	     strcmp(door, "fido") != 0))
-		return;
-	if ((p = atoi(pid)) <= 1)
-		return;
-	for (int i = 0; i < n_ssh; i++)
-		if (ssh_pids[i].pid == p)
-			return;
-	if (n_ssh == SSH_PIDS_MAX) {   /* the oldest first out: it most likely ended */
-		memmove(&ssh_pids[0], &ssh_pids[1], sizeof(ssh_pids[0]) * (SSH_PIDS_MAX - 1));
-		n_ssh--;
-	}
-	ssh_pids[n_ssh].pid = p;
-	snprintf(ssh_pids[n_ssh].prog, sizeof(ssh_pids[n_ssh].prog), "%s", prog);
-	n_ssh++;
 }
 
 static int presence_apply(const struct guard_batch *b)
@@ -313,7 +204,7 @@ static int presence_apply(const struct guard_batch *b)
 			next_check_ms = now;
 			pthread_cond_broadcast(&cv);
 		} else if (strcmp(ev->kind, "key-op") == 0 && state != P_IDLE) {
-			note_ssh(ev->details);
+			guard_ssh_note(&ssh, ev->details);
 		}
 	}
 	pthread_mutex_unlock(&mu);

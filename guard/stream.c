@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "common/log.h"
+#include "common/secmem.h"
 #include "common/sk_err.h"
 #include "guard.h"
 
@@ -21,7 +22,34 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* "EVENT <seq> <ts_ms> <kind> <details>" and "OUTBOX <id>". */
+static uint64_t ctx_gen;   /* the context generation skinkeyd last told us */
+
+/* "<gen> <id|-> <since> <64 hex|->" */
+static gpg_error_t on_context(struct guard_batch *b, const char *s)
+{
+	unsigned long long gen, since;
+	char id[8], key[72];
+	unsigned v;
+
+	if (sscanf(s, "%llu %7s %llu %71s", &gen, id, &since, key) != 4) {
+		sk_warn("stream: malformed context line ignored");
+		return 0;
+	}
+	b->ctx_seen = 1;
+	b->ctx_gen = gen;
+	b->ctx_since = since;
+	b->ctx_id = strcmp(id, "-") == 0 ? -1 : atoi(id);
+	b->ctx_has_key = strlen(key) == 64;
+	for (int i = 0; b->ctx_has_key && i < 32; i++) {
+		if (sscanf(key + 2 * i, "%2x", &v) != 1)
+			b->ctx_has_key = 0;
+		b->ctx_key[i] = (uint8_t)v;
+	}
+	sk_wipe(key, sizeof(key));
+	return 0;
+}
+
+/* "EVENT <seq> <ts_ms> <kind> <details>", "OUTBOX <id>" and "CONTEXT ...". */
 static gpg_error_t on_status(void *arg, const char *line)
 {
 	struct guard_batch *b = arg;
@@ -35,6 +63,8 @@ static gpg_error_t on_status(void *arg, const char *line)
 		snprintf(b->stream, sizeof(b->stream), "%s", line + 7);
 		return 0;
 	}
+	if (strncmp(line, "CONTEXT ", 8) == 0)
+		return on_context(b, line + 8);
 	if (strncmp(line, "EVENT ", 6) != 0 || b->n == GUARD_BATCH_MAX)
 		return 0;
 	if (sscanf(line + 6, "%llu %lld %31s %n", &seq, &ts, kind, &off) != 3 || off <= 0) {
@@ -55,7 +85,7 @@ static void batch_clear(struct guard_batch *b)
 {
 	for (int i = 0; i < b->n; i++)
 		free(b->ev[i].details);
-	memset(b, 0, sizeof(*b));
+	sk_wipe(b, sizeof(*b));   /* the context key, if one came */
 }
 
 static int connect_retry(assuan_context_t *ctx)
@@ -91,9 +121,14 @@ static void serve(assuan_context_t ctx)
 	memset(&b, 0, sizeof(b));
 	for (;;) {
 		batch_clear(&b);
-		if ((r = skc_transact(ctx, "EVENTS --wait", NULL, on_status, &b, NULL)) != 0) {
+		snprintf(cmd, sizeof(cmd), "EVENTS --wait --ctx=%llu", (unsigned long long)ctx_gen);
+		if ((r = skc_transact(ctx, cmd, NULL, on_status, &b, NULL)) != 0) {
 			sk_info("stream: EVENTS: %s", sk_strerror(r));
 			break;
+		}
+		if (b.ctx_seen) {   /* before the batch: its events come after the change */
+			ctx_gen = b.ctx_gen;
+			guard_context_set(b.ctx_id, b.ctx_since, b.ctx_has_key ? b.ctx_key : NULL);
 		}
 		if (b.n == 0)
 			continue;

@@ -1,0 +1,101 @@
+/* ctxkey.c — skinkey-guard's share of a duress context (issue 13). skinkeyd subscribes to
+ * SKD_EV_CONTEXT and keeps, in locked memory, the active context's id and a key derived for the
+ * guard alone: HKDF-SHA-256(ikm = the context's CHALLENGE answer, no salt, info
+ * "skinkey-guard-context-v1"). Every start and end moves a generation number; the guard's event
+ * stream (EVENTS --ctx=GEN, cmd_events.c) hands the new state to the guard, and only to the
+ * process that holds the guard's lock. The key never goes into the outbox, state.db or a log
+ * line; it is wiped when the context ends. */
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/secmem.h"
+#include "common/sk_err.h"
+#include "event.h"
+#include "skd_int.h"
+
+static const char ctx_info[] = "skinkey-guard-context-v1";
+
+static pthread_mutex_t ck_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t ck_gen;          /* read without ck_mu by the stream's wait: atomics */
+static int ck_context = -1;
+static uint8_t *ck_key;          /* SKD_CTXKEY_LEN bytes of secure memory while a context runs */
+static uint64_t ck_since;        /* the outbox's newest seq when the state changed */
+
+static int derive(const uint8_t *secret, size_t len, uint8_t *out)
+{
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[4];
+	int r = SK_ERR_CRYPTO;
+
+	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
+	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
+		sk_error("context: HKDF unavailable in libcrypto");
+		goto out;
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)ctx_info,
+	    sizeof(ctx_info) - 1);
+	params[3] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, SKD_CTXKEY_LEN, params) == 1)
+		r = 0;
+out:
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return r;
+}
+
+static int on_context(const struct skd_event *ev, void *arg)
+{
+	uint8_t *key = NULL;
+	int r = 0;
+
+	(void)arg;
+	if (ev->ctx_secret != NULL && ev->ctx_secret_len > 0) {
+		if ((key = sk_secure_alloc(SKD_CTXKEY_LEN)) == NULL)
+			return SK_ERR_NOMEM;
+		if ((r = derive(ev->ctx_secret, ev->ctx_secret_len, key)) != 0) {
+			sk_secure_free(key);
+			key = NULL;   /* the guard is told the context without a key */
+		}
+	}
+	pthread_mutex_lock(&ck_mu);
+	sk_secure_free(ck_key);   /* wipes */
+	ck_key = key;
+	ck_context = key != NULL || ev->ctx_secret != NULL ? ev->context : -1;
+	ck_since = skd_outbox_newest();
+	__atomic_add_fetch(&ck_gen, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&ck_mu);
+	skd_outbox_wake();   /* the guard's EVENTS --wait --ctx returns with the news */
+	return r;
+}
+
+int skd_ctxkey_events_init(void)
+{
+	return skd_event_subscribe(SKD_EV_MASK(SKD_EV_CONTEXT), on_context, NULL);
+}
+
+uint64_t skd_ctxkey_gen(void)
+{
+	return __atomic_load_n(&ck_gen, __ATOMIC_SEQ_CST);
+}
+
+int skd_ctxkey_get(struct skd_ctxkey *out)
+{
+	pthread_mutex_lock(&ck_mu);
+	out->gen = ck_gen;
+	out->context = ck_context;
+	out->since = ck_since;
+	out->has_key = ck_key != NULL;
+	if (ck_key != NULL)
+		memcpy(out->key, ck_key, SKD_CTXKEY_LEN);
+	else
+		memset(out->key, 0, SKD_CTXKEY_LEN);
+	pthread_mutex_unlock(&ck_mu);
+	return 0;
+}
