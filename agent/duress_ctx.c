@@ -9,7 +9,8 @@
  *
  * SKD_EV_CONTEXT carries the context id and the CHALLENGE answer when a context begins, and the
  * id with no secret when it ends (removal, lock, dropped PINs). Nothing here logs which context
- * was chosen: a primary and a decoy unlock write the same lines (ids aside). */
+ * was chosen: a primary and a decoy unlock write the same lines, and no log line of skinkeyd
+ * names a context's chip id (they read "fs-context"). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,46 @@ static pthread_mutex_t unlock_mu = PTHREAD_MUTEX_INITIALIZER;   /* one unlock at
 static pthread_mutex_t du_mu = PTHREAD_MUTEX_INITIALIZER;       /* guards the two below */
 static char active_chip[SKD_CHIPID_MAX];   /* the context's chip id, "" when none */
 static int active_ctx = -1;
+/* Every chip id that was a context's in this process: log lines name none of them (a log file
+ * would otherwise keep the primary's serial after a primary unlock). In memory only. */
+#define MASKED_MAX 8
+#define MASKED_AS "fs-context"
+static char masked[MASKED_MAX][SKD_CHIPID_MAX];
+static int nmasked;
+
+static void mask_add_locked(const char *chip)
+{
+	for (int i = 0; i < nmasked; i++)
+		if (strcmp(masked[i], chip) == 0)
+			return;
+	if (nmasked < MASKED_MAX) {
+		snprintf(masked[nmasked++], SKD_CHIPID_MAX, "%s", chip);
+		return;
+	}
+	memmove(masked[0], masked[1], sizeof(masked[0]) * (MASKED_MAX - 1));   /* oldest goes */
+	snprintf(masked[MASKED_MAX - 1], SKD_CHIPID_MAX, "%s", chip);
+}
+
+/* sk_log's filter: every context chip id in a line becomes MASKED_AS. */
+static void mask_line(char *line, size_t cap)
+{
+	size_t rl = strlen(MASKED_AS);
+
+	(void)cap;   /* the line only shrinks */
+	pthread_mutex_lock(&du_mu);
+	for (int i = 0; i < nmasked; i++) {
+		size_t il = strlen(masked[i]);
+		char *p;
+
+		if (il < rl)
+			continue;
+		while ((p = strstr(line, masked[i])) != NULL) {
+			memcpy(p, MASKED_AS, rl);
+			memmove(p + rl, p + il, strlen(p + il) + 1);
+		}
+	}
+	pthread_mutex_unlock(&du_mu);
+}
 
 int skd_duress_probe(struct sk_card *sc)
 {
@@ -104,6 +145,7 @@ static int on_chip_left(const struct skd_event *ev, void *arg)
 
 int skd_duress_events_init(void)
 {
+	sk_log_set_filter(mask_line);
 	return skd_event_subscribe(SKD_EV_MASK(SKD_EV_CHIP_LEFT), on_chip_left, NULL);
 }
 
@@ -156,6 +198,7 @@ static int unlock_held(struct skd_conn *c, struct skd_card *h, const char *pin, 
 	pthread_mutex_lock(&du_mu);
 	snprintf(active_chip, sizeof(active_chip), "%s", id);
 	active_ctx = ctx;
+	mask_add_locked(id);
 	pthread_mutex_unlock(&du_mu);
 	publish_context(id, ctx, mac);   /* before chip-seen: the context's own records follow */
 	sk_wipe(mac, sizeof(mac));

@@ -65,6 +65,13 @@ void sk_log_use_syslog(int on)
 		openlog(log_ident, LOG_PID, LOG_DAEMON);
 }
 
+static sk_log_filter_fn log_filter;
+
+void sk_log_set_filter(sk_log_filter_fn fn)
+{
+	log_filter = fn;
+}
+
 void sk_log_set_sink(sk_log_sink_fn fn, void *arg)
 {
 	pthread_mutex_lock(&log_lock);
@@ -106,6 +113,8 @@ void sk_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (log_filter != NULL)
+		log_filter(line, sizeof(line));
 	log_emit(level, line);
 }
 

@@ -26,6 +26,12 @@ void sk_log_use_syslog(int on);
 typedef void (*sk_log_sink_fn)(int level, const char *line, void *arg);
 void sk_log_set_sink(sk_log_sink_fn fn, void *arg);
 
+/* A rewrite of every formatted line before it is written anywhere (skinkeyd: the chip ids of
+ * duress contexts). fn edits line in place (a NUL-terminated string in cap bytes) and must not
+ * log. Set once before threads start; NULL: none. */
+typedef void (*sk_log_filter_fn)(char *line, size_t cap);
+void sk_log_set_filter(sk_log_filter_fn fn);
+
 void sk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define sk_error(...) sk_log(SK_LOG_ERROR, __VA_ARGS__)
 #define sk_warn(...) sk_log(SK_LOG_WARN, __VA_ARGS__)

@@ -6,7 +6,7 @@
 # C_Login with the decoy PIN lists the decoy's key only; skinkey status and chips name the decoy
 # only; the same for the primary; no file of skinkey's holds the other context's id, AID or
 # key (and none holds either once locked). The set of skinkeyd log lines (times and ids masked) of a
-# primary unlock equals a decoy unlock's.
+# primary unlock equals a decoy unlock's, and no line names a context's chip id.
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
 source "$SK_SRC/tests/integration/duress_lib.inc"
@@ -118,6 +118,11 @@ done
 diff -u "$S/log-123456.txt" "$S/log-222222.txt" >&2 || fail "a primary and a decoy unlock log different lines"
 [ -s "$S/log-222222.txt" ] || fail "no log lines captured for an unlock"
 note "log lines of an unlock + lock: $(wc -l < "$S/log-222222.txt") distinct, equal for both contexts"
+# and the log names no context's chip id at all (every line says fs-context)
+for c in "$PRIMARY_CHIP" "$DECOY_CHIP"; do
+	grep -n "${c#fs-}" "$SKNS_LOG/skinkeyd.log" >&2 && fail "skinkeyd's log names $c"
+done
+grep -q 'fs-context' "$SKNS_LOG/skinkeyd.log" || fail "no masked chip id in the log: was any unlock logged?"
 disk_clean "locked" "${PRIMARY_CHIP#fs-}" "$PRIMARY_AID" "$(cut -d' ' -f2 "$S/123456.pub")" \
 	"${DECOY_CHIP#fs-}" "$DECOY_AID" "$(cut -d' ' -f2 "$S/222222.pub")"
 echo ok
