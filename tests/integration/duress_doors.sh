@@ -89,6 +89,11 @@ disk_clean() {  # WHAT NEEDLE...
 }
 disk_clean "decoy unlocked" "${PRIMARY_CHIP#fs-}" "$PRIMARY_AID" "$(cut -d' ' -f2 "$S/123456.pub")"
 
+# presence's drop-pins (DROPPINS) ends the context too: the chip shows locked again
+skd DROPPINS > /dev/null
+wait_locked
+grep -q "${DECOY_CHIP#fs-}" <<< "$(skinkey chips 2>&1)" && fail "the decoy outlived DROPPINS"
+
 # C_Login door: the locked token's login picks the context, its objects follow
 lock; wait_locked
 out=$(p11 --token-label "fs-locked OpenPGP" --login --pin 123456 -O 2>&1) ||
