@@ -131,6 +131,20 @@ int vault_cred_find(struct vault_store *st, const char *site, const char *user, 
 int vault_cred_lookup(struct vault_store *st, const char *site, const char *user, uint64_t *id);
 int vault_cred_count(struct vault_store *st, uint64_t *n);
 
+/* Cloaked rows (duress contexts, doc/DURESS.md): site VAULT_CLOAK_SITE, a random user handle,
+ * type password, times 0; a filler (random blob) or a credential sealed under a context's key
+ * (vault_cred_get with that key opens it). vault_cred_find lists them too: callers skip them. */
+#define VAULT_CLOAK_SITE "\x01cloak"
+/* rows more filler rows, one transaction. */
+int vault_cloak_fill(struct vault_store *st, unsigned rows);
+/* Every cloaked row's id, ascending: free(*ids). */
+int vault_cloak_ids(struct vault_store *st, uint64_t **ids, size_t *n);
+/* Seal secret into cloaked row id under key (its times stay 0). SK_ERR_NOT_FOUND: not cloaked. */
+int vault_cloak_write(struct vault_store *st, const uint8_t key[VAULT_KEY_LEN], uint64_t id,
+    const uint8_t *secret, size_t len);
+/* Back to a filler (random bytes). */
+int vault_cloak_wipe(struct vault_store *st, uint64_t id);
+
 /* Chips holding K_vault. */
 enum vault_chip_role { VAULT_ROLE_PRIMARY = 1, VAULT_ROLE_BACKUP = 2, VAULT_ROLE_RETIRED = 3 };
 struct vault_chip {
