@@ -19,6 +19,7 @@
 #include "event.h"
 #include "skd.h"
 #include "vault/vault.h"
+#include "vault_cloak.h"
 
 /* The vault application on the DESFire chip: "SKV". */
 static const uint8_t vault_aid[3] = { 0x53, 0x4B, 0x56 };
@@ -315,6 +316,125 @@ out:
 	return r;
 }
 
+/* ---- duress contexts (vault_cloak.h, doc/DURESS.md "The vault per context") ----------------- */
+
+/* duress = on: every credential command works on the active context's cloaked rows only. */
+static int cloaked(void)
+{
+	return skd_conf_duress();
+}
+
+/* Row id is a duress context's (duress = off: never touched, never opened). */
+static int cloaked_row(struct vault_store *st, uint64_t id)
+{
+	struct vault_cred v;
+	int on;
+
+	if (vault_cred_info(st, id, &v) != 0)
+		return 0;
+	on = strcmp(v.site, VAULT_CLOAK_SITE) == 0;
+	vault_cred_clear(&v);
+	if (on)
+		sk_warn("vault: credential %llu belongs to a duress context (duress = off): refused",
+		    (unsigned long long)id);
+	return on;
+}
+
+/* K_vault from the primary chip, then the active context's key (k: VAULT_KEY_LEN). */
+static int cloak_key(struct skd_conn *c, struct vault_store *st, uint8_t *k, int *ctx)
+{
+	uint8_t *kv = sk_secure_alloc(VAULT_KEY_LEN);
+	int r = SK_ERR_NOMEM;
+
+	if (kv != NULL && (r = primary_kvault(c, st, kv)) == 0)
+		r = skd_ctxrec_derive(kv, VAULT_KEY_LEN, CLOAK_KEY_INFO, k, ctx);
+	sk_secure_free(kv);
+	return r;
+}
+
+/* The row of an id or a (site, user) of the active context's index. */
+static int cloak_resolve(char **tok, size_t n, uint64_t *id)
+{
+	struct cloak_ent *e = NULL;
+	size_t cnt = 0;
+	int r;
+
+	if ((r = cloak_load(&e, &cnt)) != 0)
+		return r;
+	if (n == 1 && (r = parse_id(tok[0], id)) == 0)
+		r = cloak_by_id(e, cnt, *id) != NULL ? 0 : SK_ERR_NOT_FOUND;
+	else if (n == 2)
+		r = cloak_lookup(e, cnt, tok[0], tok[1], id);
+	else if (n != 1)
+		r = SK_ERR_ARG;
+	cloak_free(e, cnt);
+	return r;
+}
+
+static int cloak_add(struct skd_conn *c, struct vault_store *st, int type, const char *site,
+    const char *user, const uint8_t *sec, size_t slen, uint64_t *id)
+{
+	struct cloak_ent *e = NULL;
+	uint8_t *k = sk_secure_alloc(VAULT_KEY_LEN);
+	size_t cnt = 0;
+	int ctx = -1, r = SK_ERR_NOMEM;
+
+	if (k == NULL || (r = cloak_load(&e, &cnt)) != 0 || (r = cloak_key(c, st, k, &ctx)) != 0 ||
+	    (r = cloak_pick_row(st, ctx, e, cnt, id)) != 0 ||
+	    (r = vault_cloak_write(st, k, *id, sec, slen)) != 0)
+		goto out;
+	if ((r = cloak_index_put(*id, type, site, user)) != 0) {
+		sk_warn("vault: the context's index did not take the credential: %s", sk_strerror(r));
+		vault_cloak_wipe(st, *id);   /* back to a filler: nothing half-made stays */
+	}
+out:
+	cloak_free(e, cnt);
+	sk_secure_free(k);
+	return r;
+}
+
+static int cloak_update(struct skd_conn *c, struct vault_store *st, char **tok,
+    const uint8_t *sec, size_t slen, uint64_t *id)
+{
+	uint8_t *k = sk_secure_alloc(VAULT_KEY_LEN);
+	int ctx, r = SK_ERR_NOMEM;
+
+	if (k != NULL && (r = cloak_resolve(tok, 1, id)) == 0 &&
+	    (r = cloak_key(c, st, k, &ctx)) == 0)
+		r = vault_cloak_write(st, k, *id, sec, slen);
+	sk_secure_free(k);
+	return r;
+}
+
+static int cloak_get(struct skd_conn *c, struct vault_store *st, char **tok, size_t n,
+    uint64_t *id, uint8_t **sec, size_t *slen)
+{
+	uint8_t *k = sk_secure_alloc(VAULT_KEY_LEN);
+	int ctx, r = SK_ERR_NOMEM;
+
+	if (k != NULL && (r = cloak_resolve(tok, n, id)) == 0 &&
+	    (r = cloak_key(c, st, k, &ctx)) == 0)
+		r = vault_cred_get(st, k, *id, sec, slen);
+	sk_secure_free(k);
+	return r;
+}
+
+static int cloak_rm(struct vault_store *st, char **tok, uint64_t *id)
+{
+	int r;
+
+	if ((r = cloak_resolve(tok, 1, id)) == 0 && (r = cloak_index_del(*id)) == 0)
+		r = vault_cloak_wipe(st, *id);
+	return r;
+}
+
+static struct vault_cred cred_of(const struct cloak_ent *e)
+{
+	struct vault_cred v = { e->id, e->type, e->site, e->user, 0, 0, 0 };
+
+	return v;
+}
+
 /* ---- commands ------------------------------------------------------------------------------- */
 
 static gpg_error_t cmd_vault_init(assuan_context_t ctx, char *line)
@@ -418,6 +538,8 @@ static gpg_error_t cmd_vault_add(assuan_context_t ctx, char *line)
 
 	if (tokens(line, tok, 3) != 3 || (type = vault_type_from_name(tok[0])) < 0)
 		return skd_fail(ctx, SK_ERR_ARG, "VAULT_ADD <type> <site> <user>");
+	if (strcmp(tok[1], VAULT_CLOAK_SITE) == 0)   /* the duress contexts' row marker */
+		return skd_fail(ctx, SK_ERR_ARG, "VAULT_ADD: that site name is reserved");
 	/* the INQUIRE reuses Assuan's line buffer, where the tokens point: copy them first */
 	site = strdup(tok[1]);
 	user = strdup(tok[2]);
@@ -431,9 +553,14 @@ static gpg_error_t cmd_vault_add(assuan_context_t ctx, char *line)
 	r = SK_ERR_NOMEM;
 	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
 		goto out;
-	if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0 ||
-	    (r = vault_cred_add(st, kv, type, site, user, sec, slen, &id)) != 0)
+	if (cloaked()) {
+		if ((r = store_get(&st)) != 0 ||
+		    (r = cloak_add(c, st, type, site, user, sec, slen, &id)) != 0)
+			goto out;
+	} else if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0 ||
+	    (r = vault_cred_add(st, kv, type, site, user, sec, slen, &id)) != 0) {
 		goto out;
+	}
 	skd_status(ctx, "VAULT_ID", "%llu", (unsigned long long)id);
 out:
 	r = vault_event(SKD_EV_VAULT, "add", id, NULL, r);   /* refusals too */
@@ -466,7 +593,13 @@ static gpg_error_t cmd_vault_update(assuan_context_t ctx, char *line)
 	r = SK_ERR_NOMEM;
 	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
 		goto out;
-	if ((r = store_get(&st)) != 0 || (r = primary_kvault(c, st, kv)) != 0)
+	if (cloaked()) {
+		if ((r = store_get(&st)) == 0)
+			r = cloak_update(c, st, tok, sec, slen, &id);
+		goto out;
+	}
+	if ((r = store_get(&st)) != 0 || (r = cloaked_row(st, id) ? SK_ERR_NOT_FOUND : 0) != 0 ||
+	    (r = primary_kvault(c, st, kv)) != 0)
 		goto out;
 	r = vault_cred_update(st, kv, id, sec, slen);
 out:
@@ -493,6 +626,11 @@ static gpg_error_t cmd_vault_get(assuan_context_t ctx, char *line)
 	pthread_mutex_lock(&vault_mu);
 	if ((r = store_get(&st)) != 0)
 		goto out;
+	if (cloaked()) {
+		if ((r = cloak_get(c, st, tok, n, &id, &sec, &slen)) != 0)
+			goto out;
+		goto send;
+	}
 	if (n == 1)
 		r = parse_id(tok[0], &id);
 	else if (n == 2)
@@ -509,6 +647,7 @@ static gpg_error_t cmd_vault_get(assuan_context_t ctx, char *line)
 		goto out;
 	sk_secure_free(kv);
 	kv = NULL;
+send:
 	if ((r = vault_event(SKD_EV_VAULT, "read", id, NULL, 0)) != 0)
 		goto out;   /* recorded before the secret leaves, or it does not */
 	e = skd_send_data(ctx, sec, slen);
@@ -547,6 +686,34 @@ static gpg_error_t export_one(assuan_context_t ctx, const struct vault_cred *v,
 	return e;
 }
 
+/* VAULT_EXPORT with duress = on: the active context's credentials only (vault_mu held). */
+static int cloak_export(assuan_context_t ctx, struct skd_conn *c, uint8_t *k, gpg_error_t *e)
+{
+	struct vault_store *st = NULL;
+	struct cloak_ent *ents = NULL;
+	uint8_t *sec = NULL;
+	size_t cnt = 0, slen = 0;
+	int ctxid, r;
+
+	if ((r = store_get(&st)) != 0 || (r = cloak_load(&ents, &cnt)) != 0 ||
+	    (r = cloak_key(c, st, k, &ctxid)) != 0 ||
+	    (r = vault_event(SKD_EV_VAULT, "export", 0, NULL, 0)) != 0)
+		goto out;
+	for (size_t i = 0; i < cnt && *e == 0; i++) {
+		struct vault_cred v = cred_of(&ents[i]);
+
+		if (vault_cred_get(st, k, v.id, &sec, &slen) != 0)
+			*e = skd_status(ctx, "VAULT_CORRUPT", "%llu", (unsigned long long)v.id);
+		if (*e == 0)
+			*e = export_one(ctx, &v, sec != NULL ? sec : (const uint8_t *)"", slen);
+		vault_secret_free(&sec, slen);
+		slen = 0;
+	}
+out:
+	cloak_free(ents, cnt);
+	return r;
+}
+
 /* VAULT_EXPORT: every credential decrypted, one tap (K_vault read once), as D lines of
  * "id TAB type TAB site TAB user TAB secret" with each field percent-escaped. A corrupt row is
  * exported with an empty secret and reported as S VAULT_CORRUPT <id>; it stops nothing. */
@@ -563,11 +730,17 @@ static gpg_error_t cmd_vault_export(assuan_context_t ctx, char *line)
 	pthread_mutex_lock(&vault_mu);
 	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
 		goto out;
+	if (cloaked()) {
+		r = cloak_export(ctx, c, kv, &e);
+		goto out;
+	}
 	if ((r = store_get(&st)) != 0 || (r = vault_cred_find(st, NULL, NULL, 0, &l)) != 0 ||
 	    (r = primary_kvault(c, st, kv)) != 0 ||
 	    (r = vault_event(SKD_EV_VAULT, "export", 0, NULL, 0)) != 0)
 		goto out;
 	for (size_t i = 0; i < l->n && e == 0; i++) {
+		if (strcmp(l->v[i].site, VAULT_CLOAK_SITE) == 0)
+			continue;   /* a duress context's row: never listed in clear */
 		if (vault_cred_get(st, kv, l->v[i].id, &sec, &slen) != 0)
 			e = skd_status(ctx, "VAULT_CORRUPT", "%llu", (unsigned long long)l->v[i].id);
 		if (e == 0)
@@ -601,6 +774,33 @@ static gpg_error_t send_cred(assuan_context_t ctx, const struct vault_cred *v)
 	return e;
 }
 
+/* VAULT_LIST with duress = on: the active context's index (no chip needed but the unlocked
+ * implant: SK_ERR_LOCKED while no context is active). */
+static gpg_error_t cloak_list(assuan_context_t ctx, const char *site, const char *user)
+{
+	struct cloak_ent *ents = NULL;
+	size_t cnt = 0;
+	gpg_error_t e = 0;
+	int r;
+
+	struct vault_store *st = NULL;
+
+	pthread_mutex_lock(&vault_mu);
+	if ((r = cloak_load(&ents, &cnt)) == 0 && (r = store_get(&st)) == 0)
+		r = cloak_ensure(st);
+	pthread_mutex_unlock(&vault_mu);
+	if (r != 0)
+		return skd_fail(ctx, r, "VAULT_LIST");
+	for (size_t i = 0; i < cnt && e == 0; i++) {
+		struct vault_cred v = cred_of(&ents[i]);
+
+		if (cloak_match(site, v.site) && cloak_match(user, v.user))
+			e = send_cred(ctx, &v);
+	}
+	cloak_free(ents, cnt);
+	return e;
+}
+
 /* VAULT_LIST [site-pattern|- [user-pattern|-]]: S VAULT_CRED <id> <type> <site> <user> <updated>
  * (site/user percent-escaped; an empty one as %00); needs no chip. */
 static gpg_error_t cmd_vault_list(assuan_context_t ctx, char *line)
@@ -617,6 +817,8 @@ static gpg_error_t cmd_vault_list(assuan_context_t ctx, char *line)
 		site = tok[0];
 	if (n >= 2 && strcmp(tok[1], "-") != 0)
 		user = tok[1];
+	if (cloaked())
+		return cloak_list(ctx, site, user);
 	pthread_mutex_lock(&vault_mu);
 	if ((r = store_get(&st)) == 0)
 		r = vault_cred_find(st, site, user, 0, &l);
@@ -624,7 +826,8 @@ static gpg_error_t cmd_vault_list(assuan_context_t ctx, char *line)
 	if (r != 0)
 		return skd_fail(ctx, r, "VAULT_LIST");
 	for (size_t i = 0; i < l->n && e == 0; i++)
-		e = send_cred(ctx, &l->v[i]);
+		if (strcmp(l->v[i].site, VAULT_CLOAK_SITE) != 0)   /* duress contexts' rows */
+			e = send_cred(ctx, &l->v[i]);
 	vault_cred_list_free(&l);
 	return e;
 }
@@ -640,7 +843,8 @@ static gpg_error_t cmd_vault_rm(assuan_context_t ctx, char *line)
 		return skd_fail(ctx, SK_ERR_ARG, "VAULT_RM <id>");
 	pthread_mutex_lock(&vault_mu);
 	if ((r = store_get(&st)) == 0)
-		r = vault_cred_remove(st, id);
+		r = cloaked() ? cloak_rm(st, tok, &id) :
+		    cloaked_row(st, id) ? SK_ERR_NOT_FOUND : vault_cred_remove(st, id);
 	r = vault_event(SKD_EV_VAULT, "remove", id, NULL, r);
 	pthread_mutex_unlock(&vault_mu);
 	return r == 0 ? 0 : skd_fail(ctx, r, "VAULT_RM");

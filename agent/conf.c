@@ -47,6 +47,11 @@ int skd_conf_tap_timeout_ms(void)
 	return skd_config.tap_timeout_ms;
 }
 
+int skd_conf_duress(void)
+{
+	return skd_config.duress;
+}
+
 int skd_conf_vault_originality(void)
 {
 	return skd_config.vault_originality;

@@ -57,6 +57,17 @@ size_t ctxrec_count(const struct ctxrec *rec)
 	return rec->n;
 }
 
+int ctxrec_entry_at(const struct ctxrec *rec, size_t i, const char **key, const uint8_t **val,
+    size_t *len)
+{
+	if (i >= rec->n)
+		return SK_ERR_NOT_FOUND;
+	*key = rec->e[i].key;
+	*val = rec->e[i].val;
+	*len = rec->e[i].len;
+	return 0;
+}
+
 static int key_ok(const char *key, size_t klen)
 {
 	if (klen == 0 || klen > CTXREC_KEY_MAX)
@@ -122,6 +133,19 @@ int ctxrec_put(struct ctxrec *rec, const char *key, const uint8_t *val, size_t l
 	}
 	rec->e[i].val = copy;
 	rec->e[i].len = len;
+	return 0;
+}
+
+int ctxrec_del(struct ctxrec *rec, const char *key)
+{
+	long i = find(rec, key);
+
+	if (i < 0)
+		return SK_ERR_NOT_FOUND;
+	entry_clear(&rec->e[i]);
+	memmove(&rec->e[i], &rec->e[i + 1], (rec->n - (size_t)i - 1) * sizeof(rec->e[0]));
+	memset(&rec->e[rec->n - 1], 0, sizeof(rec->e[0]));
+	rec->n--;
 	return 0;
 }
 
@@ -222,31 +246,27 @@ out:
 	return r;
 }
 
-int ctxrec_derive(const uint8_t *secret, size_t secret_len, const uint8_t salt[CTXREC_SALT_LEN],
-    int slot, uint8_t key[CTXREC_KEY_LEN])
+int ctxrec_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+    const void *info, size_t info_len, uint8_t out[CTXREC_KEY_LEN])
 {
-	char info[] = "skinkey-ctxrec-v1 ";
 	EVP_KDF *kdf = NULL;
 	EVP_KDF_CTX *kctx = NULL;
 	OSSL_PARAM params[5];
 	int r = SK_ERR_CRYPTO;
 
-	if (secret == NULL || secret_len == 0 || slot < 0 || slot >= CTXREC_SLOTS)
+	if (ikm == NULL || ikm_len == 0 || salt == NULL || salt_len == 0)
 		return SK_ERR_ARG;
-	info[sizeof(info) - 2] = (char)('0' + slot);
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
 	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
 		sk_error("ctxrec: HKDF unavailable in libcrypto");
 		goto out;
 	}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret,
-	    secret_len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-	    CTXREC_SALT_LEN);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info) - 1);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
 	params[4] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, key, CTXREC_KEY_LEN, params) != 1) {
+	if (EVP_KDF_derive(kctx, out, CTXREC_KEY_LEN, params) != 1) {
 		sk_error("ctxrec: HKDF failed");
 		goto out;
 	}
@@ -255,6 +275,17 @@ out:
 	EVP_KDF_CTX_free(kctx);
 	EVP_KDF_free(kdf);
 	return r;
+}
+
+int ctxrec_derive(const uint8_t *secret, size_t secret_len, const uint8_t salt[CTXREC_SALT_LEN],
+    int slot, uint8_t key[CTXREC_KEY_LEN])
+{
+	char info[] = "skinkey-ctxrec-v1 ";
+
+	if (secret == NULL || secret_len == 0 || slot < 0 || slot >= CTXREC_SLOTS)
+		return SK_ERR_ARG;
+	info[sizeof(info) - 2] = (char)('0' + slot);
+	return ctxrec_hkdf(secret, secret_len, salt, CTXREC_SALT_LEN, info, sizeof(info) - 1, key);
 }
 
 /* AES-256-GCM one shot: enc 1 seals pt into ct (tag written), enc 0 opens (tag checked). */

@@ -36,11 +36,16 @@ struct ctxrec;
 struct ctxrec *ctxrec_new(void);
 void ctxrec_free(struct ctxrec **rec);   /* wipes the values */
 size_t ctxrec_count(const struct ctxrec *rec);
+/* Entry i (0 .. count-1), pointers into rec. 0 or SK_ERR_NOT_FOUND. */
+int ctxrec_entry_at(const struct ctxrec *rec, size_t i, const char **key, const uint8_t **val,
+    size_t *len);
 /* *val points into rec (valid until the next change). 0 or SK_ERR_NOT_FOUND. */
 int ctxrec_get(const struct ctxrec *rec, const char *key, const uint8_t **val, size_t *len);
 /* Add or replace. SK_ERR_ARG (bad key), SK_ERR_TOOBIG (the record would not fit: nothing
  * changed), SK_ERR_NOMEM. */
 int ctxrec_put(struct ctxrec *rec, const char *key, const uint8_t *val, size_t len);
+/* Remove the entry key: 0 or SK_ERR_NOT_FOUND. */
+int ctxrec_del(struct ctxrec *rec, const char *key);
 /* Remove every entry whose key starts with prefix ("" = all); how many went. */
 size_t ctxrec_del_prefix(struct ctxrec *rec, const char *prefix);
 /* Bytes the encoded entries take (at most CTXREC_PT_LEN once put accepted them). */
@@ -52,6 +57,9 @@ int ctxrec_encode(const struct ctxrec *rec, uint8_t *pt);
 int ctxrec_parse(const uint8_t *pt, size_t len, struct ctxrec *rec);
 
 /* ---- sealing ---- */
+/* HKDF-SHA256 to 32 bytes. */
+int ctxrec_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+    const void *info, size_t info_len, uint8_t out[CTXREC_KEY_LEN]);
 /* The slot's key from the context's secret and the file's salt. */
 int ctxrec_derive(const uint8_t *secret, size_t secret_len, const uint8_t salt[CTXREC_SALT_LEN],
     int slot, uint8_t key[CTXREC_KEY_LEN]);

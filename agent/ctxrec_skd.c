@@ -439,3 +439,111 @@ out:
 	sk_secure_free(key);
 	return r;
 }
+
+/* ---- for command files (skd.h): the active context's key and entries ---- */
+
+int skd_ctxrec_derive(const uint8_t *ikm, size_t ikm_len, const char *info, uint8_t out[32],
+    int *ctx)
+{
+	int r = SK_ERR_LOCKED;
+
+	pthread_mutex_lock(&mu);
+	if (act.chip[0] != '\0' && act.key != NULL) {
+		r = ctxrec_hkdf(ikm, ikm_len, act.key, CTXREC_KEY_LEN, info, strlen(info), out);
+		*ctx = act.slot;
+	}
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+int skd_ctxrec_entry_put(const char *key, const uint8_t *val, size_t len)
+{
+	int r = SK_ERR_LOCKED;
+
+	pthread_mutex_lock(&mu);
+	if (act.chip[0] != '\0' && act.rec != NULL)
+		r = put_held(key, 1, val, len, 1);
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+int skd_ctxrec_entry_del(const char *key)
+{
+	int r = SK_ERR_LOCKED;
+
+	pthread_mutex_lock(&mu);
+	if (act.chip[0] != '\0' && act.rec != NULL) {
+		r = 0;
+		if (ctxrec_del(act.rec, key) == 0) {
+			act.dirty = 1;
+			r = flush_held();
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+void skd_ctxrec_entries_free(char **keys, uint8_t **vals, size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (keys != NULL)
+			free(keys[i]);
+		if (vals != NULL && lens != NULL)
+			sk_freezero(vals[i], lens[i] + 1);
+	}
+	free(keys);
+	free(vals);
+	free(lens);
+}
+
+int skd_ctxrec_entries(const char *prefix, char ***keys, uint8_t ***vals, size_t **lens,
+    size_t *n)
+{
+	size_t pl = strlen(prefix), cnt = 0, total;
+	char **k = NULL;
+	uint8_t **v = NULL;
+	size_t *l = NULL;
+	int r = SK_ERR_LOCKED;
+
+	*keys = NULL;
+	*vals = NULL;
+	*lens = NULL;
+	*n = 0;
+	pthread_mutex_lock(&mu);
+	if (act.chip[0] == '\0' || act.rec == NULL)
+		goto out;
+	total = ctxrec_count(act.rec);
+	r = SK_ERR_NOMEM;
+	if ((k = calloc(total + 1, sizeof(*k))) == NULL || (v = calloc(total + 1, sizeof(*v))) == NULL ||
+	    (l = calloc(total + 1, sizeof(*l))) == NULL)
+		goto out;
+	for (size_t i = 0; i < total; i++) {
+		const char *ek;
+		const uint8_t *ev;
+		size_t el;
+
+		if (ctxrec_entry_at(act.rec, i, &ek, &ev, &el) != 0 || strncmp(ek, prefix, pl) != 0)
+			continue;
+		if ((k[cnt] = strdup(ek)) == NULL || (v[cnt] = malloc(el + 1)) == NULL) {
+			free(k[cnt]);
+			k[cnt] = NULL;
+			goto out;
+		}
+		if (el > 0)
+			memcpy(v[cnt], ev, el);
+		v[cnt][el] = 0;
+		l[cnt++] = el;
+	}
+	*keys = k;
+	*vals = v;
+	*lens = l;
+	*n = cnt;
+	k = NULL;
+	v = NULL;
+	l = NULL;
+	r = 0;
+out:
+	pthread_mutex_unlock(&mu);
+	skd_ctxrec_entries_free(k, v, l, cnt);
+	return r;
+}

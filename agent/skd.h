@@ -127,6 +127,24 @@ int skd_conf_tap_timeout_ms(void);
  * sim = also skinkey-sim's test key; off = any chip (warned, shown unverified by CHIPS) */
 enum skd_orig_policy { SKD_ORIG_NXP = 0, SKD_ORIG_SIM = 1, SKD_ORIG_OFF = 2 };
 int skd_conf_vault_originality(void);
+/* duress = on (skinkey.conf): doors keep each duress context's state apart (doc/DURESS.md). */
+int skd_conf_duress(void);
+
+/* ---- the active duress context's record (ctxrec_skd.c, doc/DURESS.md "Disk") ---- */
+/* A key of the caller's for the active context: HKDF-SHA256(ikm, salt = the context's record
+ * key, info). 0 and *ctx = the context id; SK_ERR_LOCKED when no context is active. */
+int skd_ctxrec_derive(const uint8_t *ikm, size_t ikm_len, const char *info, uint8_t out[32],
+    int *ctx);
+/* Entries of the active context's record, keys of the caller's own prefix (the vault: "v.").
+ * put and del seal the record before they return. SK_ERR_LOCKED: no context active;
+ * SK_ERR_TOOBIG: the record is full. */
+int skd_ctxrec_entry_put(const char *key, const uint8_t *val, size_t len);
+int skd_ctxrec_entry_del(const char *key);
+/* Copies of the entries under prefix: *keys[i] / *vals[i] / lens[i], n of them; free with
+ * skd_ctxrec_entries_free. */
+int skd_ctxrec_entries(const char *prefix, char ***keys, uint8_t ***vals, size_t **lens,
+    size_t *n);
+void skd_ctxrec_entries_free(char **keys, uint8_t **vals, size_t *lens, size_t n);
 
 /* ---- audit (guardctl.c): a key operation passes the gate first and records its event (agent/
  * event.h kinds) before its answer ---- */

@@ -64,6 +64,11 @@ static void test_entries(void)
 	CHECK(ctxrec_del_prefix(b, "cache.") == 2 && ctxrec_count(b) == 3);
 	CHECK(ctxrec_get(b, "cache.opgp.grip.2", &v, &n) == SK_ERR_NOT_FOUND);
 	CHECK(ctxrec_get(b, "k", &v, &n) == 0);
+	CHECK(ctxrec_put(b, "v.1", (const uint8_t *)"a", 1) == 0 &&
+	    ctxrec_put(b, "v.10", (const uint8_t *)"b", 1) == 0);
+	CHECK(ctxrec_del(b, "v.1") == 0 && ctxrec_del(b, "v.1") == SK_ERR_NOT_FOUND);
+	CHECK(ctxrec_get(b, "v.10", &v, &n) == 0 && n == 1 && v[0] == 'b');
+	CHECK(ctxrec_del_prefix(b, "v.") == 1);
 	/* malformed plaintexts: refused, the record untouched */
 	{
 		static const uint8_t noend[] = { 1, 1, 'a', 0, 1, 'x' };
