@@ -2,8 +2,9 @@
 # guard_stop.sh — fail-closed with nothing waiting (issue 10): the guard is frozen (SIGSTOP) while
 # the outbox is empty, so the gate before an operation passes; the operation's own event must
 # still be acknowledged before its answer is released. At every door (gpg via skinkey-scd,
-# ssh-agent, PKCS#11, FIDO through skinkey-sk.so, the CLI's HMAC and OATH) the first operation
-# after the freeze is refused with "operation not recorded"; after SIGCONT every door works again,
+# ssh-agent, PKCS#11, FIDO through skinkey-sk.so, the CLI's HMAC and OATH, the DESFire vault)
+# the first operation after the freeze is refused with "operation not recorded"; after SIGCONT
+# every door works again,
 # and each refused operation is in the chain exactly once (the chip did it: a row with its
 # result) with one more row saying its answer was withheld; no event twice; the chain verifies.
 . "$SK_SRC/tests/lib/common.sh"
@@ -16,7 +17,7 @@ SKP=$SK_BUILD/fido/client/skinkey-sk.so
 STATE_DB=$XDG_DATA_HOME/skinkey/state.db
 
 mkdir -p "$XDG_CONFIG_HOME/skinkey"
-printf 'pinentry-program = %s\naudit-deadline = 1s\ntap-timeout = 20s\n' \
+printf 'pinentry-program = %s\naudit-deadline = 1s\ntap-timeout = 20s\nvault-originality = sim\n' \
 	"$SK_SRC/tests/lib/pinentry-test" > "$XDG_CONFIG_HOME/skinkey/skinkey.conf"
 GPGCARD_SCD=gnupg gpgcard_setup_agent
 gpgcard_generate_ed25519 "Stop User" stop@example.org
@@ -40,6 +41,11 @@ printf 'JBSWY3DPEHPK3PXP\n' | skinkey oath add stop-test > /dev/null || fail "oa
 ssh-keygen -q -t ecdsa-sk -w "$SKP" -N '' -f "$S/id_sk" < /dev/null 2> "$S/sk.err" ||
 	fail "ecdsa-sk key: $(cat "$S/sk.err")"
 echo "a message" > "$S/msg"
+# the vault door: a simulated DESFire chip beside the flexSecure
+skinkey-sim run --card desfire --state "$XDG_DATA_HOME/desfire.state" >> "$SKNS_LOG/sim-desfire.log" 2>&1 &
+wait_for 60 sh -c 'skinkey-sim ctl --card desfire status | grep -q "^present=1"' || fail "no DESFire simulator"
+skinkey vault init > /dev/null || fail "vault init"
+printf 's3cret' | skinkey vault add example.org me > /dev/null || fail "vault add"
 
 op() {  # op DOOR: one key operation; 0 when the client saw success
 	case $1 in
@@ -50,13 +56,14 @@ op() {  # op DOOR: one key operation; 0 when the client saw success
 	fido) ssh-keygen -Y sign -q -w "$SKP" -f "$S/id_sk" -n guard-stop "$S/msg" < /dev/null ;;
 	hmac) skinkey hmac calculate 2 00112233 ;;
 	oath) skinkey oath code stop-test ;;
+	vault) skinkey vault get example.org me ;;
 	esac > "$S/$1.out" 2>&1
 }
 outbox() { /usr/bin/python3 -c 'import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute("select count(*) from outbox").fetchone()[0])' "$STATE_DB"; }
 outbox_empty() { [ "$(outbox)" = 0 ]; }
 frozen() { [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = T ]; }
 
-doors="gpg ssh p11 fido hmac oath"
+doors="gpg ssh p11 fido hmac oath vault"
 for door in $doors; do op "$door" || fail "$door before the freeze: $(cat "$S/$door.out")"; done
 g=$(pgrep -x skinkey-guard | head -1)
 for door in $doors; do
@@ -75,8 +82,10 @@ expect_match "$(cat "$S/ssh.out")" 'agent refused operation|Couldn.t sign' "ssh-
 expect_match "$(cat "$S/fido.out")" '.' "the FIDO signature fails"
 expect_match "$(cat "$S/hmac.out")" 'skinkey-guard is not running: operation not recorded' "skinkey hmac says why"
 expect_match "$(cat "$S/oath.out")" 'skinkey-guard is not running: operation not recorded' "skinkey oath says why"
+expect_match "$(cat "$S/vault.out")" 'operation not recorded' "skinkey vault says why"
+expect_eq "$(skinkey vault get example.org me)" "s3cret" "the vault answers after SIGCONT"
 n=$(grep -c 'does not acknowledge events within 1000 ms: .* answer withheld' "$SKNS_LOG/skinkeyd.log" || true)
-[ "$n" -ge 6 ] || fail "skinkeyd logged $n withheld answers, expected one per door"
+[ "$n" -ge 7 ] || fail "skinkeyd logged $n withheld answers, expected one per door"
 
 # SIGCONT: every door works again, and the chain holds each refused operation once
 for door in $doors; do op "$door" || fail "$door after SIGCONT: $(cat "$S/$door.out")"; done
@@ -90,7 +99,7 @@ ev = collections.Counter((r["action"], json.dumps(r["details"], sort_keys=True))
 twice = [k for k, n in ev.items() if n > 1]
 assert not twice, f"events recorded twice: {twice[:2]}"
 ops = collections.Counter(r["action"] for r in withheld)
-want = {"key-op:sign": 2, "key-op:auth": 1, "key-op:fido-assert": 1, "key-op:hmac": 1, "key-op:oath-code": 1}
+want = {"key-op:sign": 2, "key-op:auth": 1, "key-op:fido-assert": 1, "key-op:hmac": 1, "key-op:oath-code": 1, "vault:read": 1}
 assert ops == want, f"withheld rows {dict(ops)}, expected {want}"
 # each withheld row follows the operation's own row (the chip did it, result ok)
 for w in withheld:
