@@ -80,8 +80,24 @@ static gpg_error_t do_status(assuan_context_t ctx, const char *chip)
 	return skd_status(ctx, "DURESS", "1 %u.%u.%u", v.major, v.minor, v.patch);
 }
 
-static gpg_error_t do_admin(assuan_context_t ctx, const char *chip, int setup)
+/* After ROTATE set keys[]: every context's record written again under its new key (the
+ * active one keeps what it holds), with its instance's AID when given. */
+static void rekey_records(const uint8_t keys[DURESS_NCTX][DURESS_KEY_LEN],
+    const uint8_t aids[DURESS_NCTX][16], int have_aids)
 {
+	uint8_t sec[32];
+
+	for (int i = 0; i < DURESS_NCTX; i++)
+		if (skd_duress_answer(keys[i], sec) != 0 ||
+		    skd_ctxrec_rekey(i, sec, sizeof(sec), have_aids ? aids[i] : NULL) != 0)
+			sk_warn("DURESS ROTATE: a context's record was not rewritten: it starts again "
+			    "empty at its next unlock");
+	sk_wipe(sec, sizeof(sec));
+}
+
+static gpg_error_t do_admin(assuan_context_t ctx, const char *chip, int setup, int instances)
+{
+	uint8_t aids[DURESS_NCTX][16] = { { 0 } };
 	uint8_t admin[DURESS_KEY_LEN], next[DURESS_KEY_LEN], keys[DURESS_NCTX][DURESS_KEY_LEN];
 	uint8_t pins[DURESS_NCTX][DURESS_PIN_LEN], typed[DURESS_TYPED_PIN_MAX];
 	struct duress_ctx_setup s[DURESS_NCTX];
@@ -112,6 +128,19 @@ static gpg_error_t do_admin(assuan_context_t ctx, const char *chip, int setup)
 	}
 	if (setup && (r = inquire_into(ctx, "NEWADMIN", 0, DURESS_KEY_LEN, next, &nn)) != 0)
 		goto out;
+	for (int i = 0; !setup && instances && i < DURESS_NCTX; i++) {
+		char kw[16];
+
+		snprintf(kw, sizeof(kw), "INSTANCE%d", i);
+		if ((r = inquire_into(ctx, kw, 16, 16, aids[i], &n)) != 0)
+			goto out;
+		if (aids[i][0] != 0xD2 || aids[i][1] != 0x76 || aids[i][4] != 0x24 ||
+		    aids[i][5] != 0x01) {
+			sk_info("DURESS ROTATE: %s is not an OpenPGP AID", kw);
+			r = SK_ERR_ARG;
+			goto out;
+		}
+	}
 	if (setup && nn != 0 && nn != DURESS_KEY_LEN) {
 		r = SK_ERR_ARG;
 		goto out;
@@ -121,6 +150,8 @@ static gpg_error_t do_admin(assuan_context_t ctx, const char *chip, int setup)
 	r = on_card(ctx, chip, NULL, admin, s, nn == DURESS_KEY_LEN ? next : NULL);
 	if (r == 0 && setup)
 		skd_config.duress = 1;   /* (skinkey duress setup also writes duress = on) */
+	if (r == 0 && !setup)
+		rekey_records(keys, aids, instances);
 	r = skd_guard_record(SKD_EV_PROVISION, chip, setup ? "duress-setup" : "duress-rotate",
 	    "duress", r);
 out:
@@ -159,13 +190,13 @@ static gpg_error_t cmd_duress(assuan_context_t ctx, char *line)
 	if (strcmp(sub, "STATUS") == 0)
 		return do_status(ctx, chip);
 	if (strcmp(sub, "SETUP") == 0)
-		return do_admin(ctx, chip, 1);
+		return do_admin(ctx, chip, 1, 0);
 	if (strcmp(sub, "ROTATE") == 0)
-		return do_admin(ctx, chip, 0);
+		return do_admin(ctx, chip, 0, strstr(line, " --instances") != NULL);
 	return skd_fail(ctx, SK_ERR_ARG, "DURESS STATUS|SETUP|ROTATE <chip>");
 }
 
 const struct skd_cmd skd_cmds_duress[] = {
-	{ "DURESS", cmd_duress, "DURESS STATUS|SETUP|ROTATE <chip>, DURESS UNLOCK|LOCK: the DuressApplet (doc/DURESS.md)" },
+	{ "DURESS", cmd_duress, "DURESS STATUS|SETUP|ROTATE <chip> [--instances], DURESS UNLOCK|LOCK: the DuressApplet (doc/DURESS.md)" },
 	{ NULL, NULL, NULL }
 };

@@ -547,3 +547,42 @@ out:
 	skd_ctxrec_entries_free(k, v, l, cnt);
 	return r;
 }
+
+int skd_ctxrec_rekey(int ctx, const uint8_t *secret, size_t len, const uint8_t *aid)
+{
+	static uint8_t sealed[CTXREC_SIZE];
+	uint8_t *key = sk_secure_alloc(CTXREC_KEY_LEN), hdr[CTXREC_HDR_LEN];
+	struct ctxrec *rec = NULL, *use;
+	int r = SK_ERR_NOMEM, active;
+
+	if (ctx < 0 || ctx >= CTXREC_SLOTS)
+		return SK_ERR_ARG;
+	pthread_mutex_lock(&mu);
+	active = act.chip[0] != '\0' && act.rec != NULL && act.slot == ctx;
+	if (key == NULL || (!active && (rec = ctxrec_new()) == NULL))
+		goto out;
+	r = SK_ERR_IO;
+	if (rec_path[0] == '\0' || ctxrec_file_read(rec_path, ctx, hdr, sealed) != 0)
+		goto out;
+	if ((r = ctxrec_derive(secret, len, hdr + CTXREC_HDR_LEN - CTXREC_SALT_LEN, ctx, key)) != 0)
+		goto out;
+	use = active ? act.rec : rec;
+	if (aid != NULL && (r = ctxrec_put(use, AID_KEY, aid, 16)) != 0)
+		goto out;
+	if (active) {   /* the live context goes on under its new key */
+		memcpy(act.key, key, CTXREC_KEY_LEN);
+		memcpy(act.hdr, hdr, sizeof(hdr));
+		act.have_hdr = 1;
+		act.dirty = 1;
+		r = flush_held();
+	} else if ((r = ctxrec_seal(key, hdr, ctx, use, sealed)) == 0) {
+		r = ctxrec_file_write(rec_path, ctx, sealed);
+	}
+out:
+	if (r != 0)
+		sk_warn("a context's record was not written under its new key: %s", sk_strerror(r));
+	pthread_mutex_unlock(&mu);
+	ctxrec_free(&rec);
+	sk_secure_free(key);
+	return r;
+}

@@ -11,6 +11,8 @@
  * id with no secret when it ends (removal, lock, dropped PINs). Nothing here logs which context
  * was chosen: a primary and a decoy unlock write the same lines, and no log line of skinkeyd
  * names a context's chip id (they read "fs-context"). */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,16 @@ static void mask_line(char *line, size_t cap)
 		}
 	}
 	pthread_mutex_unlock(&du_mu);
+}
+
+int skd_duress_answer(const uint8_t key[32], uint8_t out[32])
+{
+	unsigned int n = 0;
+
+	/* the applet's CHALLENGE: HMAC-SHA256 under the context key (seed 000 §5.3) */
+	if (HMAC(EVP_sha256(), key, 32, ctx_nonce, sizeof(ctx_nonce), out, &n) == NULL || n != 32)
+		return SK_ERR_CRYPTO;
+	return 0;
 }
 
 int skd_duress_probe(struct sk_card *sc)

@@ -74,6 +74,10 @@ int skd_ctxrec_chip_label(const char *chip, const char *label);
  * 0 and the full AID, or SK_ERR_NOT_FOUND. _store records it (written before it returns). */
 int skd_ctxrec_instance(int ctx, const uint8_t *secret, size_t len, uint8_t aid[16]);
 int skd_ctxrec_instance_store(int ctx, const uint8_t *secret, size_t len, const uint8_t aid[16]);
+/* Context ctx has a new key (DURESS ROTATE), secret its new CHALLENGE answer: its slot is
+ * written again under the new key — the active context's record with what it holds, any other
+ * context's empty (its old key is gone) — with the instance AID when aid is not NULL. */
+int skd_ctxrec_rekey(int ctx, const uint8_t *secret, size_t len, const uint8_t *aid);
 
 /* ---- outbox (outbox.c): recorded events in state.db until skinkey-guard acknowledges ---- */
 int skd_outbox_open(void);               /* after skd_state_open(); subscribes to the events */
@@ -162,6 +166,9 @@ int skd_duress_unlock(struct skd_conn *c, const char *given, char *chip, size_t 
 /* PKCS#11 keeps naming the locked chip's slot SKD_LOCKED_CHIP: while a context is active that
  * name stands for the context's chip (chip rewritten in place). */
 void skd_duress_alias(char *chip, size_t n);
+/* The answer the DuressApplet's CHALLENGE over skinkey's fixed nonce gives under a context key
+ * (DURESS ROTATE knows the new keys): out = the context's secret (SKD_EV_CONTEXT ctx_secret). */
+int skd_duress_answer(const uint8_t key[32], uint8_t out[32]);
 /* End the active context (why: "lock", "pins-dropped", ...): the chip shows locked again. */
 void skd_duress_lock(const char *why);
 int skd_duress_events_init(void);

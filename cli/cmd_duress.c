@@ -26,6 +26,7 @@ struct answers {
 	int has_next;
 	char pin[3][PIN_MAX + 1];
 	size_t pin_len[3];
+	uint8_t aid[3][16];             /* rotate --instances: each context's OpenPGP instance */
 };
 
 static void usage(void)
@@ -34,7 +35,8 @@ static void usage(void)
 	    "usage: skinkey duress [--chip ID] status\n"
 	    "       skinkey duress [--chip ID] setup [--new-admin-key]   (stdin: admin key hex, then\n"
 	    "                      the primary, decoy and burn PINs, [then the new admin key hex])\n"
-	    "       skinkey duress [--chip ID] rotate                    (stdin: admin key hex)\n"
+	    "       skinkey duress [--chip ID] rotate [--instances]      (stdin: admin key hex, [then\n"
+	    "                      the primary, decoy and burn OpenPGP instances' AIDs, 32 hex each])\n"
 	    "       skinkey duress unlock                (stdin: the PIN; picks the context)\n"
 	    "       skinkey duress lock                  (end the context: the chip shows locked)\n");
 }
@@ -73,6 +75,9 @@ static int answer(void *arg, const char *line, uint8_t **buf, size_t *n)
 	} else if (strncmp(line, "NEWADMIN", 8) == 0) {
 		p = a->next;
 		len = a->has_next ? KEY_LEN : 0;
+	} else if (strncmp(line, "INSTANCE", 8) == 0 && line[8] >= '0' && line[8] <= '2') {
+		p = a->aid[line[8] - '0'];
+		len = sizeof(a->aid[0]);
 	} else if (strncmp(line, "PIN", 3) == 0 && line[3] >= '0' && line[3] <= '2') {
 		p = a->pin[line[3] - '0'];
 		len = a->pin_len[line[3] - '0'];
@@ -143,8 +148,35 @@ static int conf_enable(void)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-static int do_admin(assuan_context_t ctx, const char *chip, int setup, int new_admin)
+/* An instance's full AID: 32 hex digits (spaces ignored). */
+static int read_aid(const char *prompt, uint8_t aid[16])
 {
+	char text[160], hex[33];
+	size_t len = 0, k = 0;
+	unsigned v;
+
+	if (cli_read_secret(prompt, text, sizeof(text), &len) != 0)
+		return -1;
+	for (size_t i = 0; i < len && k < 32; i++)
+		if (text[i] != ' ')
+			hex[k++] = text[i];
+	hex[k] = '\0';
+	for (size_t i = 0; k == 32 && i < 16; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			break;
+		aid[i] = (uint8_t)v;
+		if (i == 15)
+			return 0;
+	}
+	fprintf(stderr, "skinkey: duress rotate: %s expected 32 hex digits\n", prompt);
+	return -1;
+}
+
+static int do_admin(assuan_context_t ctx, const char *chip, int setup, int new_admin,
+    int instances)
+{
+	static const char *const aid_prompts[3] = { "primary instance AID: ",
+		"decoy instance AID: ", "burn instance AID: " };
 	static const char *const prompts[3] = { "primary PIN: ", "decoy PIN: ", "burn PIN: " };
 	struct answers *a = NULL;
 	struct cli_xact x = { .ctx = ctx, .quiet = 1, .inquire = answer };
@@ -177,7 +209,11 @@ static int do_admin(assuan_context_t ctx, const char *chip, int setup, int new_a
 			goto out;
 		a->has_next = 1;
 	}
-	snprintf(cmd, sizeof(cmd), "DURESS %s %s", setup ? "SETUP" : "ROTATE", chip);
+	for (int i = 0; !setup && instances && i < 3; i++)
+		if (read_aid(aid_prompts[i], a->aid[i]) != 0)
+			goto out;
+	snprintf(cmd, sizeof(cmd), "DURESS %s %s%s", setup ? "SETUP" : "ROTATE", chip,
+	    !setup && instances ? " --instances" : "");
 	if (cli_xact_run(&x, cmd) != 0) {
 		fprintf(stderr, "skinkey: duress %s: %s\n", setup ? "setup" : "rotate",
 		    skc_gpg_strerror(x.err));
@@ -238,18 +274,20 @@ static int run_duress(const struct cli_opts *co, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "chip", required_argument, NULL, 'c' },
 		{ "new-admin-key", no_argument, NULL, 'n' },
+		{ "instances", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 }
 	};
 	assuan_context_t ctx = NULL;
 	const char *want = NULL, *sub;
 	char chip[64];
-	int ch, r, new_admin = 0;
+	int ch, r, new_admin = 0, instances = 0;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': want = optarg; break;
 		case 'n': new_admin = 1; break;
+		case 'i': instances = 1; break;
 		default: usage(); return CLI_USAGE;
 		}
 	}
@@ -271,7 +309,7 @@ static int run_duress(const struct cli_opts *co, int argc, char **argv)
 		if (strcmp(sub, "status") == 0)
 			r = do_status(ctx, co, chip);
 		else
-			r = do_admin(ctx, chip, strcmp(sub, "setup") == 0, new_admin);
+			r = do_admin(ctx, chip, strcmp(sub, "setup") == 0, new_admin, instances);
 	}
 	assuan_release(ctx);
 	return r;
