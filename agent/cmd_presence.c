@@ -2,8 +2,9 @@
  * "Presence"):
  *   LIVENESS <chip>            one liveness check (liveness.c):
  *                              S LIVENESS <why> <us> <apdus> <proof aut|hmac|->
- *   PRESENCEENROLL <chip> [<slot 1|2>]   program an empty HMAC slot for the PIN-free proof
- *                              (liveness_hmac.c; one EEPROM write): S PRESENCEENROLL <slot>
+ *   PRESENCEENROLL [--again] <chip> [<slot 1|2>]   program an empty HMAC slot for the PIN-free
+ *                              proof (liveness_hmac.c; one EEPROM write): S PRESENCEENROLL <slot>;
+ *                              --again: a new secret in the enrolled (or the named) slot
  *   PRESENCE <state> [<chip>] [<detail>]   record the guard's presence change (audit event)
  *   DROPPINS                   forget every cached PIN and pinned key; reset the chip's PIN state
  *   LOCKAGENTS                 the ssh-agent and PKCS#11 doors answer "locked" until an unlock */
@@ -67,19 +68,25 @@ static gpg_error_t cmd_presenceenroll(assuan_context_t ctx, char *line)
 {
 	char chip[SKD_CHIPID_MAX], sl[8];
 	char *rest;
-	int r, slot = 0, got = 0;
+	int r, slot = 0, got = 0, again = 0;
 
+	while (*line == ' ')
+		line++;
+	if (strncmp(line, "--again ", 8) == 0) {
+		again = 1;
+		line += 8;
+	}
 	rest = word(line, chip, sizeof(chip));
 	word(rest, sl, sizeof(sl));
 	if (strcmp(sl, "1") == 0 || strcmp(sl, "2") == 0)
 		slot = sl[0] - '0';
 	else if (sl[0] != '\0')
-		return skd_fail(ctx, SK_ERR_ARG, "PRESENCEENROLL <chip> [1|2]");
+		return skd_fail(ctx, SK_ERR_ARG, "PRESENCEENROLL [--again] <chip> [1|2]");
 	if (!chip_ok(chip))
-		return skd_fail(ctx, SK_ERR_ARG, "PRESENCEENROLL <chip> [1|2]");
+		return skd_fail(ctx, SK_ERR_ARG, "PRESENCEENROLL [--again] <chip> [1|2]");
 	if ((r = skd_guard_gate()) != 0)
 		return skd_fail(ctx, r, "PRESENCEENROLL");
-	if ((r = skd_presence_enroll(skd_conn_get(ctx), chip, slot, &got)) != 0)
+	if ((r = skd_presence_enroll(skd_conn_get(ctx), chip, slot, again, &got)) != 0)
 		return skd_fail(ctx, r, "PRESENCEENROLL");
 	return skd_status(ctx, "PRESENCEENROLL", "%d", got);
 }
@@ -142,7 +149,7 @@ static gpg_error_t cmd_lockagents(assuan_context_t ctx, char *line)
 const struct skd_cmd skd_cmds_presence[] = {
 	{ "LIVENESS", cmd_liveness, "LIVENESS <chip>: S LIVENESS <why> <us> <apdus> (skinkey-guard)" },
 	{ "PRESENCEENROLL", cmd_presenceenroll,
-	  "PRESENCEENROLL <chip> [1|2]: an empty HMAC slot for the PIN-free liveness proof" },
+	  "PRESENCEENROLL [--again] <chip> [1|2]: an HMAC slot for the PIN-free liveness proof" },
 	{ "PRESENCE", cmd_presence, "PRESENCE <state> [<chip>|-] [<detail>]: record a presence change" },
 	{ "DROPPINS", cmd_droppins, "DROPPINS: forget cached PINs and the chip's PIN state" },
 	{ "LOCKAGENTS", cmd_lockagents, "LOCKAGENTS: ssh-agent and PKCS#11 locked until a PIN" },

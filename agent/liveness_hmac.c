@@ -195,24 +195,37 @@ out:
 	return r;
 }
 
-int skd_presence_enroll(struct skd_conn *c, const char *chip, int want, int *slot_out)
+int skd_presence_enroll(struct skd_conn *c, const char *chip, int want, int again,
+    int *slot_out)
 {
 	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8];
 	uint8_t key[OTP_HMAC_KEY_LEN], ch[CHAL_LEN], mac[OTP_HMAC_LEN], want_mac[EVP_MAX_MD_SIZE];
 	struct skd_card *h = NULL;
 	struct otp_status st;
 	unsigned int wlen = 0;
-	int slot = want, old = 0, r;
+	int slot = want, old = 0, overwrite = 0, r;
 
 	*slot_out = 0;
 	tmp[0] = '\0';
-	if ((r = skd_presence_key_load(chip, &old, key)) == 0) {
+	r = skd_presence_key_load(chip, &old, key);
+	if (r == 0 && !again) {
 		sk_info("presence: %s is enrolled already (slot %d)", chip, old);
 		r = SK_ERR_EXISTS;
 		goto out;
 	}
-	if (r != SK_ERR_NOT_FOUND)
+	if (r != 0 && r != SK_ERR_NOT_FOUND && !again)
 		goto out;
+	if (again) {
+		/* a new secret in the slot the key file names, or in the one the user names */
+		if (slot == 0)
+			slot = old;
+		if (slot == 0) {
+			sk_info("presence: %s: enrolling again needs the key file or a slot", chip);
+			r = SK_ERR_ARG;
+			goto out;
+		}
+		overwrite = 1;
+	}
 	if ((r = key_dir(dir, sizeof(dir))) != 0 || (r = sk_mkdir_p(dir)) != 0 ||
 	    (r = key_path(chip, path, sizeof(path))) != 0)
 		goto out;
@@ -224,14 +237,15 @@ int skd_presence_enroll(struct skd_conn *c, const char *chip, int want, int *slo
 	}
 	if ((r = skd_card_acquire(c, chip, &h)) != 0)
 		goto out;
-	/* the slot must be empty: a programmed one is someone's (KeePassXC, a LUKS key, ...) */
+	/* the slot must be empty: a programmed one is someone's (KeePassXC, a LUKS key, ...);
+	 * enrolling again overwrites the enrolled slot or the one named with it */
 	if ((r = otp_select(skd_card_raw(h), &st)) != 0) {
 		sk_info("presence: %s: no HMAC-SHA1 applet answers (%s)", chip, sk_strerror(r));
 		goto release;
 	}
 	if (slot == 0)
 		slot = !(st.touch_level & 1u) ? 1 : !(st.touch_level & 2u) ? 2 : 0;
-	if (slot == 0 || (st.touch_level & (1u << (slot - 1))) != 0) {
+	if (slot == 0 || (!overwrite && (st.touch_level & (1u << (slot - 1))) != 0)) {
 		sk_info("presence: %s: HMAC slot %d is programmed already: not overwritten", chip,
 		    slot != 0 ? slot : 2);
 		r = SK_ERR_EXISTS;

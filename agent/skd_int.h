@@ -191,10 +191,12 @@ int skd_liveness_check(struct skd_conn *c, const char *chip, const char **why,
     const char **proof, long long *us, int *apdus);
 /* liveness_hmac.c: the enrolled HMAC-SHA1 proof. key_load: SK_ERR_NOT_FOUND when the chip is
  * not enrolled. enroll: an empty slot (want 0: the first empty one) gets a fresh secret that the
- * host keeps 0600; SK_ERR_EXISTS when enrolled already or the slot is programmed. */
+ * host keeps 0600; SK_ERR_EXISTS when enrolled already or the slot is programmed. again: a new
+ * secret in the enrolled slot (or in want, overwritten whatever it holds). */
 struct sk_card;
 int skd_presence_key_load(const char *chip, int *slot, uint8_t key[20]);
-int skd_presence_enroll(struct skd_conn *c, const char *chip, int want, int *slot_out);
+int skd_presence_enroll(struct skd_conn *c, const char *chip, int want, int again,
+    int *slot_out);
 int skd_liveness_hmac(struct sk_card *sc, int slot, const uint8_t key[20], int *apdus,
     const char **why);
 /* lock-agents: the ssh-agent and PKCS#11 doors answer "locked" until the next unlock. */

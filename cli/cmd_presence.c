@@ -1,7 +1,7 @@
 /* cmd_presence.c — `skinkey presence status|test [CHIP]|enroll [CHIP] [--slot N]` (issue 12):
  * what skinkey-guard's presence watch says now (its state file), one liveness check through
  * skinkeyd, and the enrolment of the PIN-free proof (an empty HMAC-SHA1 slot programmed with a
- * secret the host keeps: the one EEPROM write, on the user's command). */
+ * secret the host keeps: the one EEPROM write, on the user's command; --again: a new secret). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,10 +99,12 @@ static int run_enroll(int argc, char **argv)
 	struct cli_lines st = { NULL, 0 };
 	const char *want = NULL;
 	char chip[64], cmd[128];
-	int slot = 0, got = 0, r;
+	int slot = 0, got = 0, again = 0, r;
 
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--slot") == 0 && i + 1 < argc &&
+		if (strcmp(argv[i], "--again") == 0)
+			again = 1;
+		else if (strcmp(argv[i], "--slot") == 0 && i + 1 < argc &&
 		    (strcmp(argv[i + 1], "1") == 0 || strcmp(argv[i + 1], "2") == 0))
 			slot = argv[++i][0] - '0';
 		else if (argv[i][0] != '-' && want == NULL && strlen(argv[i]) < 48 &&
@@ -115,13 +117,14 @@ static int run_enroll(int argc, char **argv)
 		return r;
 	if ((r = cli_pick_chip(ctx, want, "ykhmac", chip, sizeof(chip))) != 0)
 		goto out;
-	snprintf(cmd, sizeof(cmd), "PRESENCEENROLL %s %d", chip, slot);
+	snprintf(cmd, sizeof(cmd), "PRESENCEENROLL %s%s %d", again ? "--again " : "", chip, slot);
 	if (slot == 0)
-		snprintf(cmd, sizeof(cmd), "PRESENCEENROLL %s", chip);
+		snprintf(cmd, sizeof(cmd), "PRESENCEENROLL %s%s", again ? "--again " : "", chip);
 	if ((r = cli_transact_quiet(ctx, cmd, &st)) != 0) {
-		fprintf(stderr, "skinkey presence enroll: %s: not enrolled. Already enrolled, or the "
-		    "HMAC slot is programmed (KeePassXC, a disk key, ...): name the empty one with "
-		    "--slot, see `skinkey hmac`; skinkeyd's log says which\n", chip);
+		fprintf(stderr, "skinkey presence enroll: %s: not enrolled. Already enrolled (--again "
+		    "puts a new secret in the enrolled slot), or the HMAC slot is programmed "
+		    "(KeePassXC, a disk key, ...): name the empty one with --slot; skinkeyd's log "
+		    "says which\n", chip);
 		r = CLI_ERR;
 		goto out;
 	}
@@ -148,9 +151,10 @@ static int run_presence(const struct cli_opts *o, int argc, char **argv)
 		return run_test(argc == 3 ? argv[2] : NULL);
 	if (argc >= 2 && strcmp(argv[1], "enroll") == 0 && (r = run_enroll(argc, argv)) != CLI_USAGE)
 		return r;
-	fprintf(stderr, "usage: skinkey presence status | test [CHIP] | enroll [CHIP] [--slot 1|2]\n");
+	fprintf(stderr, "usage: skinkey presence status | test [CHIP] | "
+	    "enroll [CHIP] [--slot 1|2] [--again]\n");
 	return CLI_USAGE;
 }
 
 const struct cli_cmd cli_cmd_presence = { "presence", run_presence,
-	"presence status|test [CHIP]|enroll [CHIP] [--slot 1|2]" };
+	"presence status|test [CHIP]|enroll [CHIP] [--slot 1|2] [--again]" };
