@@ -54,7 +54,7 @@ echo "enrolment (skinkey presence enroll): $(sim stats | sed -n 's/^apdus=//p') 
 apdu 00A4040007A0000005272101 > /dev/null || fail "SELECT OATH"
 for _ in $(seq 20); do skinkey presence test; done > "$SKNS_SCRATCH/hchecks"
 sed -n 's/.*itself: \([0-9]*\) APDU, \([0-9.]*\) ms.*HMAC.*/\1 \2/p' "$SKNS_SCRATCH/hchecks" > "$SKNS_SCRATCH/hmac"
-echo "per check, enrolled HMAC proof (x20 after another program selected OATH; the first one is INTERNAL AUTHENTICATE refused + HMAC): $(wc -l < "$SKNS_SCRATCH/hmac") HMAC proofs, APDUs $(awk '{s+=$1} END {printf "%.2f", s/NR}' "$SKNS_SCRATCH/hmac") (first $(head -1 "$SKNS_SCRATCH/hmac" | cut -d' ' -f1), then $(sed -n 2p "$SKNS_SCRATCH/hmac" | cut -d' ' -f1)), ms on the chip p50 $(awk '{print $2}' "$SKNS_SCRATCH/hmac" | pct 50) p99 $(awk '{print $2}' "$SKNS_SCRATCH/hmac" | pct 99)"
+echo "per check, enrolled HMAC proof (skinkey presence test x20 after the enrolment and another program's SELECT of OATH): $(wc -l < "$SKNS_SCRATCH/hmac") HMAC proofs, APDUs $(awk '{s+=$1} END {printf "%.2f", s/NR}' "$SKNS_SCRATCH/hmac") (3 when INTERNAL AUTHENTICATE was tried and refused first), ms on the chip p50 $(awk '{print $2}' "$SKNS_SCRATCH/hmac" | pct 50) p99 $(awk '{print $2}' "$SKNS_SCRATCH/hmac" | pct 99)"
 sim reset-stats > /dev/null; sleep 10
 echo "quiet session, 10 s at 1 s interval (HMAC proof): $(sim stats | sed -n 's/^apdus=//p') APDUs, $(sim stats | sed -n 's/^state_writes=//p') EEPROM writes"
 a=$(switches "$pid"); ga=$(switches "$gpid"); sleep 60; b=$(switches "$pid"); gb=$(switches "$gpid")
