@@ -5,13 +5,11 @@
  * stream (EVENTS --ctx=GEN, cmd_events.c) hands the new state to the guard, and only to the
  * process that holds the guard's lock. The key never goes into the outbox, state.db or a log
  * line; it is wiped when the context ends. */
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hkdf.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "event.h"
@@ -27,27 +25,12 @@ static uint64_t ck_since;        /* the outbox's newest seq when the state chang
 
 static int derive(const uint8_t *secret, size_t len, uint8_t *out)
 {
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[4];
-	int r = SK_ERR_CRYPTO;
+	int r = sk_hkdf_sha256(secret, len, NULL, 0, ctx_info, sizeof(ctx_info) - 1, out,
+	    SKD_CTXKEY_LEN);
 
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		sk_error("context: HKDF unavailable in libcrypto");
-		goto out;
-	}
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)ctx_info,
-	    sizeof(ctx_info) - 1);
-	params[3] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, SKD_CTXKEY_LEN, params) == 1)
-		r = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return r;
+	if (r != 0)
+		sk_error("context: HKDF failed");
+	return r != 0 ? SK_ERR_CRYPTO : 0;
 }
 
 static int on_context(const struct skd_event *ev, void *arg)

@@ -1,12 +1,11 @@
 /* ctxrec.c — a per-context record: its entries, their encoding, and sealing with AES-256-GCM
  * under a key derived from the context's chip answer (format in ctxrec.h). */
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hkdf.h"
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
@@ -249,32 +248,9 @@ out:
 int ctxrec_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
     const void *info, size_t info_len, uint8_t out[CTXREC_KEY_LEN])
 {
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[5];
-	int r = SK_ERR_CRYPTO;
-
-	if (ikm == NULL || ikm_len == 0 || salt == NULL || salt_len == 0)
-		return SK_ERR_ARG;
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		sk_error("ctxrec: HKDF unavailable in libcrypto");
-		goto out;
-	}
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
-	params[4] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, CTXREC_KEY_LEN, params) != 1) {
-		sk_error("ctxrec: HKDF failed");
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return r;
+	if (salt == NULL || salt_len == 0)
+		return SK_ERR_ARG;   /* a record key always has its salt */
+	return sk_hkdf_sha256(ikm, ikm_len, salt, salt_len, info, info_len, out, CTXREC_KEY_LEN);
 }
 
 int ctxrec_derive(const uint8_t *secret, size_t secret_len, const uint8_t salt[CTXREC_SALT_LEN],

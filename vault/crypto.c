@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hkdf.h"
 #include "common/secmem.h"
 #include "vault/vault_int.h"
 
@@ -61,32 +62,11 @@ void vault_secret_free(uint8_t **p, size_t len)
 int vault_hkdf(const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
     const char *info, uint8_t *out, size_t out_len)
 {
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[5], *p = params;
-	int r = SK_ERR_CRYPTO;
+	int r = sk_hkdf_sha256(key, key_len, salt, salt_len, info, strlen(info), out, out_len);
 
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		vault_log("HKDF unavailable in libcrypto");
-		goto out;
-	}
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len);
-	if (salt_len > 0)  /* absent salt = HashLen zero bytes (RFC 5869 §2.2) */
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-		    salt_len);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, out_len, params) != 1) {
-		vault_log("HKDF derive failed");
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return r;
+	if (r != 0)
+		vault_log("HKDF failed");
+	return r == SK_ERR_ARG ? SK_ERR_CRYPTO : r;
 }
 
 /* Percent-escape '%', ';', '=' so the field can never forge a separator: the map is injective
