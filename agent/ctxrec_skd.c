@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/fsdir.h"
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
@@ -47,25 +46,6 @@ static struct {
 static char ended[ENDED_MAX][SKD_CHIPID_MAX];
 static size_t n_ended;
 
-static int default_path(char *buf, size_t n)
-{
-	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char dir[PATH_MAX];
-	int r;
-
-	if (xdg != NULL && xdg[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/skinkey", xdg);
-	else if (home != NULL && home[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/.local/share/skinkey", home);
-	else
-		return SK_ERR_IO;
-	if ((r = sk_mkdir_p(dir)) != 0)
-		return r;
-	if (snprintf(buf, n, "%s/contexts.rec", dir) >= (int)n)
-		return SK_ERR_TOOBIG;
-	return 0;
-}
-
 int skd_ctxrec_open(const char *path)
 {
 	char def[PATH_MAX];
@@ -74,7 +54,7 @@ int skd_ctxrec_open(const char *path)
 	pthread_mutex_lock(&mu);
 	rec_path[0] = '\0';
 	if (path == NULL) {
-		if ((r = default_path(def, sizeof(def))) != 0)
+		if ((r = skd_data_path("contexts.rec", def, sizeof(def))) != 0)
 			goto out;
 		path = def;
 	}

@@ -38,6 +38,9 @@ int skd_conf_load(const char *path_or_null);
 int skd_conf_reader_allowed(const struct skd_conf *c, const char *reader);
 
 /* ---- state.db ---- */
+/* buf = $XDG_DATA_HOME/skinkey/<name> (~/.local/share/skinkey without XDG_DATA_HOME), the
+ * directory made (0700, with its parents) when missing. */
+int skd_data_path(const char *name, char *buf, size_t n);
 int skd_state_open(const char *path_or_null);
 void skd_state_close(void);
 const char *skd_state_path(void);        /* "" before skd_state_open() */

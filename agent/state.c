@@ -33,7 +33,7 @@ static const char schema[] =
     "  chip TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, updated INTEGER NOT NULL,"
     "  PRIMARY KEY (chip, key));";
 
-static int default_path(char *buf, size_t n)
+int skd_data_path(const char *name, char *buf, size_t n)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
 	char dir[PATH_MAX];
@@ -48,7 +48,7 @@ static int default_path(char *buf, size_t n)
 	/* a fresh account has no ~/.local at all: create every missing level (0700) */
 	if ((r = sk_mkdir_p(dir)) != 0)
 		return r;
-	if (snprintf(buf, n, "%s/state.db", dir) >= (int)n)
+	if (snprintf(buf, n, "%s/%s", dir, name) >= (int)n)
 		return SK_ERR_TOOBIG;
 	return 0;
 }
@@ -100,7 +100,7 @@ int skd_state_open(const char *path)
 	int r;
 
 	if (path == NULL) {
-		if ((r = default_path(def, sizeof(def))) != 0) {
+		if ((r = skd_data_path("state.db", def, sizeof(def))) != 0) {
 			sk_error("no place for state.db (XDG_DATA_HOME and HOME unset, or not creatable)");
 			return r;
 		}
