@@ -64,7 +64,7 @@ out=$(skinkey presence test) || fail "check after another program selected OATH:
 expect_match "$out" 'proved itself.*enrolled HMAC proof' "check after OATH was selected elsewhere"
 apdu 00A4040007A0000005272001 > /dev/null || fail "raw SELECT of the HMAC applet"
 out=$(skinkey presence test) || fail "check after another program selected the HMAC applet: $out"
-skinkey oath list > /dev/null 2>&1 || true   # skinkey's own use of another applet (OATH)
+skinkey oath list > /dev/null || fail "skinkey oath list (skinkey's own use of the OATH applet)"
 out=$(skinkey presence test) || fail "check after skinkey's own OATH use: $out"
 expect_match "$out" 'proved itself' "check after skinkey's OATH use"
 wait_for 60 proofs_ge $((p + 1)) hmac || fail "the guard's checks did not go on with the HMAC proof"
