@@ -35,18 +35,10 @@
 #define KEY_MAGIC "skinkey-presence-hmac 1"
 #define CHAL_LEN 32
 
+/* $XDG_DATA_HOME/skinkey/presence (state.c's data directory) */
 static int key_dir(char *buf, size_t n)
 {
-	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	int w;
-
-	if (xdg != NULL && xdg[0] == '/')
-		w = snprintf(buf, n, "%s/skinkey/presence", xdg);
-	else if (home != NULL && home[0] == '/')
-		w = snprintf(buf, n, "%s/.local/share/skinkey/presence", home);
-	else
-		return SK_ERR_IO;
-	return w < 0 || (size_t)w >= n ? SK_ERR_TOOBIG : 0;
+	return skd_data_path("presence", buf, n);
 }
 
 static int key_path(const char *chip, char *buf, size_t n)
