@@ -157,6 +157,36 @@ int main(void)
 	CHECK(skd_ctxrec_instance(2, s2, 32, got_aid) == 0 && memcmp(aid, got_aid, 16) == 0);
 
 	skd_ctxrec_close();
+
+	/* a contexts.rec that is not one: reported, left as it is, and a context's state still
+	 * stays out of state.db (in memory only) */
+	{
+		char bad[80];
+		FILE *f;
+
+		snprintf(bad, sizeof(bad), "%s/not-a-record", dir);
+		if ((f = fopen(bad, "wb")) != NULL) {
+			fputs("some other file", f);
+			fclose(f);
+		}
+		CHECK(skd_ctxrec_open(bad) == 0 && skd_ctxrec_path()[0] == '\0');
+		context("fs-fffe99887766", 0, s1);
+		CHECK(skd_ctxrec_owns("fs-fffe99887766"));
+		CHECK(skd_state_chip_seen("fs-fffe99887766", "openpgp", 300) == 0);
+		CHECK(skd_cache_put("fs-fffe99887766", "opgp.grip.1", (const uint8_t *)"M", 1) == 0);
+		CHECK(skd_cache_get("fs-fffe99887766", "opgp.grip.1", &val, &len) == 0 && len == 1);
+		free(val);
+		CHECK(skd_state_chip_label("fs-fffe99887766", "mem") != 0);   /* not durable: said */
+		CHECK(rows_naming(db, "fs-fffe99887766") == 0);
+		context("fs-fffe99887766", 0, NULL);
+		if ((f = fopen(bad, "rb")) != NULL) {
+			char buf[32] = "";
+
+			CHECK(fgets(buf, sizeof(buf), f) != NULL && strcmp(buf, "some other file") == 0);
+			fclose(f);
+		}
+		skd_ctxrec_close();
+	}
 	skd_state_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
