@@ -82,7 +82,7 @@ static int flush_held(void)
 
 	if (act.chip[0] == '\0' || !act.dirty)
 		return 0;
-	if (rec_path[0] == '\0' || !act.have_hdr)
+	if (rec_path[0] == '\0' || !act.have_hdr || act.key == NULL)
 		return SK_ERR_IO;   /* kept in memory for the context's life */
 	if ((r = ctxrec_seal(act.key, act.hdr, act.slot, act.rec, sealed)) == 0 &&
 	    (r = ctxrec_file_write(rec_path, act.slot, sealed)) == 0)
@@ -161,24 +161,25 @@ static int on_context(const struct skd_event *ev, void *arg)
 		goto out;
 	}
 	end_held();   /* one context at a time */
-	if (ev->chip == NULL || ev->context < 0 || ev->context >= CTXREC_SLOTS ||
-	    ev->ctx_secret_len == 0) {
-		sk_warn("a context began with no usable id: its state stays in memory");
+	if (ev->chip == NULL)
 		goto out;
-	}
-	if ((act.key = sk_secure_alloc(CTXREC_KEY_LEN)) == NULL) {
-		r = SK_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = load(ev->context, ev->ctx_secret, ev->ctx_secret_len, act.key, act.hdr,
+	act.slot = ev->context;
+	act.dirty = 0;
+	act.have_hdr = 0;
+	if (ev->context < 0 || ev->context >= CTXREC_SLOTS || ev->ctx_secret_len == 0 ||
+	    (act.key = sk_secure_alloc(CTXREC_KEY_LEN)) == NULL ||
+	    (r = load(ev->context, ev->ctx_secret, ev->ctx_secret_len, act.key, act.hdr,
 	    &act.have_hdr, &act.rec)) != 0) {
+		/* no record to open or seal: the context's state is held in memory only (never
+		 * in state.db), and lost at its end */
+		sk_warn("a context's record cannot be used: its state stays in memory");
 		ctxrec_free(&act.rec);
 		sk_secure_free(act.key);
 		act.key = NULL;
-		goto out;
+		act.have_hdr = 0;
+		if ((act.rec = ctxrec_new()) == NULL)
+			goto out;
 	}
-	act.slot = ev->context;
-	act.dirty = 0;
 	snprintf(act.chip, sizeof(act.chip), "%s", ev->chip);
 out:
 	pthread_mutex_unlock(&mu);
@@ -550,6 +551,10 @@ int skd_ctxrec_rekey(int ctx, const uint8_t *secret, size_t len, const uint8_t *
 	if (aid != NULL && (r = ctxrec_put(use, AID_KEY, aid, 16)) != 0)
 		goto out;
 	if (active) {   /* the live context goes on under its new key */
+		if (act.key == NULL && (act.key = sk_secure_alloc(CTXREC_KEY_LEN)) == NULL) {
+			r = SK_ERR_NOMEM;
+			goto out;
+		}
 		memcpy(act.key, key, CTXREC_KEY_LEN);
 		memcpy(act.hdr, hdr, sizeof(hdr));
 		act.have_hdr = 1;

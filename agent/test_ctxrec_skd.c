@@ -187,6 +187,14 @@ int main(void)
 		}
 		skd_ctxrec_close();
 	}
+	/* a context id outside the slots: held in memory, never in state.db */
+	CHECK(skd_ctxrec_open(rec) == 0);
+	context("fs-fffe55555555", 7, s1);
+	CHECK(skd_ctxrec_owns("fs-fffe55555555"));
+	CHECK(skd_cache_put("fs-fffe55555555", "opgp.grip.1", (const uint8_t *)"Y", 1) == 0);
+	CHECK(rows_naming(db, "fs-fffe55555555") == 0);
+	context("fs-fffe55555555", 7, NULL);
+	skd_ctxrec_close();
 	skd_state_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
