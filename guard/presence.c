@@ -2,8 +2,9 @@
  * PW1/82 at any door: skinkeyd's `unlock` event), a liveness check every presence-interval
  * (skinkeyd's LIVENESS: INTERNAL AUTHENTICATE over a fresh challenge, verified with the key
  * pinned at unlock, or the enrolled HMAC proof when the chip's PIN state is gone). The chip
- * leaving (`chip-left`), a failed proof or skinkeyd's event stream
- * dropping (fail-closed) starts presence-grace; a proof that succeeds within it cancels (the
+ * leaving (`chip-left`), a failed check or skinkeyd's event stream
+ * dropping (fail-closed) starts presence-grace (a wrong proof, which only another chip gives,
+ * runs the actions at once); a proof that succeeds within it cancels (the
  * chip coming back within grace is checked at once); when it
  * runs out, presence-actions run and the session ends until the next unlock.
  *
@@ -312,6 +313,16 @@ static void *presence_thread(void *arg)
 				pthread_mutex_unlock(&mu);
 				record("present", "reason=proof-within-grace");
 				pthread_mutex_lock(&mu);
+			} else if (r != 0 && strcmp(l.why, "wrong-answer") == 0) {
+				/* a proof that does not verify is no dropout: another chip answered (a
+				 * clone), so there is nothing to wait for */
+				snprintf(why, sizeof(why), "liveness:%s", l.why);
+				sk_warn("presence: chip %s gave a wrong proof: the actions run now, no grace",
+				    chip);
+				enter_grace(why, now);
+				snprintf(reason, sizeof(reason), "%s", why);
+				deadline_ms = now;
+				grace_recorded = 1;
 			} else if (r != 0 && state == P_PRESENT) {
 				snprintf(why, sizeof(why), "liveness:%s", l.why[0] ? l.why : sk_strerror(r));
 				sk_warn("presence: chip %s: %s", chip, why);

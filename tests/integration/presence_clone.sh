@@ -57,7 +57,9 @@ t0=$(date +%s.%N)
 sim swap "$SKNS_SCRATCH/clone.state" > /dev/null || fail "sim swap"
 wait_for 60 locks_ge 1 || fail "no Session.Lock after the clone was swapped in"
 t1=$(sed -n 's/^LOCK //p' "$LOGIN1_LOG" | head -1)
-note "lock latency after a clone swap (interval 1 s, grace 2 s): $(echo "$t1 - $t0" | bc) s"
+note "lock latency after a clone swap (interval 1 s; a wrong proof has no grace): $(echo "$t1 - $t0" | bc) s"
 if grep -q 'chip-left' "$SKNS_LOG/guard.log"; then fail "the swap was seen as a removal: the check was not what caught the clone"; fi
+grep -q 'gave a wrong proof: the actions run now, no grace' "$SKNS_LOG/guard.log" ||
+	fail "the clone's wrong proof waited for the grace time: $(grep presence "$SKNS_LOG/guard.log" | tail -5)"
 wait_for 60 sh -c "skinkey audit tail -n 40 | grep -q '^.*liveness:check'" || fail "no liveness failure in the audit chain"
 wait_for 60 sh -c "skinkey audit tail -n 40 | grep -q 'presence:locked'" || fail "no presence:locked row"
