@@ -5,6 +5,9 @@
  *                                  blocks until there is at least one. --ctx (the guard only):
  *                                  also when the duress context moved past GEN, then first
  *                                  S CONTEXT <gen> <id|-> <since seq> <hex key|->
+ *   AUDITVIEW                      D the active duress context's audit box key (32 bytes), so
+ *                                  `skinkey audit tail|show|export` open its rows; ERR
+ *                                  NOT_FOUND when none runs (doc/DURESS.md)
  *   TESTCONTEXT <id> <64 hex>|end   tests only (skinkeyd started with SKINKEY_TEST_HOOKS=1):
  *                                  publish SKD_EV_CONTEXT as the duress unlock does
  *   SEEN SEQ                       the guard received every event up to SEQ: the answers of the
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/auditbox.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "event.h"
@@ -153,6 +157,31 @@ static gpg_error_t cmd_seen(assuan_context_t ctx, char *line)
 	return skd_outbox_seen(seq) == 0 ? 0 : skd_fail(ctx, SK_ERR_INTERNAL, "SEEN");
 }
 
+/* The active duress context's audit box key (common/auditbox.h), for `skinkey audit
+ * tail|show|export` to open that context's rows. The socket answers same-uid peers only
+ * (sock.c); the key is sent as D data, never logged, and only while a context runs. */
+static gpg_error_t cmd_auditview(assuan_context_t ctx, char *line)
+{
+	struct skd_ctxkey k;
+	uint8_t bk[SK_AUDITBOX_KEY_LEN];
+	gpg_error_t e;
+	int r;
+
+	(void)line;
+	skd_ctxkey_get(&k);
+	if (!skd_config.duress || !k.has_key) {
+		sk_wipe(&k, sizeof(k));
+		return skd_fail(ctx, SK_ERR_NOT_FOUND, "AUDITVIEW (no duress context is active)");
+	}
+	r = sk_auditbox_key(k.key, bk);
+	sk_wipe(&k, sizeof(k));
+	if (r != 0)
+		return skd_fail(ctx, r, "AUDITVIEW");
+	e = skd_send_data(ctx, bk, sizeof(bk));
+	sk_wipe(bk, sizeof(bk));
+	return e;
+}
+
 static gpg_error_t cmd_testcontext(assuan_context_t ctx, char *line)
 {
 	const char *hooks = getenv("SKINKEY_TEST_HOOKS");
@@ -185,6 +214,7 @@ static gpg_error_t cmd_testcontext(assuan_context_t ctx, char *line)
 
 const struct skd_cmd skd_cmds_events[] = {
 	{ "EVENTS", cmd_events, "EVENTS [--wait] [--after=SEQ]: recorded events not yet acknowledged" },
+	{ "AUDITVIEW", cmd_auditview, "AUDITVIEW: D the active duress context's audit box key" },
 	{ "TESTCONTEXT", cmd_testcontext, "TESTCONTEXT <id> <64 hex>|end: tests only" },
 	{ "SEEN", cmd_seen, "SEEN SEQ: skinkey-guard received the events up to SEQ (not yet recorded)" },
 	{ "ACK", cmd_ack, "ACK SEQ: events up to SEQ are recorded (skinkey-guard)" },

@@ -38,7 +38,7 @@ static int active_ctx = -1;
 /* Every chip id that was a context's in this process: log lines name none of them (a log file
  * would otherwise keep the primary's serial after a primary unlock). In memory only. */
 #define MASKED_MAX 8
-#define MASKED_AS "fs-context"
+#define MASKED_AS SKD_MASKED_CHIP
 static char masked[MASKED_MAX][SKD_CHIPID_MAX];
 static int nmasked;
 
@@ -74,6 +74,17 @@ static void mask_line(char *line, size_t cap)
 		}
 	}
 	pthread_mutex_unlock(&du_mu);
+}
+
+int skd_duress_masked(const char *chip)
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&du_mu);
+	for (int i = 0; i < nmasked && !hit; i++)
+		hit = strcmp(masked[i], chip) == 0;
+	pthread_mutex_unlock(&du_mu);
+	return hit;
 }
 
 int skd_duress_answer(const uint8_t key[32], uint8_t out[32])

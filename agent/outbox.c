@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/auditbox.h"
+#include "common/secmem.h"
 #include "common/sk_err.h"
 #include "event.h"
 #include "skd_int.h"
@@ -116,6 +118,32 @@ out:
 	return r;
 }
 
+/* duress = on (issue 13, doc/DURESS.md "The audit chain and contexts"): an event that happens
+ * while a context runs is sealed under that context's box key (common/auditbox.h) before it is
+ * written, so neither the outbox nor the chain holds it in clear; one that names a context's chip
+ * after the context ended (a late chip-left) keeps only the masked chip id. */
+static int insert_duress(const struct skd_event *ev, const char *details)
+{
+	struct skd_ctxkey k;
+	uint8_t bk[SK_AUDITBOX_KEY_LEN];
+	char *boxed = NULL;
+	int r;
+
+	skd_ctxkey_get(&k);
+	if (k.has_key) {
+		if ((r = sk_auditbox_key(k.key, bk)) == 0 &&
+		    (r = sk_auditbox_seal(bk, skd_event_kind_name(ev->kind), details, &boxed)) == 0)
+			r = insert(SK_AUDITBOX_KIND, boxed);
+		sk_wipe(bk, sizeof(bk));
+		sk_wipe(&k, sizeof(k));
+		free(boxed);
+		return r;
+	}
+	if (ev->chip != NULL && skd_duress_masked(ev->chip))
+		return insert(skd_event_kind_name(ev->kind), "chip=" SKD_MASKED_CHIP);
+	return insert(skd_event_kind_name(ev->kind), details);
+}
+
 static int on_event(const struct skd_event *ev, void *arg)
 {
 	char *details;
@@ -126,7 +154,10 @@ static int on_event(const struct skd_event *ev, void *arg)
 		return 0;
 	if ((details = skd_event_details(ev)) == NULL)
 		return SK_ERR_NOMEM;
-	r = insert(skd_event_kind_name(ev->kind), details);
+	if (skd_config.duress)
+		r = insert_duress(ev, details);
+	else
+		r = insert(skd_event_kind_name(ev->kind), details);
 	free(details);
 	return r;
 }

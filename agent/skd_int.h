@@ -169,6 +169,10 @@ int skd_duress_unlock(struct skd_conn *c, const char *given, char *chip, size_t 
 /* PKCS#11 keeps naming the locked chip's slot SKD_LOCKED_CHIP: while a context is active that
  * name stands for the context's chip (chip rewritten in place). */
 void skd_duress_alias(char *chip, size_t n);
+/* 1 when chip was a context's chip id in this process (log lines and late audit events show
+ * SKD_MASKED_CHIP instead). */
+#define SKD_MASKED_CHIP "fs-context"
+int skd_duress_masked(const char *chip);
 /* The answer the DuressApplet's CHALLENGE over skinkey's fixed nonce gives under a context key
  * (DURESS ROTATE knows the new keys): out = the context's secret (SKD_EV_CONTEXT ctx_secret). */
 int skd_duress_answer(const uint8_t key[32], uint8_t out[32]);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit_view.h"
 #include "cli.h"
 #include "xact.h"
 #include "common/sk_err.h"
@@ -148,20 +149,52 @@ static int print_full(const struct audit_row *row, void *arg)
 	return 1;   /* one row */
 }
 
+/* tail's first pass: the seqs of the last n rows shown (a ring). */
+struct last_seqs {
+	uint64_t *seq, n, count;
+};
+
+static int note_seq(const struct audit_row *row, void *arg)
+{
+	struct last_seqs *ls = arg;
+
+	ls->seq[ls->count++ % ls->n] = row->seq;
+	return 0;
+}
+
 static int run_tail(const struct audit_opts *ao)
 {
 	struct audit_log *l = NULL;
-	uint8_t h[AUDIT_HASH_LEN];
-	uint64_t head = 0;
+	struct audit_view v;
+	struct last_seqs ls = { NULL, 0, 0 };
+	uint64_t total, first;
 	int r;
 
 	if ((r = open_db(ao, &l)) != CLI_OK)
 		return r;
-	if (audit_head(l, &head, h) == 0 && head > 0)
-		r = audit_foreach(l, head > ao->n ? head - ao->n + 1 : 1, 0, print_row, NULL) == 0 ?
-		    CLI_OK : CLI_ERR;
-	else
+	total = audit_count(l);
+	ls.n = ao->n < total ? ao->n : total;
+	if (ls.n == 0 || (ls.seq = calloc(ls.n, sizeof(*ls.seq))) == NULL) {
+		if (ls.n != 0)
+			r = CLI_ERR;
+		else
+			printf("(the audit chain is empty)\n");
+		audit_close(&l);
+		return r;
+	}
+	/* rows of other duress contexts are left out: the last n of the rows shown */
+	cli_audit_view_open(&v, note_seq, &ls);
+	r = audit_foreach(l, 1, 0, cli_audit_view_row, &v) == 0 ? CLI_OK : CLI_ERR;
+	v.fn = print_row;
+	v.arg = NULL;
+	first = ls.count > ls.n ? ls.count - ls.n : 0;
+	for (uint64_t i = first; r == CLI_OK && i < ls.count; i++)
+		if (audit_foreach(l, ls.seq[i % ls.n], 1, cli_audit_view_row, &v) != 0)
+			r = CLI_ERR;
+	if (r == CLI_OK && ls.count == 0)
 		printf("(the audit chain is empty)\n");
+	cli_audit_view_close(&v);
+	free(ls.seq);
 	audit_close(&l);
 	return r;
 }
@@ -169,6 +202,7 @@ static int run_tail(const struct audit_opts *ao)
 static int run_show(const struct audit_opts *ao, const char *arg)
 {
 	struct audit_log *l = NULL;
+	struct audit_view v;
 	char *end;
 	uint64_t seq = strtoull(arg, &end, 10);
 	int r, found = 0;
@@ -179,7 +213,9 @@ static int run_show(const struct audit_opts *ao, const char *arg)
 	}
 	if ((r = open_db(ao, &l)) != CLI_OK)
 		return r;
-	audit_foreach(l, seq, 1, print_full, &found);
+	cli_audit_view_open(&v, print_full, &found);
+	audit_foreach(l, seq, 1, cli_audit_view_row, &v);
+	cli_audit_view_close(&v);
 	audit_close(&l);
 	if (!found) {
 		fprintf(stderr, "skinkey audit: no row %" PRIu64 "\n", seq);
@@ -191,17 +227,21 @@ static int run_show(const struct audit_opts *ao, const char *arg)
 static int run_export(const struct cli_opts *o, const struct audit_opts *ao)
 {
 	struct audit_log *l = NULL;
+	struct audit_view v;
 	int r, first = 1;
 
 	if ((r = open_db(ao, &l)) != CLI_OK)
 		return r;
 	if (o->json) {
 		printf("[");
-		r = audit_foreach(l, 1, 0, print_json, &first);
+		cli_audit_view_open(&v, print_json, &first);
+		r = audit_foreach(l, 1, 0, cli_audit_view_row, &v);
 		printf("%s]\n", first ? "" : "\n");
 	} else {
-		r = audit_foreach(l, 1, 0, print_row, NULL);
+		cli_audit_view_open(&v, print_row, NULL);
+		r = audit_foreach(l, 1, 0, cli_audit_view_row, &v);
 	}
+	cli_audit_view_close(&v);
 	audit_close(&l);
 	return r == 0 ? CLI_OK : CLI_ERR;
 }
@@ -290,10 +330,14 @@ static int chip_counter(const char *chip, int64_t *out)
 static int check_chip(struct audit_log *l, const struct audit_opts *ao)
 {
 	struct last_ctr lc = { ao->chip != NULL ? ao->chip : "", "", -1, 0 };
+	struct audit_view v;
 	int64_t now;
 	int r;
 
-	audit_foreach(l, 1, 0, note_counter, &lc);
+	/* the active duress context's signatures are in its sealed rows */
+	cli_audit_view_open(&v, note_counter, &lc);
+	audit_foreach(l, 1, 0, cli_audit_view_row, &v);
+	cli_audit_view_close(&v);
 	if (lc.counter < 0) {
 		printf("chip: the chain records no signature%s%s: nothing to compare\n",
 		    lc.chip[0] ? " by " : "", lc.chip);

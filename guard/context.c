@@ -5,9 +5,11 @@
  * (the actions presence uses). Nothing of this goes to the audit chain or the log at the
  * default level: a line written only when the burn context is used would tell. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+#include "common/auditbox.h"
 #include "common/log.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
@@ -60,6 +62,33 @@ void guard_context_set(int id, uint64_t since, const uint8_t *key)
 	ctx_id = id;
 	if (id == BURN_CONTEXT && key != NULL)
 		burn();
+}
+
+void guard_context_open(struct guard_batch *b)
+{
+	uint8_t bk[SK_AUDITBOX_KEY_LEN];
+	char kind[32], *plain = NULL;
+
+	if (ctx_key == NULL || sk_auditbox_key(ctx_key, bk) != 0 ||
+	    (plain = malloc(SK_AUDITBOX_PLAIN)) == NULL)
+		goto out;
+	for (int i = 0; i < b->n; i++) {
+		struct guard_event *ev = &b->ev[i];
+		char *d;
+
+		if (strcmp(ev->kind, SK_AUDITBOX_KIND) != 0 || ev->boxed != NULL ||
+		    sk_auditbox_open(bk, ev->details, kind, sizeof(kind), plain,
+		    SK_AUDITBOX_PLAIN) != 0 || (d = strdup(plain)) == NULL)
+			continue;   /* another context's (it ended before we read it): kept sealed */
+		ev->boxed = ev->details;
+		ev->details = d;
+		snprintf(ev->kind, sizeof(ev->kind), "%s", kind);
+	}
+out:
+	if (plain != NULL)
+		sk_wipe(plain, SK_AUDITBOX_PLAIN);
+	free(plain);
+	sk_wipe(bk, sizeof(bk));
 }
 
 static int burn_start(void)

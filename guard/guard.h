@@ -16,6 +16,8 @@ struct guard_event {
 	int64_t ts_ms;            /* when skinkeyd wrote it */
 	char kind[32];            /* "key-op", "chip-seen", ... (agent/event.h names) */
 	char *details;            /* "key=value ..." as skinkeyd wrote it (percent-escaped values) */
+	char *boxed;              /* a duress context's sealed event the guard opened (kind and
+	                             details above are then its contents): what the chain stores */
 };
 
 struct guard_batch {
@@ -59,6 +61,9 @@ void guard_presence_idle_stop(void);
  * DuressApplet's) runs burn-actions. The consumer notes the ssh clients for end-ssh. */
 extern const struct guard_consumer guard_burn;
 void guard_context_set(int id, uint64_t since, const uint8_t *key_or_null);
+/* Open the sealed events of the active context in b (kind SK_AUDITBOX_KIND) for the consumers;
+ * the rest, and everything when no context runs, stays as it came. */
+void guard_context_open(struct guard_batch *b);
 int guard_context_id(void);
 
 /* Actions (actions.c), shared by presence and the burn context. */

@@ -83,8 +83,12 @@ static gpg_error_t on_status(void *arg, const char *line)
 
 static void batch_clear(struct guard_batch *b)
 {
-	for (int i = 0; i < b->n; i++)
+	for (int i = 0; i < b->n; i++) {
+		if (b->ev[i].boxed != NULL && b->ev[i].details != NULL)
+			sk_wipe(b->ev[i].details, strlen(b->ev[i].details));   /* opened: a context's */
 		free(b->ev[i].details);
+		free(b->ev[i].boxed);
+	}
 	sk_wipe(b, sizeof(*b));   /* the context key, if one came */
 }
 
@@ -132,6 +136,7 @@ static void serve(assuan_context_t ctx)
 		}
 		if (b.n == 0)
 			continue;
+		guard_context_open(&b);
 		/* the receipt first: the operations waiting for it are answered while we write */
 		snprintf(cmd, sizeof(cmd), "SEEN %llu", (unsigned long long)b.ev[b.n - 1].seq);
 		if ((r = skc_transact(ctx, cmd, NULL, NULL, NULL, NULL)) != 0) {
