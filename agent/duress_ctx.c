@@ -20,6 +20,7 @@
 
 #include "common/card.h"
 #include "common/log.h"
+#include "common/logmask.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "duress.h"
@@ -35,56 +36,12 @@ static pthread_mutex_t unlock_mu = PTHREAD_MUTEX_INITIALIZER;   /* one unlock at
 static pthread_mutex_t du_mu = PTHREAD_MUTEX_INITIALIZER;       /* guards the two below */
 static char active_chip[SKD_CHIPID_MAX];   /* the context's chip id, "" when none */
 static int active_ctx = -1;
-/* Every chip id that was a context's in this process: log lines name none of them (a log file
- * would otherwise keep the primary's serial after a primary unlock). In memory only. */
-#define MASKED_MAX 8
-#define MASKED_AS SKD_MASKED_CHIP
-static char masked[MASKED_MAX][SKD_CHIPID_MAX];
-static int nmasked;
-
-static void mask_add_locked(const char *chip)
-{
-	for (int i = 0; i < nmasked; i++)
-		if (strcmp(masked[i], chip) == 0)
-			return;
-	if (nmasked < MASKED_MAX) {
-		snprintf(masked[nmasked++], SKD_CHIPID_MAX, "%s", chip);
-		return;
-	}
-	memmove(masked[0], masked[1], sizeof(masked[0]) * (MASKED_MAX - 1));   /* oldest goes */
-	snprintf(masked[MASKED_MAX - 1], SKD_CHIPID_MAX, "%s", chip);
-}
-
-/* sk_log's filter: every context chip id in a line becomes MASKED_AS. */
-static void mask_line(char *line, size_t cap)
-{
-	size_t rl = strlen(MASKED_AS);
-
-	(void)cap;   /* the line only shrinks */
-	pthread_mutex_lock(&du_mu);
-	for (int i = 0; i < nmasked; i++) {
-		size_t il = strlen(masked[i]);
-		char *p;
-
-		if (il < rl)
-			continue;
-		while ((p = strstr(line, masked[i])) != NULL) {
-			memcpy(p, MASKED_AS, rl);
-			memmove(p + rl, p + il, strlen(p + il) + 1);
-		}
-	}
-	pthread_mutex_unlock(&du_mu);
-}
+/* Every chip id that was a context's in this process is masked in log lines (common/logmask.h):
+ * a log file would otherwise keep the primary's serial after a primary unlock. */
 
 int skd_duress_masked(const char *chip)
 {
-	int hit = 0;
-
-	pthread_mutex_lock(&du_mu);
-	for (int i = 0; i < nmasked && !hit; i++)
-		hit = strcmp(masked[i], chip) == 0;
-	pthread_mutex_unlock(&du_mu);
-	return hit;
+	return sk_logmask_has(chip);
 }
 
 int skd_duress_answer(const uint8_t key[32], uint8_t out[32])
@@ -168,7 +125,7 @@ static int on_chip_left(const struct skd_event *ev, void *arg)
 
 int skd_duress_events_init(void)
 {
-	sk_log_set_filter(mask_line);
+	sk_logmask_install();
 	return skd_event_subscribe(SKD_EV_MASK(SKD_EV_CHIP_LEFT), on_chip_left, NULL);
 }
 
@@ -221,7 +178,7 @@ static int unlock_held(struct skd_conn *c, struct skd_card *h, const char *pin, 
 	pthread_mutex_lock(&du_mu);
 	snprintf(active_chip, sizeof(active_chip), "%s", id);
 	active_ctx = ctx;
-	mask_add_locked(id);
+	sk_logmask_add(id);
 	pthread_mutex_unlock(&du_mu);
 	publish_context(id, ctx, mac);   /* before chip-seen: the context's own records follow */
 	sk_wipe(mac, sizeof(mac));

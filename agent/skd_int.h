@@ -9,6 +9,7 @@
 #include "skd.h"
 
 #include "common/log.h"
+#include "common/logmask.h"
 
 /* ---- configuration ($XDG_CONFIG_HOME/skinkey/skinkey.conf) ---- */
 enum skd_pin_policy { SKD_PIN_PRESENCE = 0, SKD_PIN_NEVER = 1, SKD_PIN_MINUTES = 2 };
@@ -171,7 +172,7 @@ int skd_duress_unlock(struct skd_conn *c, const char *given, char *chip, size_t 
 void skd_duress_alias(char *chip, size_t n);
 /* 1 when chip was a context's chip id in this process (log lines and late audit events show
  * SKD_MASKED_CHIP instead). */
-#define SKD_MASKED_CHIP "fs-context"
+#define SKD_MASKED_CHIP SK_LOGMASK_AS
 int skd_duress_masked(const char *chip);
 /* The answer the DuressApplet's CHALLENGE over skinkey's fixed nonce gives under a context key
  * (DURESS ROTATE knows the new keys): out = the context's secret (SKD_EV_CONTEXT ctx_secret). */

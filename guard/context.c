@@ -10,7 +10,9 @@
 
 #include "client.h"
 #include "common/auditbox.h"
+#include "audit/audit.h"
 #include "common/log.h"
+#include "common/logmask.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "guard.h"
@@ -67,7 +69,7 @@ void guard_context_set(int id, uint64_t since, const uint8_t *key)
 void guard_context_open(struct guard_batch *b)
 {
 	uint8_t bk[SK_AUDITBOX_KEY_LEN];
-	char kind[32], *plain = NULL;
+	char kind[32], chip[SK_LOGMASK_ID_MAX], *plain = NULL;
 
 	if (ctx_key == NULL || sk_auditbox_key(ctx_key, bk) != 0 ||
 	    (plain = malloc(SK_AUDITBOX_PLAIN)) == NULL)
@@ -83,6 +85,10 @@ void guard_context_open(struct guard_batch *b)
 		ev->boxed = ev->details;
 		ev->details = d;
 		snprintf(ev->kind, sizeof(ev->kind), "%s", kind);
+		/* the context's chip id is never written to the guard's log (presence names chips) */
+		if (audit_detail(d, "chip", chip, sizeof(chip))[0] != '\0' &&
+		    strcmp(chip, "fs-locked") != 0)
+			sk_logmask_add(chip);
 	}
 out:
 	if (plain != NULL)

@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "common/log.h"
+#include "common/logmask.h"
 #include "common/secmem.h"
 #include "common/sk_err.h"
 #include "guard.h"
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
 	close_range(3, ~0u, 0);
 	umask(077);
 	sk_log_set_ident("skinkey-guard");
+	sk_logmask_install();   /* the chip ids of duress contexts' events (context.c) */
 	while ((ch = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd': mode = 'd'; break;
