@@ -26,7 +26,8 @@ wait_locked() {
 }
 rec_shape() { printf '%s %s\n' "$(stat -c %s "$rec")" "$(od -An -tu1 -j11 -N1 "$rec" | tr -d ' ')"; }
 
-duress_prepare
+# with the audit chain on: audit.db and the outbox are in the scan (the contexts' rows sealed)
+DURESS_AUDIT=required duress_prepare
 [ -f "$rec" ] || fail "no contexts.rec after skinkeyd's start"
 expect_eq "$(rec_shape)" "$REC_LEN 3" "contexts.rec: size and slots before any unlock"
 sum0=$(sha256sum < "$rec")

@@ -20,7 +20,8 @@ wait_locked() {
 }
 rows() { sqlite3 "$XDG_DATA_HOME/skinkey/vault.db" "SELECT count(*) FROM credentials"; }
 
-duress_prepare
+# with the audit chain on: audit.db and the outbox are in the scan (the contexts' rows sealed)
+DURESS_AUDIT=required duress_prepare
 if ! dfsim status 2>/dev/null | grep_all '^present=1'; then
 	skinkey-sim run --card desfire --state "$S/desfire-duress.state" \
 		>> "$SKNS_LOG/sim-desfire-duress.log" 2>&1 &
