@@ -2,7 +2,8 @@
 # duress_disk.sh — nothing on disk tells (issue 13, "Disk"). The primary gets a key (PKCS#11
 # keygen), a label, its public data read (LEARN, ssh-keygen -D); it is locked; the decoy does
 # the same and stays unlocked. Then every file skinkey has (data, config, cache and runtime
-# directories, raw bytes, and the sqlite .dump of every database among them) holds none of the
+# directories, raw bytes, and the sqlite .dump of every database among them: state.db with its
+# outbox, vault.db, audit.db, as audit = required keeps a chain) holds none of the
 # primary's serial (text, BE/LE bytes), AID, fingerprints, public key or label (duress_disk.py,
 # checked on planted copies first). The decoy's label comes back after a restart of skinkeyd
 # (its record, opened with its chip answer, is what holds it), the primary's after its own
@@ -10,7 +11,7 @@
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
 source "$SK_SRC/tests/integration/duress_lib.inc"
-need pkcs11-tool ssh-keygen skinkey skinkeyd skinkey-sim sqlite3 sha256sum od
+need pkcs11-tool ssh-keygen skinkey skinkeyd skinkey-guard skinkey-sim sqlite3 sha256sum od
 S=$SKNS_SCRATCH
 SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
 [ -f "$SO" ] || fail "module not built: $SO"
@@ -28,6 +29,7 @@ rec_shape() { printf '%s %s\n' "$(stat -c %s "$rec")" "$(od -An -tu1 -j11 -N1 "$
 
 # with the audit chain on: audit.db and the outbox are in the scan (the contexts' rows sealed)
 DURESS_AUDIT=required duress_prepare
+wait_for 60 pgrep -x skinkey-guard > /dev/null || fail "skinkeyd did not start skinkey-guard"
 [ -f "$rec" ] || fail "no contexts.rec after skinkeyd's start"
 expect_eq "$(rec_shape)" "$REC_LEN 3" "contexts.rec: size and slots before any unlock"
 sum0=$(sha256sum < "$rec")
