@@ -126,6 +126,10 @@ static int from_config(struct skd_conf *c, const struct sk_config *cf)
 	if ((r = sk_config_get_duration(cf, NULL, "idle-exit", 0, 0, 7 * 86400000ull, &ms)) != 0)
 		return r;
 	c->idle_exit_s = (int)(ms / 1000);
+	/* skinkey-guard owns presence-interval (and refuses a bad one); skinkeyd only needs to know
+	 * whether checks run */
+	c->presence_watch = sk_config_get_duration(cf, NULL, "presence-interval", 0, 0, 3600000,
+	    &ms) == 0 && ms != 0;
 	if ((r = sk_config_get_string(cf, NULL, "vault-originality", "nxp", &s)) != 0)
 		return r;
 	if (strcmp(s, "nxp") == 0)

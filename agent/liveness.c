@@ -88,6 +88,17 @@ void skd_liveness_unlocked(const char *chip)
 		sk_warn("%s: the unlock event was not recorded", chip);
 }
 
+int skd_liveness_session(const char *chip)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&pin_mu);
+	for (int i = 0; i < PINNED_MAX && !found; i++)
+		found = pinned[i].chip[0] != '\0' && strcmp(pinned[i].chip, chip) == 0;
+	pthread_mutex_unlock(&pin_mu);
+	return found;
+}
+
 void skd_liveness_forget(const char *chip)
 {
 	pthread_mutex_lock(&pin_mu);

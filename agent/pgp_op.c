@@ -66,6 +66,34 @@ static int record(const char *chip, const struct opgp_info *info, int ref, int r
 	return skd_guard_confirm(r, SKD_EV_KEY_OP, chip, ev.op, ev.object);
 }
 
+/* A forced signature PIN (PW1/81 valid for one PSO:CDS) needs our SELECT, and a SELECT resets
+ * PW1/82 as well: while skinkey-guard runs liveness checks (INTERNAL AUTHENTICATE needs PW1/82,
+ * and a check never sends a PIN), every gpg signature would leave the next check failing. So
+ * with presence-interval set, PW1/82 is verified again in the same transaction with the PIN
+ * this chip already accepted for it (what the next PKAUTH would send anyway): one APDU, never
+ * retried, no unlock event (the session is the same one). */
+static void restore_other_pin(struct sk_card *sc, const char *chip, const struct opgp_info *info)
+{
+	struct opgp_info cur = *info;
+	char *pin;
+	int r, tries = -1;
+
+	/* only a session that was unlocked (PW1/82 at a door): a signature alone starts none */
+	if (!skd_config.presence_watch || !skd_liveness_session(chip) ||
+	    (pin = skd_pincache_get(chip, OPGP_PW1_OTHER)) == NULL)
+		return;
+	r = opgp_verify_selected(sc, OPGP_PW1_OTHER, pin, strlen(pin), &cur.pw, &cur.kdf, &tries);
+	skd_pin_free(&pin);
+	if (r == 0)
+		return;
+	sk_warn("%s: PW1/82 after the signature: %s", chip, sk_strerror(r));
+	skd_pgp_note_pin(sc, chip, OPGP_PW1_OTHER, r, tries);
+	if (r == SK_ERR_PIN_WRONG || r == SK_ERR_PIN_BLOCKED) {
+		skd_pin_cache_drop(chip, OPGP_PW1_OTHER);
+		skd_pin_cache_drop(chip, OPGP_PW1_SIGN);
+	}
+}
+
 int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_info *info, int ref,
     skd_pgp_op_fn fn, void *arg, const struct skd_keyop_rec *rec)
 {
@@ -101,6 +129,8 @@ int skd_pgp_with_pin(struct skd_conn *c, const char *chip, const struct opgp_inf
 				r = opgp_select(sc);   /* another program reset the card: once more */
 			if (r == 0 && (r = skd_pgp_verify_given(c, h, ref, info, given)) == 0)
 				r = fn(sc, arg);
+			if (r == 0 && ref == OPGP_PW1_SIGN)
+				restore_other_pin(sc, chip, info);
 		}
 		if (attempt == 0 && state_lost(r, fast)) {
 			sk_info("%s: card state lost (%s); select, verify and retry once", chip,

@@ -29,6 +29,7 @@ struct skd_conf {
 	int audit;                      /* SKD_AUDIT_*: key operations need skinkey-guard */
 	int audit_deadline_ms;          /* how long the guard may leave an event unacknowledged */
 	int duress;                     /* duress = on: chips with a DuressApplet unlock through it */
+	int presence_watch;             /* presence-interval set: skinkey-guard runs liveness checks */
 };
 extern struct skd_conf skd_config;
 void skd_conf_defaults(struct skd_conf *c);
@@ -192,6 +193,8 @@ int skd_server_events_init(void);
 void skd_liveness_unlocked(const char *chip);
 /* Forget the pinned key (NULL: every chip): checks fail until the next unlock. */
 void skd_liveness_forget(const char *chip);
+/* 1 while a session is unlocked for chip (PW1/82 accepted since the chip came, not dropped). */
+int skd_liveness_session(const char *chip);
 /* One check: 0 = the chip proved itself; why = ok, no-session, no-proof, absent,
  * pin-state-gone, refused, wrong-answer; proof = aut (INTERNAL AUTHENTICATE), hmac (the enrolled
  * HMAC slot) or -; us = chip time; apdus = APDUs sent. Failures are recorded. */

@@ -27,9 +27,14 @@ ssh_login_check "$SSH_AUTH_SOCK" || fail "ssh login through the skinkey agent fa
 wait_for 60 pstate_is present || fail "no presence session after the unlock"
 chip=$(sed -n 's/^chip=//p' "$PSTATE")
 tries() { skd "P11PINSTATUS $chip" | sed -n 's/^S P11PIN //p'; }
-# every skinkey-scd command SELECTs the OpenPGP applet, which resets PW1's state: between a gpg
-# operation and the next ssh login INTERNAL AUTHENTICATE is refused, and the enrolled HMAC proof
-# answers (the clone was copied before the enrolment: it has neither proof)
+# a gpg signature (its forced signature PIN needs a SELECT, which resets PW1/82 too) restores
+# PW1/82 in the same transaction while checks run: INTERNAL AUTHENTICATE still proves the chip
+# right after it, without an enrolment
+presence_gpg_sign pre || fail "a gpg signature before the enrolment"
+out=$(skd "LIVENESS $chip")
+expect_match "$out" '^S LIVENESS ok [0-9]+ [0-9]+ aut' "a check right after a gpg signature (not enrolled)"
+# other reads through skinkey-scd may still SELECT (READCERT's first read): the enrolled HMAC proof
+# answers then (the clone was copied before the enrolment: it has neither proof)
 skinkey presence enroll > /dev/null || fail "skinkey presence enroll"
 retries0=$(tries)
 [ -n "$retries0" ] || fail "no PIN status for $chip"
