@@ -160,6 +160,6 @@ rm -rf "$d"
 out=$(env -u XDG_RUNTIME_DIR skinkey chips 2>&1) || fail "fallback directory: skinkey chips failed: $out"
 expect_eq "$(stat -c %a "$d")" 700 "fallback directory mode"
 expect_eq "$(stat -c %u "$d")" 0 "fallback directory owner"
-for p in $(pgrep -x skinkeyd); do kill "$p"; done
-wait_for 60 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not stop"
+for p in $(pgrep -x skinkeyd); do kill "$p" 2>/dev/null || true; done
+wait_for 60 sh -c '! pgrep -r R,S,D,T -x skinkeyd' || fail "skinkeyd did not stop"
 echo "agent_impostor: ok"

@@ -100,8 +100,8 @@ proxy=$(pkcs11-tool --module "/usr/lib/$ma/p11-kit-proxy.so" -L 2>&1) || fail "p
 expect_match "$proxy" "fs-[0-9a-f]+ OpenPGP" "p11-kit-proxy (what browsers load) shows the token"
 
 # purge leaves nothing of ours
-skd=$(pgrep -x skinkeyd) && kill $skd
-wait_for 10 sh -c '! pgrep -x skinkeyd' || fail "skinkeyd did not exit"
+for skd in $(pgrep -x skinkeyd); do kill "$skd" 2>/dev/null || true; done
+wait_for 60 sh -c '! pgrep -r R,S,D,T -x skinkeyd' || fail "skinkeyd did not exit"
 umount -l /usr || fail "umount overlay"
 dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -P skinkey \
 	> "$SKNS_LOG/dpkg-purge.log" 2>&1 || fail "dpkg --root -P (see dpkg-purge.log)"

@@ -51,10 +51,14 @@ dfsim latency 30 >/dev/null
 	done
 ) &
 writer=$!
+# a live skinkeyd (a SIGKILLed one may linger as a zombie until reaped: not that one)
+live_skd() { { ps -o pid=,stat= -C skinkeyd || true; } | awk '$2 !~ /Z/ { print $1; exit }'; }
 kills=0
-for _ in 1 2 3 4 5 6 7 8; do
-	sleep 0.$((RANDOM % 6 + 3))
-	if pid=$(pgrep -x skinkeyd | head -1); then kill -KILL "$pid"; kills=$((kills + 1)); fi
+while [ "$kills" -lt 8 ] && kill -0 "$writer" 2>/dev/null; do
+	pid=$(live_skd)
+	if [ -z "$pid" ]; then sleep 0.05; continue; fi   # the writer's next command starts one
+	sleep 0.$((RANDOM % 4 + 2))
+	if kill -KILL "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
 done
 wait "$writer" || true
 [ "$kills" -ge 4 ] || fail "skinkeyd was killed only $kills times"
