@@ -21,12 +21,6 @@ DURESS_AUDIT=required duress_prepare
 wait_for 60 pgrep -x skinkey-guard > /dev/null || fail "skinkeyd did not start skinkey-guard"
 wait_for 60 test -f "$AUDIT_DB" || fail "no audit.db"
 
-unlock() { printf '%s\n' "$1" | skinkey duress unlock | sed -n 's/: unlocked$//p'; }
-lock() { skinkey duress lock > /dev/null || fail "skinkey duress lock"; }
-wait_locked() {
-	wait_for 60 bash -c "skinkey chips 2>/dev/null | grep -q fs-locked" ||
-		fail "not locked: $(skinkey chips 2>&1)"
-}
 # every event reached the chain: the outbox is empty
 wait_recorded() {
 	wait_for 60 bash -c "[ \"\$($(declare -f sql); sql '$STATE_DB' 'select count(*) from outbox')\" = 0 ]" ||

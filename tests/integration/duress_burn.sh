@@ -13,7 +13,6 @@ DURESS_AUDIT=required DURESS_CONF_EXTRA="burn-actions = exec echo \"\$SKINKEY_RE
 duress_prepare
 wait_for 60 pgrep -x skinkey-guard > /dev/null || fail "no guard"
 count() { [ -f "$S/burned" ] && grep -c burn-context "$S/burned" || echo 0; }
-unlock() { printf '%s\n' "$1" | skinkey duress unlock | sed -n 's/: unlocked$//p'; }
 for pin in 123456 222222; do
 	[ -n "$(unlock "$pin")" ] || fail "unlock $pin"
 	skinkey duress lock > /dev/null || fail "lock"

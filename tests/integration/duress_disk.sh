@@ -19,12 +19,6 @@ p11() { pkcs11-tool --module "$SO" "$@"; }
 data=$XDG_DATA_HOME/skinkey
 rec=$data/contexts.rec
 REC_LEN=$((64 + 3 * 16384))
-unlock() { printf '%s\n' "$1" | skinkey duress unlock | sed -n 's/: unlocked$//p'; }
-lock() { skinkey duress lock > /dev/null || fail "skinkey duress lock"; }
-wait_locked() {
-	wait_for 60 bash -c "skinkey chips 2>/dev/null | grep -q fs-locked" ||
-		fail "not locked: $(skinkey chips 2>&1)"
-}
 rec_shape() { printf '%s %s\n' "$(stat -c %s "$rec")" "$(od -An -tu1 -j11 -N1 "$rec" | tr -d ' ')"; }
 
 # with the audit chain on: audit.db and the outbox are in the scan (the contexts' rows sealed)

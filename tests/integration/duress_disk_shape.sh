@@ -13,12 +13,6 @@ need skinkey skinkeyd skinkey-sim sha256sum od find
 S=$SKNS_SCRATCH
 data=$XDG_DATA_HOME/skinkey
 conf=$XDG_CONFIG_HOME/skinkey
-unlock() { printf '%s\n' "$1" | skinkey duress unlock | sed -n 's/: unlocked$//p'; }
-lock() { skinkey duress lock > /dev/null || fail "skinkey duress lock"; }
-wait_locked() {
-	wait_for 60 bash -c "skinkey chips 2>/dev/null | grep -q fs-locked" ||
-		fail "not locked: $(skinkey chips 2>&1)"
-}
 # files (path below data/config) with their size; contexts.rec's record count from its header
 snapshot() {  # NAME
 	( cd "$XDG_DATA_HOME" && find skinkey -type f -printf 'data/%p %s\n'

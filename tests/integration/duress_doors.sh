@@ -20,14 +20,6 @@ export SSH_AUTH_SOCK=$XDG_RUNTIME_DIR/skinkey/S.ssh
 duress_prepare
 wait_for 60 test -S "$SSH_AUTH_SOCK" || fail "no ssh-agent socket at $SSH_AUTH_SOCK"
 
-# unlock PIN: skinkey duress unlock (the explicit door); prints the context's chip id
-unlock() { printf '%s\n' "$1" | skinkey duress unlock | sed -n 's/: unlocked$//p'; }
-lock() { skinkey duress lock > /dev/null || fail "skinkey duress lock"; }
-wait_locked() {
-	wait_for 60 bash -c "skinkey chips 2>/dev/null | grep -q fs-locked" ||
-		fail "not locked: $(skinkey chips 2>&1)"
-}
-
 # PKCS#11 before any PIN: one locked token, no objects, no context's serial
 out=$(p11 -L 2>&1) || fail "pkcs11-tool -L: $out"
 expect_match "$out" 'token label *: *fs-locked OpenPGP' "locked token"

@@ -15,12 +15,6 @@ simlog=$S/log/sim-flexsecure.log
 [ -f "$simlog" ] || fail "no simulator log at $simlog"
 PARTIAL="00 A4 04 00 06 D2 76 00 01 24 01"
 spaced() { sed 's/../& /g; s/ $//' <<< "$1"; }
-unlock() { printf '%s\n' "$1" | skinkey duress unlock | sed -n 's/: unlocked$//p'; }
-lock() { skinkey duress lock > /dev/null || fail "skinkey duress lock"; }
-wait_locked() {
-	wait_for 60 bash -c "skinkey chips 2>/dev/null | grep -q fs-locked" ||
-		fail "not locked: $(skinkey chips 2>&1)"
-}
 # unlock_traced PIN CHIP NAME: unlock, lock; the simulator's trace of it in $S/NAME.trace
 unlock_traced() {
 	local n

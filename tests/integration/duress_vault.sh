@@ -12,12 +12,6 @@ need skinkey skinkeyd skinkey-sim sqlite3
 S=$SKNS_SCRATCH
 skv() { skinkey vault "$@"; }
 dfsim() { skinkey-sim ctl --card desfire "$@"; }
-unlock() { printf '%s\n' "$1" | skinkey duress unlock | sed -n 's/: unlocked$//p'; }
-lock() { skinkey duress lock > /dev/null || fail "skinkey duress lock"; }
-wait_locked() {
-	wait_for 60 bash -c "skinkey chips 2>/dev/null | grep -q fs-locked" ||
-		fail "not locked: $(skinkey chips 2>&1)"
-}
 rows() { sqlite3 "$XDG_DATA_HOME/skinkey/vault.db" "SELECT count(*) FROM credentials"; }
 
 # with the audit chain on: audit.db and the outbox are in the scan (the contexts' rows sealed)
