@@ -103,4 +103,9 @@ out=$(skinkey audit verify --key-file "$S/code" 2>&1) || fail "verify with the c
 expect_match "$out" 'hash chain intact, every seal verified' "verify with the code"
 out=$(skinkey audit verify --chip 2>&1) || fail "skinkey audit verify --chip (primary): $out"
 expect_match "$out" "chip $PRIMARY_CHIP: signature counter 2 = the last recorded" "primary's counter"
+# the key requests leave no line in skinkeyd's log, and the log names no context's chip
+grep -n 'AUDITVIEW' "$SKNS_LOG/skinkeyd.log" >&2 && fail "AUDITVIEW is logged"
+for c in "$PRIMARY_CHIP" "$DECOY_CHIP"; do
+	grep -n "${c#fs-}" "$SKNS_LOG/skinkeyd.log" >&2 && fail "skinkeyd's log names $c"
+done
 echo ok
