@@ -18,6 +18,7 @@
 #include "desfire.h"
 #include "event.h"
 #include "skd.h"
+#include "skd_int.h"
 #include "vault/vault.h"
 #include "vault_cloak.h"
 
@@ -324,6 +325,20 @@ static int cloaked(void)
 	return skd_conf_duress();
 }
 
+/* The vault is a door like the others: with duress = on and the implant locked, the one PIN is
+ * asked here (skinkeyd's pinentry-program, as for the ssh-agent: no INQUIRE, whose answer would
+ * reuse the line buffer the arguments point into) and goes to the DuressApplet; the context it
+ * chooses is the vault's. 0 when a context is active (or became so), or no locked chip is in
+ * the field (the command then answers LOCKED as before). */
+static int cloak_door(void)
+{
+	char chip[SKD_CHIPID_MAX];
+
+	if (!cloaked() || skd_duress_active(NULL, 0) || !skd_duress_locked_present())
+		return 0;
+	return skd_duress_unlock(NULL, NULL, chip, sizeof(chip));
+}
+
 /* Row id is a duress context's (duress = off: never touched, never opened). */
 static int cloaked_row(struct vault_store *st, uint64_t id)
 {
@@ -540,6 +555,8 @@ static gpg_error_t cmd_vault_add(assuan_context_t ctx, char *line)
 		return skd_fail(ctx, SK_ERR_ARG, "VAULT_ADD <type> <site> <user>");
 	if (strcmp(tok[1], VAULT_CLOAK_SITE) == 0)   /* the duress contexts' row marker */
 		return skd_fail(ctx, SK_ERR_ARG, "VAULT_ADD: that site name is reserved");
+	if ((r = cloak_door()) != 0)
+		return skd_fail(ctx, r, "VAULT_ADD");
 	/* the INQUIRE reuses Assuan's line buffer, where the tokens point: copy them first */
 	site = strdup(tok[1]);
 	user = strdup(tok[2]);
@@ -587,6 +604,8 @@ static gpg_error_t cmd_vault_update(assuan_context_t ctx, char *line)
 
 	if (tokens(line, tok, 1) != 1 || parse_id(tok[0], &id) != 0)
 		return skd_fail(ctx, SK_ERR_ARG, "VAULT_UPDATE <id>");
+	if ((r = cloak_door()) != 0)
+		return skd_fail(ctx, r, "VAULT_UPDATE");
 	if ((r = inquire_secret(ctx, "VAULT_SECRET", &sec, &slen)) != 0)
 		return skd_fail(ctx, r, "VAULT_UPDATE");
 	pthread_mutex_lock(&vault_mu);
@@ -623,6 +642,8 @@ static gpg_error_t cmd_vault_get(assuan_context_t ctx, char *line)
 	int r;
 
 	n = tokens(line, tok, 2);
+	if ((r = cloak_door()) != 0)
+		return skd_fail(ctx, r, "VAULT_GET");
 	pthread_mutex_lock(&vault_mu);
 	if ((r = store_get(&st)) != 0)
 		goto out;
@@ -725,8 +746,11 @@ static gpg_error_t cmd_vault_export(assuan_context_t ctx, char *line)
 	uint8_t *kv = NULL, *sec = NULL;
 	size_t slen = 0;
 	gpg_error_t e = 0;
-	int r = SK_ERR_NOMEM;
+	int r;
 
+	if ((r = cloak_door()) != 0)
+		return skd_fail(ctx, r, "VAULT_EXPORT");
+	r = SK_ERR_NOMEM;
 	pthread_mutex_lock(&vault_mu);
 	if ((kv = sk_secure_alloc(VAULT_KEY_LEN)) == NULL)
 		goto out;
@@ -817,6 +841,8 @@ static gpg_error_t cmd_vault_list(assuan_context_t ctx, char *line)
 		site = tok[0];
 	if (n >= 2 && strcmp(tok[1], "-") != 0)
 		user = tok[1];
+	if ((r = cloak_door()) != 0)
+		return skd_fail(ctx, r, "VAULT_LIST");
 	if (cloaked())
 		return cloak_list(ctx, site, user);
 	pthread_mutex_lock(&vault_mu);
@@ -841,6 +867,8 @@ static gpg_error_t cmd_vault_rm(assuan_context_t ctx, char *line)
 
 	if (tokens(line, tok, 1) != 1 || parse_id(tok[0], &id) != 0)
 		return skd_fail(ctx, SK_ERR_ARG, "VAULT_RM <id>");
+	if ((r = cloak_door()) != 0)
+		return skd_fail(ctx, r, "VAULT_RM");
 	pthread_mutex_lock(&vault_mu);
 	if ((r = store_get(&st)) == 0)
 		r = cloaked() ? cloak_rm(st, tok, &id) :

@@ -4,7 +4,8 @@
 # with the decoy unlocked `skinkey vault list` shows only the decoy's, the primary's ids and
 # names do not resolve, and no file (raw, sqlite dumps) holds a primary name or secret; vault.db
 # has the same number of rows (96 cloaked) whether the contexts stored 0, 3 or 4 credentials;
-# the primary, unlocked again, gets its own back; locked, the vault lists nothing.
+# the primary, unlocked again, gets its own back; locked, the vault lists nothing without a PIN
+# and, given the decoy PIN at its pinentry, unlocks the decoy (the vault is a door too).
 source "$SK_SRC/tests/lib/common.sh"
 source "$SK_SRC/tests/integration/agent_lib.inc"
 source "$SK_SRC/tests/integration/duress_lib.inc"
@@ -28,7 +29,8 @@ skinkeyd --daemon --log-file "$SKNS_LOG/skinkeyd.log" || fail "skinkeyd did not 
 wait_locked
 out=$(skv init 2>&1) || fail "vault init: $out"
 
-# locked implant: the vault lists nothing
+# locked implant, no PIN given (the pinentry cancels): the vault lists nothing
+rm -f "$HOME/.test-pins"
 out=$(skv list 2>&1) && fail "vault list while the implant is locked: $out"
 
 [ "$(unlock 123456)" = "$PRIMARY_CHIP" ] || fail "primary unlock"
@@ -64,6 +66,17 @@ out=$(/usr/bin/python3 "$SK_SRC/tests/integration/duress_disk.py" "$XDG_DATA_HOM
 note "decoy unlocked: $out"
 sqlite3 "$XDG_DATA_HOME/skinkey/vault.db" .dump | grep -qi "decoy" &&
 	fail "the decoy's names are in vault.db in clear"
+lock; wait_locked
+
+# the vault is a door like the others: locked, `skinkey vault list` asks the one PIN (skinkeyd's
+# pinentry) and the context the applet chooses is the vault's
+printf 'user=222222\n' > "$HOME/.test-pins"; : > "$HOME/.test-pins.log"
+out=$(skv list 2>&1) || fail "vault list through the vault door: $out"
+expect_eq "$(grep -c user "$HOME/.test-pins.log")" 1 "PINs the vault door asked"
+expect_eq "$(wc -l <<< "$out")" 1 "the decoy's one credential through the vault door"
+expect_match "$out" "decoy-mail.example" "the vault door unlocked the decoy"
+expect_match "$(skinkey chips)" "$DECOY_CHIP" "the decoy context after the vault's unlock"
+rm -f "$HOME/.test-pins"
 lock; wait_locked
 
 [ "$(unlock 123456)" = "$PRIMARY_CHIP" ] || fail "primary unlock again"
