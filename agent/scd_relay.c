@@ -18,6 +18,7 @@
  * restart), since nothing would start it. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -68,6 +69,7 @@ struct relay {
 /* The extra-connection socket (GETINFO socket_name): its path ("" when there is none), and
  * the listening fd in the first relay (-1 in the forked ones). */
 static char extra_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct relay primary;   /* gpg-agent's pipe (a forked relay drops its copy at once) */
 static int extra_fd = -1;
 static volatile sig_atomic_t child_exited;
 
@@ -353,8 +355,8 @@ static int from_agent(struct relay *rl, const char *line, size_t n)
 		write_all(rl->out_fd, "OK closing connection\n", 22);
 		return 1;
 	}
-	if (extra_path[0] != '\0' && is_verb(line, n, "GETINFO") && n > 8 &&
-	    strncmp(line + 8, "socket_name", 11) == 0 && (n == 19 || line[19] == '\n' || line[19] == '\r'))
+	if (extra_path[0] != '\0' && is_verb(line, n, "GETINFO") && n >= 19 &&
+	    memcmp(line + 8, "socket_name", 11) == 0 && (n == 19 || line[19] == '\n' || line[19] == '\r'))
 		return answer_socket_name(rl);
 	if (rl->sock < 0 && reconnect(rl) != 0) {
 		say_err(rl->out_fd, "skinkeyd not reachable");
@@ -507,8 +509,22 @@ static void serve_extra(int conn)
 	char greet[LINE_CAP];
 	int r = 1;
 
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* the copy of the first relay: its skinkeyd connection and gpg-agent's pipe are not this
+	 * process's, and its buffers may hold part of a PIN that was passing through */
 	close(extra_fd);
 	extra_fd = -1;
+	if (primary.sock >= 0)
+		close(primary.sock);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	sk_wipe(primary.in.b, sizeof(primary.in.b));
+	sk_wipe(primary.out.b, sizeof(primary.out.b));
+	sk_wipe(primary.cmd, sizeof(primary.cmd));
 	signal(SIGCHLD, SIG_DFL);
 	x.in_fd = x.out_fd = conn;
 	x.sock = -1;
@@ -588,7 +604,7 @@ static void extra_listen(void)
 
 int main(int argc, char **argv)
 {
-	static struct relay rl;
+	struct relay *rl0 = &primary;
 	char greet[LINE_CAP];
 	int r;
 
@@ -603,10 +619,10 @@ int main(int argc, char **argv)
 	if (sk_process_harden() != 0)   /* no core dump, no ptrace: PINs pass through here */
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	rl.in_fd = STDIN_FILENO;
-	rl.out_fd = STDOUT_FILENO;
-	rl.sock = -1;
-	if (connect_greeted(&rl, greet, sizeof(greet)) != 0) {
+	rl0->in_fd = STDIN_FILENO;
+	rl0->out_fd = STDOUT_FILENO;
+	rl0->sock = -1;
+	if (connect_greeted(rl0, greet, sizeof(greet)) != 0) {
 		/* speak Assuan so gpg-agent shows a reason instead of a broken pipe */
 		say_err(STDOUT_FILENO, "skinkeyd not reachable");
 		return 1;
@@ -614,11 +630,11 @@ int main(int argc, char **argv)
 	if (write_all(STDOUT_FILENO, greet, strlen(greet)) != 0)
 		return 1;
 	extra_listen();
-	r = relay_run(&rl);
+	r = relay_run(rl0);
 	if (extra_fd >= 0) {
 		close(extra_fd);
 		unlink(extra_path);
 	}
-	relay_free(&rl);
+	relay_free(rl0);
 	return r == 0 ? 0 : 1;
 }
