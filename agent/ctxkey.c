@@ -40,11 +40,13 @@ static int on_context(const struct skd_event *ev, void *arg)
 
 	(void)arg;
 	if (ev->ctx_secret != NULL && ev->ctx_secret_len > 0) {
+		/* no key (no memory, or HKDF failed): the previous context's key is still
+		 * wiped below, and the guard is told the context without a key */
 		if ((key = sk_secure_alloc(SKD_CTXKEY_LEN)) == NULL)
-			return SK_ERR_NOMEM;
-		if ((r = derive(ev->ctx_secret, ev->ctx_secret_len, key)) != 0) {
+			r = SK_ERR_NOMEM;
+		else if ((r = derive(ev->ctx_secret, ev->ctx_secret_len, key)) != 0) {
 			sk_secure_free(key);
-			key = NULL;   /* the guard is told the context without a key */
+			key = NULL;
 		}
 	}
 	pthread_mutex_lock(&ck_mu);

@@ -370,7 +370,7 @@ int skd_ctxrec_chip_label(const char *chip, const char *label)
 
 int skd_ctxrec_instance(int ctx, const uint8_t *secret, size_t len, uint8_t aid[16])
 {
-	uint8_t *key = sk_secure_alloc(CTXREC_KEY_LEN), hdr[CTXREC_HDR_LEN];
+	uint8_t *key, hdr[CTXREC_HDR_LEN];
 	struct ctxrec *rec = NULL;
 	const uint8_t *v;
 	size_t n;
@@ -378,6 +378,7 @@ int skd_ctxrec_instance(int ctx, const uint8_t *secret, size_t len, uint8_t aid[
 
 	if (ctx < 0 || ctx >= CTXREC_SLOTS)
 		return SK_ERR_ARG;
+	key = sk_secure_alloc(CTXREC_KEY_LEN);   /* after the check: no early return leaks it */
 	pthread_mutex_lock(&mu);
 	if (key == NULL || (r = load(ctx, secret, len, key, hdr, &have_hdr, &rec)) != 0)
 		goto out;
@@ -396,12 +397,13 @@ out:
 int skd_ctxrec_instance_store(int ctx, const uint8_t *secret, size_t len, const uint8_t aid[16])
 {
 	static uint8_t sealed[CTXREC_SIZE];
-	uint8_t *key = sk_secure_alloc(CTXREC_KEY_LEN), hdr[CTXREC_HDR_LEN];
+	uint8_t *key, hdr[CTXREC_HDR_LEN];
 	struct ctxrec *rec = NULL;
 	int r = SK_ERR_NOMEM, have_hdr = 0;
 
 	if (ctx < 0 || ctx >= CTXREC_SLOTS)
 		return SK_ERR_ARG;
+	key = sk_secure_alloc(CTXREC_KEY_LEN);   /* after the check: no early return leaks it */
 	pthread_mutex_lock(&mu);
 	if (key == NULL || (r = load(ctx, secret, len, key, hdr, &have_hdr, &rec)) != 0)
 		goto out;
@@ -532,12 +534,13 @@ out:
 int skd_ctxrec_rekey(int ctx, const uint8_t *secret, size_t len, const uint8_t *aid)
 {
 	static uint8_t sealed[CTXREC_SIZE];
-	uint8_t *key = sk_secure_alloc(CTXREC_KEY_LEN), hdr[CTXREC_HDR_LEN];
+	uint8_t *key, hdr[CTXREC_HDR_LEN];
 	struct ctxrec *rec = NULL, *use;
 	int r = SK_ERR_NOMEM, active;
 
 	if (ctx < 0 || ctx >= CTXREC_SLOTS)
 		return SK_ERR_ARG;
+	key = sk_secure_alloc(CTXREC_KEY_LEN);   /* after the check: no early return leaks it */
 	pthread_mutex_lock(&mu);
 	active = act.chip[0] != '\0' && act.rec != NULL && act.slot == ctx;
 	if (key == NULL || (!active && (rec = ctxrec_new()) == NULL))
