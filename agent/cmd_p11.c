@@ -127,6 +127,17 @@ chip_present(const char *chip, int *present)
 
 /* ---- public data (no chip needed once cached) ---- */
 
+/* The locked chip of a DuressApplet (no context chosen yet): no OpenPGP APDU goes to it. Its
+ * partial AID would reach whichever instance the provisioning installed first (normally the
+ * primary's: doc/DURESS.md), so a PIN sent there would bypass the DuressApplet and cost that
+ * instance a try, and its certificate or counters would show. Only P11LOGIN's PIN goes to it,
+ * through skd_duress_unlock. */
+static int
+locked_chip(const char *chip)
+{
+	return strcmp(chip, SKD_LOCKED_CHIP) == 0;
+}
+
 static gpg_error_t
 cmd_readkey(assuan_context_t ctx, char *line)
 {
@@ -157,6 +168,8 @@ cert_from_card(assuan_context_t ctx, const char *chip, int ref, uint8_t **der, s
 	char key[32];
 	int r;
 
+	if (locked_chip(chip))
+		return SK_ERR_NOT_FOUND;   /* no certificate shown before a context is chosen */
 	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
 		return r;
 	/* (no new SELECT when ours stands: it would drop the PIN state; see live_tries) */
@@ -226,6 +239,8 @@ live_tries(assuan_context_t ctx, const char *chip, int *u, int *a)
 	size_t n = 0;
 	int r;
 
+	if (locked_chip(chip))
+		return SK_ERR_NOT_FOUND;
 	if ((r = skd_card_acquire(skd_conn_get(ctx), chip, &h)) != 0)
 		return r;
 	/* Our SELECT of the applet still standing on the handle: GET DATA alone, so the PIN state
@@ -396,6 +411,8 @@ change_pin(struct skd_conn *c, const char *chip, int so, const char *o, const ch
 	struct skd_card *h = NULL;
 	int r, ref = so ? OPGP_PW3 : OPGP_PW1_SIGN;
 
+	if (locked_chip(chip))
+		return SK_ERR_PIN_REQUIRED;   /* C_Login's PIN picks the context first */
 	if ((r = skd_card_acquire(c, chip, &h)) != 0)
 		return r;
 	r = opgp_change_pin(skd_card_raw(h), (uint8_t)ref, o, strlen(o), n, strlen(n));

@@ -2,7 +2,8 @@
 # duress_doors.sh — duress = on, every door but gpg (duress_gpg.sh): each context's instance gets
 # a P-256 authentication key through PKCS#11; then with the decoy PIN typed at the ssh-agent
 # (skinkeyd's pinentry) ssh-add -L lists only the decoy's key and ssh logs in only where the
-# decoy key is authorized; PKCS#11 before a PIN shows a locked token without objects, and a
+# decoy key is authorized; PKCS#11 before a PIN shows a locked token without objects (and sends
+# no APDU for a PIN change, a certificate or live counters on it), and a
 # C_Login with the decoy PIN lists the decoy's key only; skinkey status and chips name the decoy
 # only; the same for the primary; no file of skinkey's holds the other context's id, AID or
 # key (and none holds either once locked). The set of skinkeyd log lines (times and ids masked) of a
@@ -26,6 +27,13 @@ expect_match "$out" 'token label *: *fs-locked OpenPGP' "locked token"
 duress_shows_only none "pkcs11-tool -L (locked)" "$out"
 out=$(p11 --token-label "fs-locked OpenPGP" -O 2>&1) || true
 grep -qi 'Public Key Object' <<< "$out" && fail "locked token lists objects: $out"
+# nothing of an instance through PKCS#11 before a PIN picked a context: the locked chip's partial
+# AID would reach the primary's instance (a PIN change there would bypass the DuressApplet)
+sim reset-stats > /dev/null
+out=$(skd "/let o 123456" "/definq OLDPIN o" "/let n 654321" "/definq NEWPIN n" \
+	"P11SETPIN fs-locked user" "P11READCERT fs-locked 3" "P11PINSTATUS fs-locked --live" 2>&1)
+grep -q '^ERR' <<< "$out" || fail "P11SETPIN on the locked chip did not fail: $out"
+expect_eq "$(sim_apdus)" 0 "PKCS#11 commands on the locked chip: no APDU"
 
 # a wrong PIN: the applet's SELECT and one SELECT_CONTEXT, never retried; the chip stays locked
 sim reset-stats > /dev/null
