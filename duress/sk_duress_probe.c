@@ -15,6 +15,7 @@
 
 #include "card.h"
 #include "duress.h"
+#include "hex.h"
 #include "pcsc.h"
 #include "secmem.h"
 #include "sk_err.h"
@@ -25,19 +26,14 @@ static int fail(const char *what, int r)
 	return 1;
 }
 
+/* Up to cap bytes of hex (common/hex.h's strict decoder). */
 static int unhex(const char *s, uint8_t *out, size_t cap, size_t *n)
 {
 	size_t len = strlen(s);
 
-	if (len % 2 != 0 || len / 2 > cap)
+	*n = 0;
+	if (len / 2 > cap || sk_hex_decode_exact(s, len, out, len / 2) != 0)
 		return SK_ERR_ARG;
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return SK_ERR_ARG;
-		out[i] = (uint8_t)v;
-	}
 	*n = len / 2;
 	return 0;
 }
@@ -50,8 +46,10 @@ static int cmd_unlock(struct sk_card *c, int argc, char **argv)
 
 	if ((r = duress_pin_derive(argv[1], strlen(argv[1]), pin)) != 0)
 		return fail("pin", r);
-	if (argc >= 3 && (r = unhex(argv[2], chal, sizeof(chal), &n)) != 0)
+	if (argc >= 3 && (r = unhex(argv[2], chal, sizeof(chal), &n)) != 0) {
+		sk_wipe(pin, sizeof(pin));
 		return fail("challenge hex", r);
+	}
 	r = duress_unlock(c, pin, argc >= 3 ? chal : NULL, n, argc >= 3 ? mac : NULL, &ctx);
 	sk_wipe(pin, sizeof(pin));
 	if (r != 0)
@@ -63,6 +61,7 @@ static int cmd_unlock(struct sk_card *c, int argc, char **argv)
 			printf("%02x", mac[i]);
 		printf("\n");
 	}
+	sk_wipe(mac, sizeof(mac));
 	return 0;
 }
 
@@ -86,8 +85,10 @@ static int cmd_times(struct sk_card *c, int argc, char **argv)
 	if (n < 1 || n > 100000 || np < 1 || np > 8)
 		return fail("count", SK_ERR_ARG);
 	for (int k = 0; k < np; k++)
-		if ((r = duress_pin_derive(argv[2 + k], strlen(argv[2 + k]), pin[k])) != 0)
+		if ((r = duress_pin_derive(argv[2 + k], strlen(argv[2 + k]), pin[k])) != 0) {
+			sk_wipe(pin, sizeof(pin));
 			return fail("pin", r);
+		}
 	for (long i = 0; i < n && r == 0; i++) {
 		for (int k = 0; k < np && r == 0; k++) {
 			long long t0 = now_us();
@@ -107,25 +108,34 @@ static int cmd_setup(struct sk_card *c, int argc, char **argv)
 {
 	uint8_t admin[DURESS_KEY_LEN], next[DURESS_KEY_LEN], pins[DURESS_NCTX][DURESS_PIN_LEN];
 	struct duress_ctx_setup s[DURESS_NCTX];
+	const char *what = "setup";
 	size_t n = 0;
-	int r;
+	int r = 0;
 
-	if (unhex(argv[1], admin, sizeof(admin), &n) != 0 || n != sizeof(admin))
-		return fail("admin key hex", SK_ERR_ARG);
-	if (argc >= 6 && (unhex(argv[5], next, sizeof(next), &n) != 0 || n != sizeof(next)))
-		return fail("new admin key hex", SK_ERR_ARG);
 	memset(s, 0, sizeof(s));
-	for (int i = 0; i < DURESS_NCTX; i++) {
-		if ((r = duress_pin_derive(argv[2 + i], strlen(argv[2 + i]), pins[i])) != 0)
-			return fail("pin", r);
+	if (unhex(argv[1], admin, sizeof(admin), &n) != 0 || n != sizeof(admin)) {
+		what = "admin key hex";
+		r = SK_ERR_ARG;
+	} else if (argc >= 6 && (unhex(argv[5], next, sizeof(next), &n) != 0 ||
+	    n != sizeof(next))) {
+		what = "new admin key hex";
+		r = SK_ERR_ARG;
+	}
+	for (int i = 0; r == 0 && i < DURESS_NCTX; i++) {
+		if ((r = duress_pin_derive(argv[2 + i], strlen(argv[2 + i]), pins[i])) != 0) {
+			what = "pin";
+			break;
+		}
 		s[i].reset = 1;
 		s[i].pin = pins[i];
 	}
-	r = duress_admin(c, admin, s, argc >= 6 ? next : NULL);
+	if (r == 0)
+		r = duress_admin(c, admin, s, argc >= 6 ? next : NULL);
 	sk_wipe(pins, sizeof(pins));
 	sk_wipe(admin, sizeof(admin));
+	sk_wipe(next, sizeof(next));
 	if (r != 0)
-		return fail("setup", r);
+		return fail(what, r);
 	printf("setup=ok\n");
 	return 0;
 }
