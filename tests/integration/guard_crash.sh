@@ -9,12 +9,12 @@
 # recovery code, and with the guard stopped (an event waiting for it) a key operation on every
 # door is refused with
 # "skinkey-guard is not running: operation not recorded" (and that refusal is in the chain).
-# GUARD_CRASH_OPS (default 300, about 75 s; 1000 for the full run) sets the number of operations.
+# GUARD_CRASH_OPS (default 1000, the figure: about 90 s here) sets the number of operations.
 . "$SK_SRC/tests/lib/common.sh"
 . "$SK_SRC/tests/integration/agent_lib.inc"
 . "$SK_SRC/tests/lib/gpgcard.sh"
 need gpg gpgconf ssh-keygen ssh-add pkcs11-tool /usr/bin/python3
-OPS=${GUARD_CRASH_OPS:-300}
+OPS=${GUARD_CRASH_OPS:-1000}
 S=$SKNS_SCRATCH/crash; mkdir -p "$S"
 SO=$SK_BUILD/pkcs11/skinkey-pkcs11.so
 STATE_DB=$XDG_DATA_HOME/skinkey/state.db
